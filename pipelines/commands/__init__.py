@@ -1,0 +1,1 @@
+"""Sub-commands of the `saqi` console script; each module exposes `register(subparsers)`."""
