@@ -50,12 +50,23 @@ def raster(data: np.ndarray, grid: FarmGrid, name: str, layer_dim: str | None = 
     return array.rio.write_coordinate_system()
 
 
-def _encoding(dataset: xr.Dataset) -> dict:
+LAYER_DIMS = ("band", "index")
+
+
+def _chunk(dim: str, size: int, chunks: dict[str, int] | None) -> int:
+    if chunks and dim in chunks:
+        return min(chunks[dim], size)
+    if dim in ("y", "x"):
+        return min(CHUNK_PX, size)
+    return 1 if dim in LAYER_DIMS else size
+
+
+def _encoding(dataset: xr.Dataset, chunks: dict[str, int] | None = None) -> dict:
     encoding = {}
     for name, var in dataset.data_vars.items():
-        chunks = tuple(1 if d not in ("y", "x") else min(CHUNK_PX, n) for d, n in zip(var.dims, var.shape))
+        chunks_ = tuple(_chunk(d, n, chunks) for d, n in zip(var.dims, var.shape))
         codec = BloscCodec(cname="zstd", clevel=3, shuffle="bitshuffle" if var.dtype.itemsize > 1 else "shuffle")
-        encoding[name] = {"chunks": chunks, "compressors": [codec]}
+        encoding[name] = {"chunks": chunks_, "compressors": [codec]}
         if "spatial_ref" in dataset.coords and var.ndim >= 2:
             encoding[name]["grid_mapping"] = "spatial_ref"
     return encoding
@@ -90,11 +101,16 @@ def staged_product(store: str | Path, group: str) -> Iterator[Path]:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def write_product(store: str | Path, group: str, product: xr.DataArray | xr.Dataset) -> None:
-    """Write one product group atomically (replace, never append or duplicate)."""
+def write_product(store: str | Path, group: str, product: xr.DataArray | xr.Dataset,
+                  chunks: dict[str, int] | None = None) -> None:
+    """Write one product group atomically (replace, never append or duplicate).
+
+    Chunks: 512 px along y/x, one layer along band/index, whole along other dims unless `chunks`
+    says otherwise.
+    """
     dataset = product.to_dataset() if isinstance(product, xr.DataArray) else product
     with staged_product(store, group) as staging:
-        dataset.to_zarr(str(staging), mode="w", consolidated=False, zarr_format=3, encoding=_encoding(dataset))
+        dataset.to_zarr(str(staging), mode="w", consolidated=False, zarr_format=3, encoding=_encoding(dataset, chunks))
 
 
 def read_product(store: str | Path, group: str) -> xr.Dataset:

@@ -1,0 +1,106 @@
+"""Per-parcel tables in the farm store: the `parcels` cube (parcel, time, variable) and the
+`recommendations` cube (parcel, date), both per the DESIGN Zarr contract.
+
+Per-flight statistics are written whole per flight (`flights/<flight>/parcel_stats`); the
+`parcels` cube is assembled from them, so two flights written at once never race. The
+`recommendations` cube covers the whole season, preallocated once, and each day writes only
+its own region (chunks of one day), so a re-run replaces that day and nothing else.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from pipelines.imagery import cube
+
+PARCELS = "parcels"
+RECOMMENDATIONS = "recommendations"
+
+
+def stats_product(stats: pd.DataFrame, flight: str, date: dt.date) -> xr.DataArray:
+    """A flight's parcel table (one row per parcel, numeric columns) as (parcel, variable)."""
+    table = stats.set_index("parcel")
+    numeric = table.select_dtypes("number").astype("float64")
+    return xr.DataArray(
+        numeric.to_numpy(), dims=("parcel", "variable"), name="parcel_stats",
+        coords={"parcel": np.array(numeric.index, dtype=object), "variable": np.array(numeric.columns, dtype=object)},
+        attrs={"flight": flight, "date": date.isoformat(), "long_name": "per-parcel statistics of one flight"},
+    )
+
+
+def assemble_parcel_cube(store: str | Path) -> xr.DataArray:
+    """Stack every flight's `parcel_stats` into the season's (parcel, time, variable) cube."""
+    layers = []
+    for flight in cube.flights_in_store(store):
+        group = cube.flight_group(flight, "parcel_stats")
+        if cube.has_product(store, group):
+            layer = cube.read_product(store, group)["parcel_stats"].load()
+            layers.append(layer.expand_dims(time=[np.datetime64(layer.attrs["date"], "ns")]).assign_coords(flight=("time", [flight])))
+    if not layers:
+        raise LookupError(f"{store}: no flight has parcel statistics yet")
+    cube_ = xr.concat(layers, dim="time", join="outer").sortby("time").transpose("parcel", "time", "variable")
+    cube_.attrs = {"long_name": "per-parcel statistics per flight (season time series)"}
+    return cube_.rename("parcel_stats")
+
+
+def read_parcel_cube(store: str | Path) -> xr.DataArray:
+    return cube.read_product(store, PARCELS)["parcel_stats"].load()
+
+
+@contextmanager
+def _store_lock(store: Path) -> Iterator[None]:
+    store.mkdir(parents=True, exist_ok=True)
+    with open(store / ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _season_template(parcels: list[str], start: dt.date, end: dt.date, variables: dict[str, dict]) -> xr.Dataset:
+    dates = pd.date_range(start, end, freq="D")
+    shape = (len(parcels), len(dates))
+    data = {name: (("parcel", "date"), np.full(shape, np.nan, dtype="float64"), attrs) for name, attrs in variables.items()}
+    return xr.Dataset(data, coords={"parcel": np.array(parcels, dtype=object), "date": dates})
+
+
+def write_day(store: str | Path, day: pd.DataFrame, date: dt.date, season: tuple[dt.date, dt.date],
+              variables: dict[str, dict]) -> None:
+    """Write one date's rows (index = parcel, columns = variables) into the recommendations cube.
+
+    `variables` maps every variable of the cube to its CF attributes (units, long_name); the cube
+    is created for the whole season on first use. Only this date's chunks are rewritten.
+    """
+    store = Path(store)
+    start, end = season
+    if not start <= date <= end:
+        raise ValueError(f"{date} is outside the season {start}..{end}")
+    parcels = sorted(map(str, day.index))
+    group = store / RECOMMENDATIONS
+    with _store_lock(store):
+        if not (group / "zarr.json").is_file():
+            template = _season_template(parcels, start, end, variables)
+            cube.write_product(store, RECOMMENDATIONS, template.assign_attrs(season=f"{start}/{end}"), chunks={"date": 1})
+        existing = xr.open_zarr(str(store), group=RECOMMENDATIONS, consolidated=False)
+        missing = set(day.columns) - set(existing.data_vars)
+        if missing or list(existing.parcel.values) != parcels:
+            raise ValueError(f"{group}: cube has variables {sorted(existing.data_vars)} and parcels "
+                             f"{list(existing.parcel.values)}; got {sorted(day.columns)} for {parcels}: "
+                             "delete the recommendations group to rebuild it for the new layout")
+        index = int((np.datetime64(date) - existing.date.values[0].astype("datetime64[D]")).astype(int))
+        region = day.reindex(parcels)
+        update = xr.Dataset({name: (("parcel", "date"), region[[name]].to_numpy(dtype="float64")) for name in day.columns})
+        update.to_zarr(str(store), group=RECOMMENDATIONS, region={"parcel": slice(None), "date": slice(index, index + 1)},
+                       consolidated=False, zarr_format=3)
+
+
+def read_recommendations(store: str | Path) -> xr.Dataset:
+    return xr.open_zarr(str(store), group=RECOMMENDATIONS, consolidated=False).load()
