@@ -1,0 +1,73 @@
+"""Run stages of the asset graph in-process against an instance (wiring module: imports dagster).
+
+Used by `saqi demo` and `saqi run`; the UI, schedules and backfills launch the same assets
+through Dagster's own run launcher instead.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import dagster as dg
+
+from pipelines.keys import FlightKey
+
+FLIGHT_INGEST = ("flight_manifest", "reflectance", "vegetation_indices")
+FLIGHT_ANALYSIS = ("crop_segmentation", "parcel_stats")
+MODEL = ("segmentation_model",)
+FARM_SEASON = ("parcel_timeseries",)
+DAILY = ("weather", "reference_et", "irrigation_plan")
+FARM_OUTPUTS = ("yield_estimate", "parcel_reports")
+
+
+@dataclass
+class StageOutcome:
+    """Which partitions of a stage succeeded and why the others failed."""
+
+    stage: str
+    succeeded: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def _failure(result: dg.ExecuteInProcessResult) -> str:
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data:
+            return event.step_failure_data.error.message.strip().splitlines()[-1] if event.step_failure_data.error else "failed"
+    return "failed"
+
+
+def materialize_stage(defs: dg.Definitions, stage: str, selection: Sequence[str], partition_keys: Iterable[str | None],
+                      instance: dg.DagsterInstance) -> StageOutcome:
+    """Materialise `selection` once per partition key; a failed partition never stops the others."""
+    assets = list(defs.assets or [])
+    resources = dict(defs.resources or {})
+    outcome = StageOutcome(stage)
+    for key in partition_keys:
+        label = key or "-"
+        result = dg.materialize(assets, instance=instance, resources=resources, partition_key=key,
+                                selection=list(selection), raise_on_error=False, tags={"saqi/stage": stage})
+        if result.success:
+            outcome.succeeded.append(label)
+        else:
+            outcome.failed[label] = _failure(result)
+    return outcome
+
+
+def day_key(farm: str, day: dt.date) -> dg.MultiPartitionKey:
+    return dg.MultiPartitionKey({"date": day.isoformat(), "farm": farm})
+
+
+def run_farm(defs: dg.Definitions, instance: dg.DagsterInstance, farm: str, flights: Sequence[FlightKey],
+             days: Sequence[dt.date]) -> list[StageOutcome]:
+    """Materialise the whole graph for one farm: its flights, the model, the season, the plan, the reports."""
+    keys = [str(f) for f in flights]
+    instance.add_dynamic_partitions("flights", [k for k in keys if not instance.has_dynamic_partition("flights", k)])
+    outcomes = [materialize_stage(defs, "flight ingest", FLIGHT_INGEST, keys, instance)]
+    usable = outcomes[0].succeeded
+    outcomes.append(materialize_stage(defs, "segmentation model", MODEL, [None], instance))
+    outcomes.append(materialize_stage(defs, "flight analysis", FLIGHT_ANALYSIS, usable, instance))
+    outcomes.append(materialize_stage(defs, "season", FARM_SEASON, [farm], instance))
+    outcomes.append(materialize_stage(defs, "daily irrigation", DAILY, [day_key(farm, d) for d in days], instance))
+    outcomes.append(materialize_stage(defs, "yield and reports", FARM_OUTPUTS, [farm], instance))
+    return outcomes
