@@ -144,10 +144,19 @@ class Soil(_Strict):
         return self
 
 
+class IrrigationMethod(_Strict):
+    """Application efficiency and wetted fraction of an irrigation system."""
+
+    efficiency: float = Field(gt=0.2, le=1, description="fraction of the applied depth stored in the root zone")
+    wetted_fraction: float = Field(gt=0, le=1, description="FAO-56 Table 20 fw")
+    source: str
+
+
 class SensorBand(_Strict):
     name: str = Field(description="band role: blue, green, red, rededge, nir, …")
-    center_nm: float = Field(gt=300, lt=2500)
-    fwhm_nm: float = Field(gt=0, lt=500)
+    center_nm: float = Field(gt=300, lt=15000, description="centre wavelength; thermal bands ~10 500 nm")
+    fwhm_nm: float = Field(gt=0, lt=10000)
+    file_suffix: str | None = Field(default=None, description="raw capture file name suffix, e.g. _1, _GRE, _MS_NIR")
 
 
 class Sensor(BaseModel):
@@ -158,6 +167,10 @@ class Sensor(BaseModel):
     name: str
     vendor: str
     bands: list[SensorBand]
+    make: str = Field(default="", description="EXIF Make of the raw files (sensor detection)")
+    models: list[str] = Field(default_factory=list, description="EXIF Model values of the raw files (sensor detection)")
+    metadata_layout: str = Field(default="", description="radiometric XMP layout: micasense | sequoia | dji")
+    file_pattern: str = Field(default="", description="regex of a raw band file name; group 'capture' groups files")
 
     @property
     def band_names(self) -> list[str]:
