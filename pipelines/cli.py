@@ -11,7 +11,7 @@ import sys
 
 from pipelines.errors import SaqiError
 
-COMMANDS = ("demo",)
+COMMANDS = ("demo", "farm")
 
 
 def parser() -> argparse.ArgumentParser:
