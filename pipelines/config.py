@@ -107,6 +107,17 @@ class NdviKcb(_Strict):
     source: str
 
 
+class TreeCover(_Strict):
+    """Ground-cover Kcb of a tree crop (Allen & Pereira 2009, Irrig. Sci. 28:17-34, eqs. 7-10)."""
+
+    kc_min: float = Field(default=0.15, ge=0, le=0.3, description="Kcb of bare soil (eq. 7)")
+    ml: float = Field(default=1.5, ge=1, le=2, description="multiplier on fc for light absorption (eq. 8)")
+    leaf_resistance_s_m: float = Field(gt=100, le=1000, description="mean leaf resistance rl for Fr (eq. 10)")
+    ndvi_soil: float = Field(default=0.15, ge=0, lt=0.5, description="NDVI of the bare inter-row soil")
+    ndvi_full: float = Field(default=0.85, gt=0.5, le=1, description="NDVI of a closed canopy")
+    source: str
+
+
 class Crop(_Strict):
     """Crop parameters (FAO-56 tables, NDVI relation, light-use efficiency) with their sources."""
 
@@ -126,6 +137,7 @@ class Crop(_Strict):
     rue_g_mj: float = Field(gt=0, le=6, description="radiation-use efficiency, g dry matter per MJ PAR")
     harvest_index: float = Field(gt=0, lt=1)
     yield_moisture_fraction: float = Field(default=0.0, ge=0, lt=1)
+    tree_cover: TreeCover | None = Field(default=None, description="tree crops: Kcb from ground cover")
     sources: list[str]
 
 
@@ -251,3 +263,9 @@ def load_soils(root: Path | None = None) -> dict[str, Soil]:
     path = (root or configs_dir()) / "soils.yaml"
     data = _read_yaml(path)
     return {name: _validated(Soil, path, values) for name, values in data.items()}
+
+
+def load_irrigation_methods(root: Path | None = None) -> dict[str, IrrigationMethod]:
+    path = (root or configs_dir()) / "irrigation.yaml"
+    data = _read_yaml(path)
+    return {name: _validated(IrrigationMethod, path, values) for name, values in data.items()}

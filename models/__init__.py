@@ -1,0 +1,1 @@
+"""Models without Dagster: segmentation, irrigation (FAO-56), yields."""

@@ -1,0 +1,81 @@
+"""The vectorised FAO-56 balance against pyfao56.Model on the same inputs, and its physical bounds."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from models.irrigation.balance import water_balance
+from models.irrigation.kcb import table_kcb, tree_kcb
+from models.irrigation.reference import pyfao56_parcel
+from models.irrigation.season import prepare_balance, season_balance
+from pipelines.config import load_crop
+
+EVENTS = pd.DataFrame({"date": pd.to_datetime(["2026-02-01", "2026-03-10", "2026-03-15", "2026-04-20"]),
+                       "parcel": ["P01", "P08", "P04", "P01"], "depth_mm": [30.0, 20.0, 15.0, 40.0]})
+
+
+def test_durum_wheat_stage_curve_matches_er_raki():
+    # Haouz wheat 0.15 / 0.90 / 0.23 over 30/60/50/35 days (Er-Raki et al. 2007 via configs/crops).
+    kcb = table_kcb(load_crop("durum_wheat"), np.array([-1, 0, 30, 60, 90, 140, 175, 200]))
+    assert np.isnan(kcb[0])
+    assert kcb[1:].tolist() == pytest.approx([0.15, 0.15, 0.525, 0.90, 0.90, 0.23, 0.23])
+
+
+def test_olive_ground_cover_kcb_in_fao_range():
+    # Allen & Pereira 2009: 40 % cover, h = 4 m, u2 = 2, RHmin = 45, 20 °C -> Kcb ~0.5 (FAO-56 Table 17: 0.55-0.65).
+    olive = load_crop("olive")
+    kcb = tree_kcb(olive, np.array([0.0, 0.4, 0.7]), 2.0, 45.0, 20.0)
+    assert kcb[0] == pytest.approx(0.15)
+    assert 0.45 < kcb[1] < 0.60 and kcb[1] < kcb[2] < 0.85
+
+
+def test_balance_equals_pyfao56(souss_weather, sample_parcels, sample_observations):
+    weather, et0 = souss_weather
+    prepared = prepare_balance(sample_parcels, weather, et0, "2025-10-01", "2026-06-30", sample_observations, EVENTS,
+                               initial_depletion_fraction=0.1)
+    ours = water_balance(prepared.inputs)
+    assert np.nanmin(ours["ks"]) < 0.7, "the scenario must include water stress"
+    for k in range(len(prepared.table)):
+        peer = pyfao56_parcel(prepared, k)
+        first = len(prepared.dates) - len(peer)
+        for mine, theirs in (("etc_mm", "ETc"), ("depletion_mm", "Dr"), ("ks", "Ks"), ("eta_mm", "ETa"),
+                             ("deep_percolation_mm", "DP"), ("taw_mm", "TAW")):
+            diff = np.abs(ours[mine][k, first:] - peer[theirs].to_numpy(float))
+            assert diff.max() < 0.01, (prepared.table["parcel"][k], mine, diff.max())
+        assert np.isnan(ours["depletion_mm"][k, :first]).all()
+
+
+def test_balance_bounds_and_irrigation(souss_weather, sample_parcels, sample_observations):
+    weather, et0 = souss_weather
+    ds = season_balance(sample_parcels, weather, et0, "2025-10-01", "2026-06-30", sample_observations, EVENTS)
+    dr, taw = ds["depletion_mm"].values, ds["taw_mm"].values
+    ok = ~np.isnan(dr)
+    assert (dr[ok] >= 0).all() and (dr[ok] <= taw[ok] + 1e-9).all()
+    assert ((ds["ks"] >= 0) & (ds["ks"] <= 1) | ds["ks"].isnull()).all()
+    # A 30 mm sprinkler irrigation (efficiency 0.75) adds 22.5 mm net on 2026-02-01.
+    assert float(ds["irrigation_net_mm"].sel(parcel="P01", date="2026-02-01")) == pytest.approx(22.5)
+    day = ds.sel(parcel="P01", date="2026-02-01")
+    before = float(ds["depletion_mm"].sel(parcel="P01", date="2026-01-31"))
+    expected = max(before - float(day.rain_eff_mm) - 22.5 + float(day.eta_mm) + float(day.deep_percolation_mm), 0.0)
+    assert float(day.depletion_mm) == pytest.approx(expected)
+    # Before sowing (tomato 2026-01-10) there is no balance; the first flight switches Kcb to NDVI.
+    assert np.isnan(float(ds["kcb"].sel(parcel="P08", date="2026-01-09")))
+    assert ds["kcb_source"].sel(parcel="P01", date="2026-01-14").item() == "fao_table"
+    assert ds["kcb_source"].sel(parcel="P01", date="2026-01-15").item() == "ndvi"
+    # On the flight date Kcb equals the NDVI relation: 1.64 × 0.80 − 0.2296 = 1.0824.
+    assert float(ds["kcb"].sel(parcel="P01", date="2026-02-20")) == pytest.approx(1.0824)
+
+
+def test_bad_parcels_are_flagged_not_defaulted(souss_weather, sample_parcels):
+    weather, et0 = souss_weather
+    parcels = pd.concat([sample_parcels, pd.DataFrame([
+        {"parcel": "P11", "crop": "banana", "soil_texture": "loam", "sowing_date": "2025-10-01",
+         "irrigation_method": "drip", "area_m2": 5000.0},
+        {"parcel": "P12", "crop": "barley", "soil_texture": None, "sowing_date": "2025-11-01",
+         "irrigation_method": "flood", "area_m2": 5000.0}])], ignore_index=True)
+    ds = season_balance(parcels, weather, et0, "2025-10-01", "2026-06-30")
+    assert "P11" not in ds.parcel.values and "banana" in ds.attrs["excluded_parcels"]
+    flag = ds["parcel_flags"].sel(parcel="P12").item()
+    assert "loam used" in flag and "surface efficiency used" in flag
+    assert float(ds["efficiency"].sel(parcel="P12")) == 0.60
