@@ -122,7 +122,7 @@ def farm_layout(farm: Farm, seed: int) -> FarmLayout:
     """Draw the farm's season layout from `seed` (deterministic: same seed, same layout)."""
     grid = FarmGrid.of_farm(farm)
     margin_px = math.ceil(MARGIN_M / grid.resolution_m)
-    transform = grid.transform * Affine.translation(-margin_px, -margin_px)
+    transform = grid.transform @ Affine.translation(-margin_px, -margin_px)
     shape = (grid.height + 2 * margin_px, grid.width + 2 * margin_px)
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0]))
     px = grid.resolution_m

@@ -58,7 +58,7 @@ class MosaicGrid:
 
 def mosaic_grid(layout: FarmLayout) -> MosaicGrid:
     """The mosaic grid of a farm: 0.20 m, farm bounds + 10 m, origin shifted off the farm grid."""
-    farm = layout.transform * Affine.translation(layout.margin_px, layout.margin_px)
+    farm = layout.transform @ Affine.translation(layout.margin_px, layout.margin_px)
     height, width = (n - 2 * layout.margin_px for n in layout.shape)
     west = farm.c - MARGIN_M - SHIFT_FARM_PX[0] * farm.a
     north = farm.f + MARGIN_M - SHIFT_FARM_PX[1] * farm.e
