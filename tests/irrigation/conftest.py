@@ -46,3 +46,9 @@ def sample_observations() -> pd.DataFrame:
 def souss_site() -> tuple[float, float]:
     """(latitude in degrees, elevation in m) of the sample farm near Biougra."""
     return LAT_DEG, ELEVATION_M
+
+
+@pytest.fixture
+def souss_frame() -> pd.DataFrame:
+    """The raw canonical CSV columns of the synthetic season."""
+    return souss_weather_frame()
