@@ -113,7 +113,7 @@ def read_band_image(path: str | Path) -> BandImage:
             page.asarray()
     except (tifffile.TiffFileError, ValueError, OSError, IndexError) as exc:
         raise InputDataError(path, f"is not a readable TIFF ({exc})", "copy the file again from the camera's card") from None
-    exif = tags.get("ExifTag", {}) or {}
+    exif = {**tags, **(tags.get("ExifTag", {}) or {})}  # some writers keep EXIF fields in IFD0
     xmp = parse_xmp(tags["XMP"], path) if "XMP" in tags else {}
     sensor = detect_sensor(str(tags.get("Make", "")), str(tags.get("Model", "")), path)
     iso = exif.get("ISOSpeedRatings") or exif.get("PhotographicSensitivity")

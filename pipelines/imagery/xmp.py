@@ -60,5 +60,5 @@ def numbers(value: str | list[str] | None) -> list[float]:
     """'1,2,3', '1 2 3' or ['1', '2'] → [1.0, 2.0, 3.0]."""
     if value is None:
         return []
-    parts = value if isinstance(value, list) else value.replace(",", " ").split()
-    return [float(p) for p in parts if str(p).strip()]
+    texts = value if isinstance(value, list) else [value]
+    return [float(p) for text in texts for p in str(text).replace(",", " ").split()]

@@ -50,3 +50,14 @@ def test_xmp_with_entities_is_refused_not_expanded():
              '<MicaSense:RadiometricCalibration><rdf:Seq><rdf:li>0.00012</rdf:li><rdf:li>1.1e-7</rdf:li>'
              '</rdf:Seq></MicaSense:RadiometricCalibration></rdf:Description></rdf:RDF></x:xmpmeta>')
     assert parse_xmp(plain) == {"BandName": "Red edge", "RadiometricCalibration": ["0.00012", "1.1e-7"]}
+
+
+@needs_data
+def test_sequoia_sunshine_calibration_is_flagged_relative():
+    from pipelines.imagery.radiometry import calibrate_capture
+
+    result = calibrate_capture(group_captures(sorted(DATA.glob("*.TIF")))[0])
+    assert result.method == "irradiance sensor" and result.relative
+    assert any("relative" in w for w in result.warnings)
+    assert all(e is not None and e > 0 for e in result.irradiance.values())
+    assert result.reflectance.shape == (4, 960, 1280) and result.saturation_fraction["green"] < 0.01
