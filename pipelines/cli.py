@@ -11,7 +11,7 @@ import sys
 
 from pipelines.errors import SaqiError
 
-COMMANDS = ("demo", "farm")
+COMMANDS = ("demo", "farm", "reflectance")
 
 
 def parser() -> argparse.ArgumentParser:

@@ -84,3 +84,21 @@ def test_co_registration_finds_known_band_offsets():
     aligned, shifts, residuals = co_register(stack, ["green", "red", "nir"], reference="green")
     assert shifts["red"] == pytest.approx([-2.0, 1.5], abs=0.2) and shifts["nir"] == pytest.approx([3.0, -0.5], abs=0.2)
     assert max(residuals.values()) < 0.3
+
+
+def test_reflectance_command_writes_band_stack_and_json(tmp_path, capsys):
+    import json
+
+    import rasterio
+
+    from pipelines.cli import main
+
+    files = write_capture(tmp_path, 7, np.ones((5, *SHAPE)))
+    assert main(["reflectance", *map(str, files), "-o", str(tmp_path / "out.tif")]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["sensor"] == "micasense_rededge_mx" and summary["method"] == "irradiance sensor"
+    with rasterio.open(tmp_path / "out.tif") as out:
+        assert out.descriptions == ("blue", "green", "red", "rededge", "nir") and out.dtypes[0] == "float32"
+        assert float(np.nanmedian(out.read(5))) == pytest.approx(0.45, rel=0.01)
+    assert main(["reflectance", *map(str, files[:4]), "-o", str(tmp_path / "x.tif")]) == 2
+    assert "lacks band file(s) ['rededge']" in capsys.readouterr().err
