@@ -19,6 +19,8 @@ from pipelines.errors import InputDataError
 from pipelines.imagery.grid import FarmGrid
 
 ATTRIBUTES = ("id", "member", "crop", "sowing_date", "irrigation_method", "soil_texture")
+SHAPEFILE_NAMES = {a[:10]: a for a in ATTRIBUTES if len(a) > 10}
+"""Shapefile (dBase) truncates field names to 10 characters: sowing_dat -> sowing_date, ..."""
 OVERLAP_M2 = 0.01
 """Shared area below which two parcels only touch (digitising noise), in m²."""
 
@@ -71,7 +73,7 @@ def _read(path: Path) -> gpd.GeoDataFrame:
         raise InputDataError(path, f"cannot be read as a vector file ({exc})", "export it as GeoJSON, GeoPackage or Shapefile") from None
     if frame.crs is None:
         raise InputDataError(path, "has no coordinate reference system", "add a .prj / CRS (GeoJSON is WGS84 by definition)")
-    return frame
+    return frame.rename(columns={k: v for k, v in SHAPEFILE_NAMES.items() if k in frame.columns and v not in frame.columns})
 
 
 def _attribute_problems(frame: gpd.GeoDataFrame) -> list[ParcelProblem]:
