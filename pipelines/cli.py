@@ -11,7 +11,7 @@ import sys
 
 from pipelines.errors import SaqiError
 
-COMMANDS = ("demo", "farm", "reflectance")
+COMMANDS = ("demo", "farm", "reflectance", "irrigation")
 
 
 def parser() -> argparse.ArgumentParser:

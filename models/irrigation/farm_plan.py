@@ -1,0 +1,84 @@
+"""A farm's inputs to the balance, read from its configs and its Zarr store, and today's plan.
+
+Parcels come from the farm's parcel file (area in m² on the farm's UTM grid); drone observations
+from the store's `parcels` cube (parcel, time, variable) with `ndvi_mean` and, when present,
+`crop_cover_fraction`. Without that cube (no flight yet) every Kcb comes from the FAO tables and
+the plan says so.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import xarray as xr
+
+from models.irrigation.et0 import reference_et_mm
+from models.irrigation.recommendation import recommend
+from models.irrigation.season import read_irrigation_events, season_balance
+from models.irrigation.weather import read_weather
+from pipelines.config import Farm, load_farm
+from pipelines.imagery import cube
+from pipelines.imagery.parcels import load_parcels
+from pipelines.imagery.tables import PARCELS, read_parcel_cube
+
+NO_FLIGHTS = "no flights in the store yet: Kcb from FAO-56 stage tables only"
+
+
+@dataclass
+class FarmInputs:
+    parcels: pd.DataFrame
+    weather: pd.DataFrame
+    et0_mm: pd.Series
+    observations: pd.DataFrame
+    irrigation_events: pd.DataFrame | None
+    observation_note: str
+
+
+def parcel_table(farm: Farm) -> pd.DataFrame:
+    """parcel, crop, soil_texture, sowing_date, irrigation_method, area_m2 (m² on the farm grid)."""
+    frame = load_parcels(farm).frame
+    table = pd.DataFrame({"parcel": frame["id"].astype(str), "area_m2": frame.geometry.area.to_numpy()})
+    for column in ("crop", "soil_texture", "sowing_date", "irrigation_method"):
+        table[column] = frame[column].to_numpy() if column in frame else None
+    return table
+
+
+def observations_from_cube(parcel_stats: xr.DataArray) -> pd.DataFrame:
+    """Long table parcel, date, ndvi_mean[, crop_cover_fraction] from the (parcel, time, variable) cube."""
+    wanted = [v for v in ("ndvi_mean", "crop_cover_fraction") if v in parcel_stats["variable"].values]
+    frame = parcel_stats.sel(variable=wanted).to_dataset(dim="variable").to_dataframe().reset_index()
+    frame = frame.rename(columns={"time": "date"})[["parcel", "date", *wanted]]
+    frame["parcel"] = frame["parcel"].astype(str)
+    return frame.dropna(subset=["ndvi_mean"]) if "ndvi_mean" in frame else frame.iloc[0:0]
+
+
+def farm_inputs(farm: Farm, data_root: str | Path) -> FarmInputs:
+    parcels = parcel_table(farm)
+    weather = read_weather(farm.path(farm.weather), farm.location.lat_deg)
+    et0 = reference_et_mm(weather, farm.location.lat_deg, farm.location.elevation_m)
+    store = cube.farm_store(data_root, farm.id)
+    if cube.has_product(store, PARCELS):
+        observations = observations_from_cube(read_parcel_cube(store))
+        note = f"Kcb from {observations['date'].nunique()} flights between FAO-56 stage tables"
+    else:
+        observations, note = pd.DataFrame(columns=["parcel", "date", "ndvi_mean"]), NO_FLIGHTS
+    events = (read_irrigation_events(farm.path(farm.irrigation_events), parcels["parcel"])
+              if farm.irrigation_events else None)
+    return FarmInputs(parcels, weather, et0, observations, events, note)
+
+
+def farm_plan(farm_id: str, date: dt.date, data_root: str | Path,
+              forecast_path: str | Path | None = None) -> tuple[pd.DataFrame, xr.Dataset, str]:
+    """(today's plan, the season balance up to `date`, a note on where Kcb came from)."""
+    farm = load_farm(farm_id)
+    inputs = farm_inputs(farm, data_root)
+    balance = season_balance(inputs.parcels, inputs.weather, inputs.et0_mm, farm.season.start, date,
+                             inputs.observations, inputs.irrigation_events)
+    forecast = None
+    if forecast_path is not None and Path(forecast_path).is_file():
+        table = read_weather(forecast_path, farm.location.lat_deg)
+        forecast = pd.DataFrame({"et0_mm": reference_et_mm(table, farm.location.lat_deg, farm.location.elevation_m),
+                                 "rain_mm": table["rain_mm"]})
+    return recommend(balance, date, forecast), balance, inputs.observation_note
