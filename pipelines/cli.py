@@ -11,7 +11,7 @@ import sys
 
 from pipelines.errors import SaqiError
 
-COMMANDS = ("demo", "farm", "reflectance", "irrigation")
+COMMANDS = ("demo", "farm", "reflectance", "irrigation", "indices", "parcels")
 
 
 def parser() -> argparse.ArgumentParser:
