@@ -1,0 +1,34 @@
+"""The yield table: LUE for every parcel, regression where the crop has harvest records; model named per row."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from models.yields.lue import lue_yield
+from models.yields.regression import Z90, calibrate, yield_features
+
+QX_PER_T = 10.0
+
+
+def estimate_yield(balance: xr.Dataset, observations: pd.DataFrame | None, weather: pd.DataFrame,
+                   harvests: pd.DataFrame | None = None) -> pd.DataFrame:
+    """parcel, crop, model, yield_t_ha, yield_p10_t_ha, yield_p90_t_ha, yield_qx_ha (+ p10/p90), loo_rmse_t_ha."""
+    table = lue_yield(balance, observations, weather)
+    table["loo_rmse_t_ha"] = np.nan
+    if harvests is not None and len(harvests):
+        models = calibrate(harvests)
+        features = yield_features(balance, observations, weather)
+        for crop, regression in models.items():
+            rows = table["crop"].eq(crop).to_numpy()
+            if not rows.any():
+                continue
+            predicted = np.clip(regression.predict(features[rows]), 0, None)
+            table.loc[rows, "yield_t_ha"] = predicted
+            table.loc[rows, "yield_p10_t_ha"] = np.clip(predicted - Z90 * regression.loo_rmse_t_ha, 0, None)
+            table.loc[rows, "yield_p90_t_ha"] = predicted + Z90 * regression.loo_rmse_t_ha
+            table.loc[rows, "loo_rmse_t_ha"] = regression.loo_rmse_t_ha
+            table.loc[rows, "model"] = f"regression (n={regression.n_records}, leave-one-out)"
+    for column in ("yield", "yield_p10", "yield_p90"):
+        table[column.replace("yield", "yield_qx_ha") if column == "yield" else f"{column}_qx_ha"] = table[f"{column}_t_ha"] * QX_PER_T
+    return table
