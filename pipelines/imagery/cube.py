@@ -61,7 +61,7 @@ def _chunk(dim: str, size: int, chunks: dict[str, int] | None) -> int:
     return 1 if dim in LAYER_DIMS else size
 
 
-def _encoding(dataset: xr.Dataset, chunks: dict[str, int] | None = None) -> dict:
+def zarr_encoding(dataset: xr.Dataset, chunks: dict[str, int] | None = None) -> dict:
     encoding = {}
     for name, var in dataset.data_vars.items():
         chunks_ = tuple(_chunk(d, n, chunks) for d, n in zip(var.dims, var.shape))
@@ -110,7 +110,7 @@ def write_product(store: str | Path, group: str, product: xr.DataArray | xr.Data
     """
     dataset = product.to_dataset() if isinstance(product, xr.DataArray) else product
     with staged_product(store, group) as staging:
-        dataset.to_zarr(str(staging), mode="w", consolidated=False, zarr_format=3, encoding=_encoding(dataset, chunks))
+        dataset.to_zarr(str(staging), mode="w", consolidated=False, zarr_format=3, encoding=zarr_encoding(dataset, chunks))
 
 
 def read_product(store: str | Path, group: str) -> xr.Dataset:

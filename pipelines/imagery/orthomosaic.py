@@ -230,7 +230,7 @@ def ingest_orthomosaic(path: str | Path, grid: FarmGrid, store: str | Path, grou
     windows = 0
     with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB), cube.staged_product(store, group) as staging:
         dataset.to_zarr(str(staging), mode="w", compute=False, consolidated=False, zarr_format=3,
-                        encoding=cube._encoding(dataset))
+                        encoding=cube.zarr_encoding(dataset))
         target = zarr.open_array(str(staging), path="reflectance", mode="r+", zarr_format=3)
         with _open(info.path) as src, WarpedVRT(
                 src, crs=grid.crs, transform=grid.transform, width=grid.width, height=grid.height,

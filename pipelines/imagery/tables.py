@@ -104,3 +104,26 @@ def write_day(store: str | Path, day: pd.DataFrame, date: dt.date, season: tuple
 
 def read_recommendations(store: str | Path) -> xr.Dataset:
     return xr.open_zarr(str(store), group=RECOMMENDATIONS, consolidated=False).load()
+
+
+def recommendation_variables(season_start: dt.date) -> dict[str, dict]:
+    """Every variable of the `recommendations` cube with its CF attributes (the contract)."""
+    mm = "mm"
+    return {
+        "irrigate_today": {"units": "1", "long_name": "irrigate today (1) or not (0)"},
+        "depth_mm": {"units": mm, "long_name": "gross irrigation depth to apply today"},
+        "net_depth_mm": {"units": mm, "long_name": "net irrigation depth (root-zone refill)"},
+        "volume_m3": {"units": "m3", "long_name": "gross irrigation volume for the parcel"},
+        "next_irrigation_date": {"units": f"days since {season_start.isoformat()}", "long_name": "next irrigation date"},
+        "depletion_mm": {"units": mm, "long_name": "root-zone depletion Dr (FAO-56 eq. 85)"},
+        "taw_mm": {"units": mm, "long_name": "total available water TAW (FAO-56 eq. 82)"},
+        "raw_mm": {"units": mm, "long_name": "readily available water RAW (FAO-56 eq. 83)"},
+        "ks": {"units": "1", "long_name": "water stress coefficient Ks (FAO-56 eq. 84)"},
+        "stress": {"units": "1", "long_name": "water stress flag (Ks < 1)"},
+        "kcb": {"units": "1", "long_name": "basal crop coefficient Kcb"},
+        "etc_mm": {"units": mm, "long_name": "crop evapotranspiration ETc"},
+        "et0_mm": {"units": mm, "long_name": "reference evapotranspiration ET0 (FAO-56 eq. 6)"},
+        "yield_t_ha": {"units": "t ha-1", "long_name": "expected yield"},
+        "yield_p10_t_ha": {"units": "t ha-1", "long_name": "yield, 10th percentile"},
+        "yield_p90_t_ha": {"units": "t ha-1", "long_name": "yield, 90th percentile"},
+    }

@@ -1,0 +1,102 @@
+"""Imagery of one flight on the farm grid.
+
+- `reflectance`: surface reflectance (unitless, 0–1, NaN = no data) per band (blue, green, red,
+  red edge, NIR…), float32 on the farm grid (farm CRS, e.g. EPSG:32629, fixed origin and pixel
+  size). Store: `<farm>.zarr/flights/<flight>/reflectance` (band, y, x). One per flight.
+- `vegetation_indices`: every index the flight's bands allow (NDVI, NDRE, GNDVI, SAVI, …), float32,
+  NaN where an input is missing or a denominator is zero. Store:
+  `<farm>.zarr/flights/<flight>/indices` (index, y, x).
+
+How to read them: healthy irrigated canopy has red reflectance of 0.03–0.05 and NIR of 0.4–0.5
+(NDVI 0.8–0.9); dry sandy soil is flat and bright (0.15–0.30 in every band, NDVI 0.1–0.2).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import dagster as dg
+import numpy as np
+
+from assets._metadata import OWNERS, card, number, preview
+from pipelines.config import load_sensor
+from pipelines.imagery import cube
+from pipelines.imagery.indices import compute_indices
+from pipelines.imagery.orthomosaic import ingest_orthomosaic
+from pipelines.imagery.quality import preview_png
+from pipelines.keys import FlightKey
+from pipelines.reports.maps import ndvi_map
+from pipelines.partitions import flights
+from pipelines.resources import SaqiStorage
+
+OUT_OF_RANGE_MAX = 0.01
+SATURATION_MAX = 0.02
+
+REFLECTANCE_CHECKS = [
+    dg.AssetCheckSpec("reflectance_in_physical_range", asset="reflectance",
+                      description=f"Fails when more than {OUT_OF_RANGE_MAX:.0%} of valid pixels fall outside reflectance 0–1.5 "
+                                  "(wrong scale or failed calibration)."),
+    dg.AssetCheckSpec("reflectance_not_saturated", asset="reflectance",
+                      description=f"Fails when more than {SATURATION_MAX:.0%} of the flight is saturated in any band "
+                                  "(over-exposed: bright soil or plastic mulch clipped)."),
+]
+
+
+def _manifest(storage: SaqiStorage, key: FlightKey) -> dict:
+    return json.loads((Path(storage.data_root) / "manifests" / key.farm / f"{key}.json").read_text(encoding="utf-8"))
+
+
+@dg.asset(partitions_def=flights, group_name="imagery", owners=OWNERS["imagery"], kinds={"zarr", "xarray"},
+          code_version="1", deps=["flight_manifest"], check_specs=REFLECTANCE_CHECKS,
+          description=card(__doc__).split("- `vegetation_indices`")[0])
+def reflectance(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
+    key = FlightKey.parse(context.partition_key)
+    manifest = _manifest(storage, key)
+    store = storage.store(key.farm)
+    summary = ingest_orthomosaic(manifest["files"][0], storage.grid(key.farm), store, cube.flight_group(str(key), "reflectance"),
+                                 sensor=load_sensor(manifest["sensor"], Path(storage.configs)),
+                                 reflectance_scale=manifest.get("reflectance_scale"))
+    data = cube.read_product(store, cube.flight_group(str(key), "reflectance"))["reflectance"]
+    bands = [str(b) for b in data.band.values]
+    small = data[:, ::4, ::4].values
+    out_of_range, saturated = summary["outside_0_1p5_fraction"], summary["saturation_fraction"]
+    metadata = {
+        "sensor": summary["sensor"], "bands": ", ".join(bands), "method": summary["method"],
+        "valid_fraction": number(summary["valid_fraction"]), "saturation_fraction": number(saturated),
+        "rgb_preview": preview(preview_png(small, bands, "rgb"), "RGB"),
+        "false_colour_preview": preview(preview_png(small, bands, "false_colour"), "false colour NIR-red-green"),
+        **{f"{band}_p50": number(s["p50"]) for band, s in summary["band_stats"].items()},
+        "band_percentiles": dg.MetadataValue.json(summary["band_stats"]),
+    }
+    checks = [
+        dg.AssetCheckResult(check_name="reflectance_in_physical_range", passed=out_of_range <= OUT_OF_RANGE_MAX,
+                            metadata={"fraction_outside": number(out_of_range)},
+                            description=f"{out_of_range:.2%} of valid pixels outside reflectance 0–1.5"),
+        dg.AssetCheckResult(check_name="reflectance_not_saturated", passed=saturated <= SATURATION_MAX,
+                            metadata={"saturated_fraction": number(saturated)},
+                            description=f"reflectance saturated on {saturated:.1%} of the flight"),
+    ]
+    return dg.MaterializeResult(metadata=metadata, check_results=checks)
+
+
+@dg.asset(partitions_def=flights, group_name="imagery", owners=OWNERS["imagery"], kinds={"zarr", "numexpr"},
+          code_version="1", deps=[reflectance], description="Vegetation indices of one flight.\n\n"
+          + card(__doc__).split("- `vegetation_indices`: ")[1])
+def vegetation_indices(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
+    key = FlightKey.parse(context.partition_key)
+    store = storage.store(key.farm)
+    source = cube.read_product(store, cube.flight_group(str(key), "reflectance"))["reflectance"]
+    bands = [str(b) for b in source.band.values]
+    result = compute_indices(source.values, bands)
+    indices = cube.raster(result.values, storage.grid(key.farm), "indices", "index", result.names,
+                          {"units": "1", "long_name": "vegetation indices", "skipped": json.dumps(result.skipped)})
+    cube.write_product(store, cube.flight_group(str(key), "indices"), indices)
+    means = {name: float(np.nanmean(layer)) for name, layer in zip(result.names, result.values)}
+    ndvi = result.values[result.names.index("ndvi")] if "ndvi" in result.names else None
+    return dg.MaterializeResult(metadata={
+        "indices": ", ".join(result.names),
+        "not_computed": dg.MetadataValue.json(result.skipped),
+        **{f"{name}_mean": number(v) for name, v in means.items()},
+        **({"ndvi_preview": preview(ndvi_map(ndvi, storage.grid(key.farm).resolution_m, max_side_px=480).png, "NDVI")}
+           if ndvi is not None else {}),
+    })
