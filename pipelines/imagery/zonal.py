@@ -30,12 +30,12 @@ CROP, WEED, NODATA = 1, 2, 255
 
 
 def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs: Sequence[float]) -> list[float]:
-    """Weighted inverse-CDF quantiles; full-weight pixels are sorted by value only (fast path)."""
+    """Weighted inverse-CDF quantiles of `values` (1-D); weight-1 values need only a value sort."""
     full = weights >= 1.0
-    inner = np.sort(values[full])
-    part_v, part_w = values[~full], weights[~full]
-    order = np.argsort(part_v)
-    part_v, part_cw = part_v[order], np.cumsum(part_w[order])
+    inner = np.sort(np.where(full, values, np.float32(np.inf)))[: int(np.count_nonzero(full))]
+    border = np.flatnonzero((weights > 0) & ~full)
+    order = np.argsort(values[border])
+    part_v, part_cw = values[border][order], np.cumsum(weights[border][order], dtype=np.float64)
     total = inner.size + (part_cw[-1] if part_cw.size else 0.0)
 
     def below(v: float) -> float:
@@ -59,11 +59,10 @@ def _layer_stats(layer: np.ndarray, weight: np.ndarray) -> dict[str, float]:
     if total <= 0:
         return {"mean": np.nan, "std": np.nan, **{k: np.nan for k in QUANTILES}}
     v = np.where(finite, layer, np.float32(0)).ravel()
-    mean = float(np.dot(w.astype(np.float64), v.astype(np.float64))) / total
+    mean = float(np.dot(w, v)) / total
     dev = v - np.float32(mean)
     std = float(np.sqrt(max(float(np.dot(w, dev * dev)) / total, 0.0)))
-    picked = w > 0
-    quantiles = weighted_quantiles(v[picked], w[picked], list(QUANTILES.values()))
+    quantiles = weighted_quantiles(v, w, list(QUANTILES.values()))
     return {"mean": mean, "std": std, **dict(zip(QUANTILES, quantiles))}
 
 
