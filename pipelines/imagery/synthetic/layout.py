@@ -9,7 +9,6 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-import geopandas as gpd
 import numpy as np
 import shapely
 from affine import Affine
@@ -20,6 +19,7 @@ from scipy.special import ndtr
 from pipelines.config import Crop, Farm, load_crop
 from pipelines.errors import InputDataError
 from pipelines.imagery.grid import FarmGrid
+from pipelines.imagery.parcels import load_parcels
 
 MARGIN_M = 11.0
 TREE_SPACING_M = {"olive": (6.0, 6.0), "citrus": (4.0, 6.0)}
@@ -82,16 +82,6 @@ def _normal_field(rng: np.random.Generator, shape: tuple[int, int], sigma_px: fl
     return field / field.std()
 
 
-def _read_parcels(farm: Farm, crs) -> gpd.GeoDataFrame:
-    path = farm.path(farm.parcels)
-    parcels = gpd.read_file(path).to_crs(crs)
-    needed = {"id", "crop", "sowing_date", "irrigation_method"}
-    missing = needed - set(parcels.columns)
-    if missing:
-        raise InputDataError(path, f"parcels lack the properties {sorted(missing)}", "add them to every feature")
-    return parcels
-
-
 def _long_axis_rad(polygon: shapely.Polygon) -> float:
     ring = np.asarray(polygon.minimum_rotated_rectangle.exterior.coords)
     edges = np.diff(ring[:3], axis=0)
@@ -131,7 +121,9 @@ def farm_layout(farm: Farm, seed: int) -> FarmLayout:
     stress_field = _normal_field(rng, shape, 8.0 / px)
     soil_brightness = 1.0 + 0.05 * _normal_field(rng, shape, 15.0 / px)
 
-    table = _read_parcels(farm, grid.crs).sort_values("id")
+    parcel_set = load_parcels(farm, grid)
+    parcel_set.raise_for_errors()
+    table = parcel_set.frame.sort_values("id")
     crops = {c: load_crop(c) for c in table["crop"].unique()}
     by_kind: dict[str, list[str]] = {}
     for pid, crop in zip(table["id"], table["crop"]):
