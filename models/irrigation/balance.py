@@ -40,6 +40,7 @@ class BalanceInputs:
     wetted_fraction: np.ndarray
     initial_depletion_fraction: np.ndarray
     active: np.ndarray
+    assumed_refill: np.ndarray | None = None
 
 
 OUTPUTS = ("kcb", "ke", "kc", "kc_max", "fc", "etc_mm", "eta_mm", "evaporation_mm", "taw_mm", "raw_mm", "p",
@@ -51,6 +52,9 @@ def water_balance(inputs: BalanceInputs) -> dict[str, np.ndarray]:
     """Run the daily balance; returns (P, D) arrays named in OUTPUTS, NaN on inactive days.
 
     A parcel's state starts on its first active day (sowing): Dr = f0·TAW, De = TEW, fw = 1.
+    Parcels flagged in `assumed_refill` (no irrigation records) are assumed to follow the plan:
+    on a day that starts with Dr ≥ RAW they receive Dr / efficiency, a refill to field capacity
+    (the "irrigate at RAW" rule of FAO-56 ch. 8, as pyfao56's auto-irrigation does).
     """
     i = inputs
     n_parcels, n_days = i.kcb.shape
@@ -59,6 +63,8 @@ def water_balance(inputs: BalanceInputs) -> dict[str, np.ndarray]:
     de = i.tew_mm.astype(float).copy()
     fw = np.ones(n_parcels)
     started = np.zeros(n_parcels, dtype=bool)
+    refill = np.zeros(n_parcels, dtype=bool) if i.assumed_refill is None else i.assumed_refill
+    raw_yesterday = np.full(n_parcels, np.inf)
     for d in range(n_days):
         act = i.active[:, d]
         et0, rain = i.et0_mm[d], i.rain_mm[d]
@@ -74,7 +80,7 @@ def water_balance(inputs: BalanceInputs) -> dict[str, np.ndarray]:
         kc_max = np.maximum(1.2 + (0.04 * (u2 - 2) - 0.004 * (rh_min - 45)) * (h / 3) ** 0.3, kcb + 0.05)
         base = np.clip((kcb - i.kcb_ini) / (kc_max - i.kcb_ini), 0.0, None)
         fc = np.where(np.isnan(i.cover_fraction[:, d]), np.clip(base ** (1 + 0.5 * h), 0.0, 0.99), i.cover_fraction[:, d])
-        gross = i.irrigation_mm[:, d]
+        gross = np.where(refill & act & (dr >= raw_yesterday) & (dr > 0), dr / i.efficiency, i.irrigation_mm[:, d])
         net = gross * i.efficiency
         irrigated = gross > 0
         fw = np.where(irrigated, i.wetted_fraction, np.where(rain >= RAIN_WETTING_MM, 1.0, fw))
@@ -93,6 +99,7 @@ def water_balance(inputs: BalanceInputs) -> dict[str, np.ndarray]:
         dp = np.maximum(rain + net - eta - dr, 0.0)
         dr_new = np.clip(dr - rain - net + eta + dp, 0.0, taw)
         dr, de = np.where(act, dr_new, dr), np.where(act, de_new, de)
+        raw_yesterday = np.where(act, raw, np.inf)
         values = {"kcb": kcb, "ke": ke, "kc": kc, "kc_max": kc_max, "fc": fc, "etc_mm": etc, "eta_mm": eta,
                   "evaporation_mm": evaporation, "taw_mm": taw, "raw_mm": raw, "p": p, "ks": ks,
                   "depletion_mm": dr, "evaporated_depletion_mm": de, "rain_eff_mm": np.full(n_parcels, rain),

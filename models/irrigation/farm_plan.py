@@ -75,7 +75,7 @@ def farm_plan(farm_id: str, date: dt.date, data_root: str | Path,
     farm = load_farm(farm_id)
     inputs = farm_inputs(farm, data_root)
     balance = season_balance(inputs.parcels, inputs.weather, inputs.et0_mm, farm.season.start, date,
-                             inputs.observations, inputs.irrigation_events)
+                             inputs.observations, inputs.irrigation_events, assume_planned_irrigation=True)
     forecast = None
     if forecast_path is not None and Path(forecast_path).is_file():
         table = read_weather(forecast_path, farm.location.lat_deg)

@@ -23,6 +23,8 @@ FALLBACK_SOIL = "loam"
 FALLBACK_METHOD = "surface"
 HEIGHT_INI_M = 0.05
 RAIN_MIN_FRACTION_ET0 = 0.2
+ASSUMED_REFILL = ("no irrigation records: assumed irrigated as planned (refill to field capacity "
+                  "whenever depletion reached RAW)")
 PARCEL_COLUMNS = ("parcel", "crop", "soil_texture", "sowing_date", "irrigation_method", "area_m2")
 
 
@@ -98,7 +100,8 @@ class PreparedBalance:
 def prepare_balance(parcels: pd.DataFrame, weather: pd.DataFrame, et0_mm: pd.Series, start, end,
                     observations: pd.DataFrame | None = None, irrigation_events: pd.DataFrame | None = None,
                     initial_depletion_fraction: float = 0.0,
-                    rain_min_fraction_et0: float = RAIN_MIN_FRACTION_ET0) -> PreparedBalance:
+                    rain_min_fraction_et0: float = RAIN_MIN_FRACTION_ET0,
+                    assume_planned_irrigation: bool = False) -> PreparedBalance:
     """Build the balance inputs of `season_balance` (same arguments)."""
     dates = pd.date_range(pd.Timestamp(start), pd.Timestamp(end), freq="D", name="date")
     missing = dates.difference(weather.index)
@@ -123,6 +126,10 @@ def prepare_balance(parcels: pd.DataFrame, weather: pd.DataFrame, et0_mm: pd.Ser
         kcb[k], cover[k], source[k] = series.kcb, series.cover_fraction, series.source
         root[k], height[k] = _growth(row.crop, (dates - row.sowing).days.to_numpy(), series.kcb)
     irrigation = np.zeros((n, d))
+    recorded = set(irrigation_events["parcel"]) if irrigation_events is not None else set()
+    refill = np.array([assume_planned_irrigation and p not in recorded for p in table["parcel"]])
+    for parcel in table["parcel"][refill]:
+        flags[parcel] = "; ".join(filter(None, [flags.get(parcel, ""), ASSUMED_REFILL]))
     if irrigation_events is not None and len(irrigation_events):
         index = {p: k for k, p in enumerate(table["parcel"])}
         for event in irrigation_events.itertuples(index=False):
@@ -138,14 +145,15 @@ def prepare_balance(parcels: pd.DataFrame, weather: pd.DataFrame, et0_mm: pd.Ser
         p_base=col(lambda r: r.crop.depletion_fraction), irrigation_mm=irrigation, efficiency=col(lambda r: r.efficiency),
         wetted_fraction=col(lambda r: r.wetted_fraction),
         initial_depletion_fraction=np.full(n, float(initial_depletion_fraction)),
-        active=~np.isnan(kcb))
+        active=~np.isnan(kcb), assumed_refill=refill)
     return PreparedBalance(table, dates, inputs, source, rain, flags)
 
 
 def season_balance(parcels: pd.DataFrame, weather: pd.DataFrame, et0_mm: pd.Series, start, end,
                    observations: pd.DataFrame | None = None, irrigation_events: pd.DataFrame | None = None,
                    initial_depletion_fraction: float = 0.0,
-                   rain_min_fraction_et0: float = RAIN_MIN_FRACTION_ET0) -> xr.Dataset:
+                   rain_min_fraction_et0: float = RAIN_MIN_FRACTION_ET0,
+                   assume_planned_irrigation: bool = False) -> xr.Dataset:
     """Daily balance of every parcel from `start` to `end` (inclusive), dims (parcel, date).
 
     parcels: columns parcel, crop, soil_texture, sowing_date, irrigation_method, area_m2.
@@ -153,9 +161,11 @@ def season_balance(parcels: pd.DataFrame, weather: pd.DataFrame, et0_mm: pd.Seri
     irrigation_events: date, parcel, depth_mm (gross). Rain below rain_min_fraction_et0·ET0 is
     taken as fully evaporated (FAO-56 ch. 7, p. 151: 'precipitation less than about 0.2 ET0').
     initial_depletion_fraction: root-zone depletion at sowing/start as a fraction of TAW.
+    assume_planned_irrigation: parcels without any recorded irrigation are assumed to have been
+    irrigated as planned (flagged in `parcel_flags`); otherwise they are taken as never irrigated.
     """
     prepared = prepare_balance(parcels, weather, et0_mm, start, end, observations, irrigation_events,
-                               initial_depletion_fraction, rain_min_fraction_et0)
+                               initial_depletion_fraction, rain_min_fraction_et0, assume_planned_irrigation)
     table, flags = prepared.table, prepared.flags
     result = water_balance(prepared.inputs)
     coords = {"parcel": table["parcel"].to_numpy(dtype=object), "date": prepared.dates}

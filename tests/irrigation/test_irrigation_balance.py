@@ -79,3 +79,22 @@ def test_bad_parcels_are_flagged_not_defaulted(souss_weather, sample_parcels):
     flag = ds["parcel_flags"].sel(parcel="P12").item()
     assert "loam used" in flag and "surface efficiency used" in flag
     assert float(ds["efficiency"].sel(parcel="P12")) == 0.60
+
+
+def test_unrecorded_parcels_assumed_irrigated_as_planned_never_exceed_raw_for_long(sample_parcels, souss_weather):
+    from models.irrigation.season import ASSUMED_REFILL
+
+    weather, et0 = souss_weather
+    dry = season_balance(sample_parcels, weather, et0, "2025-10-01", "2026-06-30")
+    planned = season_balance(sample_parcels, weather, et0, "2025-10-01", "2026-06-30", assume_planned_irrigation=True)
+    assert all(ASSUMED_REFILL in str(flag) for flag in planned["parcel_flags"].values)
+    # Refilled whenever depletion reaches RAW: Ks dips below 1 for at most one day at a time.
+    ks = planned["ks"].values
+    assert np.nanmin(ks) > 0.9 and np.nanmin(dry["ks"].values) < 0.7
+    applied = planned["irrigation_net_mm"].values
+    raw_before = np.roll(planned["raw_mm"].values, 1, axis=1)
+    dr_before = np.roll(planned["depletion_mm"].values, 1, axis=1)
+    events = applied > 0
+    assert events.sum() > 5
+    assert np.allclose(applied[events], dr_before[events], atol=1e-6)
+    assert np.all(dr_before[events] >= raw_before[events] - 1e-9)
