@@ -35,6 +35,8 @@ class IndexProductSummary:
 
 
 def _grid_of(dataset) -> FarmGrid:
+    import rioxarray  # noqa: F401  (registers the .rio accessor)
+
     return FarmGrid(dataset.rio.crs, dataset.rio.transform(), dataset.rio.width, dataset.rio.height)
 
 
@@ -71,7 +73,7 @@ def write_index_product(store: str | Path, flight: str, names: Sequence[str] | N
     group = cube.flight_group(flight, PRODUCT)
     with cube.staged_product(store, group) as staging:
         template.to_zarr(str(staging), mode="w", compute=False, consolidated=False, zarr_format=3,
-                         encoding=cube._encoding(template))
+                         encoding=cube.zarr_encoding(template))
         target = zarr.open_group(str(staging), mode="r+")[PRODUCT]
         strip = np.empty((len(ok), step, grid.width), dtype=np.float32)
         for top in range(0, grid.height, step):

@@ -59,9 +59,9 @@ def _layer_stats(layer: np.ndarray, weight: np.ndarray) -> dict[str, float]:
     if total <= 0:
         return {"mean": np.nan, "std": np.nan, **{k: np.nan for k in QUANTILES}}
     v = np.where(finite, layer, np.float32(0)).ravel()
-    mean = float(np.dot(w, v)) / total
+    mean = float((w * v).sum(dtype=np.float64)) / total
     dev = v - np.float32(mean)
-    std = float(np.sqrt(max(float(np.dot(w, dev * dev)) / total, 0.0)))
+    std = float(np.sqrt(max(float((w * dev * dev).sum(dtype=np.float64)) / total, 0.0)))
     quantiles = weighted_quantiles(v, w, list(QUANTILES.values()))
     return {"mean": mean, "std": std, **dict(zip(QUANTILES, quantiles))}
 
