@@ -16,12 +16,11 @@ import json
 from pathlib import Path
 
 import dagster as dg
-import numpy as np
 
 from assets._metadata import OWNERS, card, number, preview
 from pipelines.config import load_sensor
 from pipelines.imagery import cube
-from pipelines.imagery.indices import compute_indices
+from pipelines.imagery.index_product import write_index_product
 from pipelines.imagery.orthomosaic import ingest_orthomosaic
 from pipelines.imagery.quality import preview_png
 from pipelines.keys import FlightKey
@@ -85,17 +84,13 @@ def reflectance(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.M
 def vegetation_indices(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
     key = FlightKey.parse(context.partition_key)
     store = storage.store(key.farm)
-    source = cube.read_product(store, cube.flight_group(str(key), "reflectance"))["reflectance"]
-    bands = [str(b) for b in source.band.values]
-    result = compute_indices(source.values, bands)
-    indices = cube.raster(result.values, storage.grid(key.farm), "indices", "index", result.names,
-                          {"units": "1", "long_name": "vegetation indices", "skipped": json.dumps(result.skipped)})
-    cube.write_product(store, cube.flight_group(str(key), "indices"), indices)
-    means = {name: float(np.nanmean(layer)) for name, layer in zip(result.names, result.values)}
-    ndvi = result.values[result.names.index("ndvi")] if "ndvi" in result.names else None
+    summary = write_index_product(store, str(key))
+    indices = cube.read_product(store, summary.group)["indices"]
+    ndvi = indices.sel(index="ndvi").values if "ndvi" in summary.names else None
+    means = {str(name): float(indices.sel(index=name).mean(skipna=True)) for name in summary.names}
     return dg.MaterializeResult(metadata={
-        "indices": ", ".join(result.names),
-        "not_computed": dg.MetadataValue.json(result.skipped),
+        "indices": ", ".join(summary.names),
+        "not_computed": dg.MetadataValue.json(summary.skipped),
         **{f"{name}_mean": number(v) for name, v in means.items()},
         **({"ndvi_preview": preview(ndvi_map(ndvi, storage.grid(key.farm).resolution_m, max_side_px=480).png, "NDVI")}
            if ndvi is not None else {}),

@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 
 import dagster as dg
-import numpy as np
 import pandas as pd
 
 from assets._metadata import OWNERS, card, number, table
@@ -26,7 +25,7 @@ from models.irrigation.et0 import reference_et_method, reference_et_mm
 from models.irrigation.farm_plan import farm_plan
 from models.irrigation.weather import read_weather
 from pipelines.imagery import tables
-from pipelines.partitions import farm_days
+from pipelines.partitions import farm_days, farm_of_day
 from pipelines.resources import SaqiStorage
 
 ET0_MAX_MM = 15.0
@@ -108,8 +107,7 @@ def _cube_rows(plan: pd.DataFrame, season_start: dt.date) -> pd.DataFrame:
 
 
 @dg.asset(partitions_def=farm_days, group_name="irrigation", owners=OWNERS["irrigation"], kinds={"zarr", "numpy"},
-          code_version="1", deps=[reference_et, dg.AssetDep("parcel_timeseries", partition_mapping=
-                                                             dg.MultiToSingleDimensionPartitionMapping("farm"))],
+          code_version="1", deps=[reference_et, dg.AssetDep("parcel_timeseries", partition_mapping=farm_of_day)],
           description=_doc("irrigation_plan"), check_specs=PLAN_CHECKS)
 def irrigation_plan(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
     farm_id, day = _day(context)
@@ -138,5 +136,3 @@ def irrigation_plan(context: dg.AssetExecutionContext, storage: SaqiStorage) -> 
                                              if stressed else "no parcel under water stress")),
         ])
 
-
-__all__ = ["weather", "reference_et", "irrigation_plan", "np"]

@@ -69,13 +69,23 @@ def farm_inputs(farm: Farm, data_root: str | Path) -> FarmInputs:
     return FarmInputs(parcels, weather, et0, observations, events, note)
 
 
+def farm_season(farm: Farm, data_root: str | Path, end: dt.date | None = None) -> tuple[FarmInputs, xr.Dataset]:
+    """The farm's inputs and its balance from the season start to `end` (default: last weather day).
+
+    Parcels without irrigation records are assumed irrigated as planned (flagged per parcel).
+    """
+    inputs = farm_inputs(farm, data_root)
+    end = end or min(farm.season.end, inputs.weather.index[-1].date())
+    balance = season_balance(inputs.parcels, inputs.weather, inputs.et0_mm, farm.season.start, end,
+                             inputs.observations, inputs.irrigation_events, assume_planned_irrigation=True)
+    return inputs, balance
+
+
 def farm_plan(farm_id: str, date: dt.date, data_root: str | Path,
               forecast_path: str | Path | None = None) -> tuple[pd.DataFrame, xr.Dataset, str]:
     """(today's plan, the season balance up to `date`, a note on where Kcb came from)."""
     farm = load_farm(farm_id)
-    inputs = farm_inputs(farm, data_root)
-    balance = season_balance(inputs.parcels, inputs.weather, inputs.et0_mm, farm.season.start, date,
-                             inputs.observations, inputs.irrigation_events, assume_planned_irrigation=True)
+    inputs, balance = farm_season(farm, data_root, date)
     forecast = None
     if forecast_path is not None and Path(forecast_path).is_file():
         table = read_weather(forecast_path, farm.location.lat_deg)
