@@ -269,3 +269,28 @@ def load_irrigation_methods(root: Path | None = None) -> dict[str, IrrigationMet
     path = (root or configs_dir()) / "irrigation.yaml"
     data = _read_yaml(path)
     return {name: _validated(IrrigationMethod, path, values) for name, values in data.items()}
+
+
+class PrescriptionRule(_Strict):
+    """A variable-rate rule (configs/prescription.yaml): a rate per management zone from its vigour."""
+
+    product: str = Field(description="what is applied, e.g. irrigation water, nitrogen (N)")
+    rate_field: str = Field(pattern=r"^[a-z][a-z0-9_]{0,9}$", description="column name (≤ 10 characters: Shapefile)")
+    unit: Literal["mm", "kg/ha"]
+    base_rate: float = Field(gt=0, description="rate at the parcel's mean vigour, in `unit`")
+    response: float = Field(ge=-5, le=5, description="relative rate change per relative vigour change; < 0: weaker zones get more")
+    min_rate: float = Field(ge=0)
+    max_rate: float = Field(gt=0)
+    reference: str
+
+    @model_validator(mode="after")
+    def _bounded(self) -> "PrescriptionRule":
+        if not self.min_rate <= self.base_rate <= self.max_rate:
+            raise ValueError("min_rate <= base_rate <= max_rate must hold")
+        return self
+
+
+def load_prescription_rules(root: Path | None = None) -> dict[str, PrescriptionRule]:
+    path = (root or configs_dir()) / "prescription.yaml"
+    data = _read_yaml(path)
+    return {name: _validated(PrescriptionRule, path, values) for name, values in data.items()}
