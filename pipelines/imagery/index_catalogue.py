@@ -9,6 +9,10 @@ returns infinity:
   float64 as soon as one float literal appears, 1.2-1.55x slower, see issue 4), except small
   integer exponents, which numexpr turns into multiplications;
 - every division `a / b` becomes `where(b != 0, a / b, nan)`: a zero denominator yields NaN;
+- when no division result can be absorbed into a finite value (by x / inf, exp(-inf), x**0,
+  a comparison or where()), a second, unguarded text is kept as `fast`: there a zero
+  denominator can only give ±inf or NaN in the output, so the kernel runs the cheaper text
+  and turns the (rare) non-finite outputs into NaN afterwards, with the same result;
 - NaN inputs propagate through arithmetic; a formula with comparisons is additionally masked
   to NaN wherever one of its bands is NaN.
 """
@@ -69,10 +73,12 @@ class IndexSpec(BaseModel):
 
 @dataclass(frozen=True)
 class IndexProgram:
-    """A compiled formula: the numexpr text and its float32 constant variables."""
+    """A compiled formula: the guarded numexpr text, the unguarded `fast` text when equivalent
+    up to turning non-finite outputs into NaN (else None), and the float32 constant variables."""
 
     expression: str
     constants: dict[str, np.float32] = field(default_factory=dict)
+    fast: str | None = None
 
 
 def _parse(formula: str) -> ast.Expression:
@@ -102,8 +108,8 @@ def _names(tree: ast.AST) -> set[str]:
 class _Writer:
     """Renders the parsed formula as float32-safe numexpr text."""
 
-    def __init__(self, spec: IndexSpec):
-        self.spec = spec
+    def __init__(self, spec: IndexSpec, guard: bool = True):
+        self.spec, self.guard = spec, guard
         self.constants: dict[str, np.float32] = {"_nan": np.float32(np.nan), "_zero": np.float32(0)}
 
     def literal(self, value: float, key: str | None = None) -> str:
@@ -132,9 +138,31 @@ class _Writer:
                 and 0 <= right.value <= 4:
             return f"({left}**{int(right.value)})"
         right_text = self(right)
-        if isinstance(node.op, ast.Div):
+        if isinstance(node.op, ast.Div) and self.guard:
             return f"where({right_text} != _zero, {left} / {right_text}, _nan)"
         return f"({left} {BINARY[type(node.op)]} {right_text})"
+
+
+def _keeps_infinity(node: ast.AST, absorbing: bool = False) -> bool:
+    """True when no division sits where an infinity could turn finite (x / inf, exp, x**0, where, compare)."""
+    if isinstance(node, ast.Expression):
+        return _keeps_infinity(node.body)
+    if isinstance(node, ast.Compare):
+        return False
+    if isinstance(node, ast.Call):
+        inner = absorbing or node.func.id not in ("sqrt", "abs", "log")
+        return all(_keeps_infinity(arg, inner) for arg in node.args)
+    if isinstance(node, ast.UnaryOp):
+        return _keeps_infinity(node.operand, absorbing)
+    if isinstance(node, ast.BinOp):
+        if isinstance(node.op, ast.Div) and absorbing:
+            return False
+        positive_power = isinstance(node.op, ast.Pow) and isinstance(node.right, ast.Constant) \
+            and float(node.right.value).is_integer() and 1 <= node.right.value <= 4
+        left_absorbs = absorbing or (isinstance(node.op, ast.Pow) and not positive_power)
+        right_absorbs = absorbing or isinstance(node.op, (ast.Div, ast.Pow))
+        return _keeps_infinity(node.left, left_absorbs) and _keeps_infinity(node.right, right_absorbs)
+    return True
 
 
 def _compile(spec: IndexSpec) -> IndexProgram:
@@ -144,7 +172,12 @@ def _compile(spec: IndexSpec) -> IndexProgram:
     if any(isinstance(n, ast.Compare) for n in ast.walk(tree)):
         finite = " & ".join(f"({b} == {b})" for b in spec.bands)
         text = f"where({finite}, {text}, _nan)"
-    return IndexProgram(text, writer.constants)
+    fast = None
+    if _keeps_infinity(tree):
+        unguarded = _Writer(spec, guard=False)
+        fast = unguarded(tree)
+        assert unguarded.constants.keys() <= writer.constants.keys()
+    return IndexProgram(text, writer.constants, fast)
 
 
 def _entries(path: Path) -> dict[str, dict]:

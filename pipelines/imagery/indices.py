@@ -3,7 +3,10 @@
 Formulas come from the catalogue (`configs/indices.yaml`, see `index_catalogue`). The kernel is
 numexpr with float32 constants writing into a preallocated (index, y, x) float32 array, in
 row blocks so that one block of every input band stays in cache while all the requested indices
-are computed from it.
+are computed from it. Formulas whose unguarded text is equivalent (`IndexProgram.fast`) run
+without the zero-denominator guard; each output block is then checked while still in cache (a
+BLAS dot product of the block with itself is finite only if every value is: multi-threaded and at
+memory speed) and its non-finite values, if any, become NaN.
 
 NaN handling: NaN reflectance gives NaN, a zero denominator gives NaN, never infinity.
 Values outside an index's `valid_range` are KEPT, not masked: they flag calibration or
@@ -21,7 +24,7 @@ import numpy as np
 from pipelines.imagery.index_catalogue import IndexSpec, index_catalogue
 
 BLOCK_BYTES = 24 << 20
-"""Bytes of input bands per row block: a block is reused from the 32 MB L3 by every index."""
+"""Bytes of input bands per row block: reused from cache by every index, output checked in cache."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,17 @@ def _rows_per_block(n_bands: int, width: int) -> int:
     return max(1, BLOCK_BYTES // max(1, n_bands * width * 4))
 
 
+def _evaluate(program, local: dict, target: np.ndarray) -> None:
+    """Evaluate one index into `target`; NaN wherever the guarded formula would give NaN or infinity."""
+    if program.fast is None:
+        numexpr.evaluate(program.expression, local_dict=local, out=target, casting="safe")
+        return
+    numexpr.evaluate(program.fast, local_dict=local, out=target, casting="safe")
+    flat = target.reshape(-1)
+    if not np.isfinite(flat.dot(flat)):
+        np.copyto(target, np.float32(np.nan), where=~np.isfinite(target))
+
+
 def compute_indices(reflectance: np.ndarray, band_names: Sequence[str], names: Sequence[str] | None = None,
                     out: np.ndarray | None = None, catalogue: Mapping[str, IndexSpec] | None = None) -> IndexResult:
     """Compute every requested index the bands allow from (band, y, x) float32 reflectance (0-1).
@@ -82,13 +96,12 @@ def compute_indices(reflectance: np.ndarray, band_names: Sequence[str], names: S
     index_of = {b.lower(): i for i, b in enumerate(band_names)}
     programs = [catalogue[n].program for n in ok]
     bands = [[index_of[b] for b in catalogue[n].bands] for n in ok]
-    step = height if len(ok) == 1 else _rows_per_block(len(index_of), width)
+    step = height if len(ok) == 1 else _rows_per_block(len({i for needed in bands for i in needed}), width)
     for top in range(0, height, step):
         rows = slice(top, min(height, top + step))
         for k, (program, needed) in enumerate(zip(programs, bands)):
             local = {catalogue[ok[k]].bands[j]: source[i, rows] for j, i in enumerate(needed)}
-            numexpr.evaluate(program.expression, local_dict={**local, **program.constants},
-                             out=out[k, rows], casting="safe")
+            _evaluate(program, {**local, **program.constants}, out[k, rows])
     return IndexResult(out, ok, skipped)
 
 
