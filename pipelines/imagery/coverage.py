@@ -59,8 +59,22 @@ def _rings(polygon: shapely.Geometry) -> list[np.ndarray]:
     return rings
 
 
-def coverage(polygon: shapely.Geometry, grid: FarmGrid) -> Coverage | None:
-    """Fraction of every pixel of the polygon's window covered by it; None when off the grid."""
+@dataclass(frozen=True)
+class CoverageRuns:
+    """The same coverage, sparse: border cells with their fraction and row runs of one constant
+    fraction (interior runs, 1), in window-local flat indices (row · width + col)."""
+
+    rows: slice
+    cols: slice
+    cell: np.ndarray
+    cell_fraction: np.ndarray
+    run_start: np.ndarray
+    run_stop: np.ndarray
+    run_fraction: np.ndarray
+
+
+def _accumulation(polygon: shapely.Geometry, grid: FarmGrid):
+    """Window of the polygon and its edge-accumulation entries: flat index in (height, width + 1), value."""
     clipped = shapely.clip_by_rect(polygon, *grid.bounds)
     if clipped.is_empty or clipped.area == 0:
         return None
@@ -84,10 +98,49 @@ def coverage(polygon: shapely.Geometry, grid: FarmGrid) -> Coverage | None:
     row = np.clip(np.floor(vm), 0, height - 1).astype(np.int64)
     local = np.clip(um - col, 0.0, 1.0)
     flat = row * (width + 1) + col
-    size = height * (width + 1)
-    acc = np.bincount(flat, dy * (1 - local), size) + np.bincount(flat + 1, dy * local, size)
-    fraction = np.cumsum(acc.reshape(height, width + 1)[:, :width], axis=1)
-    np.abs(fraction, out=fraction)
-    np.minimum(fraction, 1.0, out=fraction)
-    fraction[fraction < 1e-9] = 0.0
-    return Coverage(slice(row0, row1), slice(col0, col1), fraction.astype(np.float32))
+    keys, contributions = np.concatenate([flat, flat + 1]), np.concatenate([dy * (1 - local), dy * local])
+    return slice(row0, row1), slice(col0, col1), keys, contributions
+
+
+def _fraction(value: np.ndarray) -> np.ndarray:
+    """Signed running area -> coverage fraction in [0, 1] (holes and orientation via abs)."""
+    value = np.minimum(np.abs(value), 1.0)
+    value[value < 1e-9] = 0.0
+    return value
+
+
+def coverage(polygon: shapely.Geometry, grid: FarmGrid) -> Coverage | None:
+    """Fraction of every pixel of the polygon's window covered by it; None when off the grid."""
+    found = _accumulation(polygon, grid)
+    if found is None:
+        return None
+    rows, cols, keys, contributions = found
+    height, width = rows.stop - rows.start, cols.stop - cols.start
+    acc = np.bincount(keys, contributions, height * (width + 1)).reshape(height, width + 1)
+    np.cumsum(acc, axis=1, out=acc)
+    return Coverage(rows, cols, _fraction(acc[:, :width]).astype(np.float32))
+
+
+def coverage_runs(polygon: shapely.Geometry, grid: FarmGrid) -> CoverageRuns | None:
+    """`coverage` without the dense window: the running sums are only evaluated at border cells
+    (cumulative sums of the sparse entries per row equal the dense row cumulative sum there)."""
+    found = _accumulation(polygon, grid)
+    if found is None:
+        return None
+    rows, cols, keys, contributions = found
+    width = cols.stop - cols.start
+    cells, inverse = np.unique(keys, return_inverse=True)
+    total = np.cumsum(np.bincount(inverse, contributions))
+    row, col = np.divmod(cells, width + 1)
+    first = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
+    group = np.repeat(first, np.diff(np.r_[first, row.size]))
+    running = total - np.r_[0.0, total][group]
+    inside = col < width
+    cell, cell_fraction = row[inside] * width + col[inside], _fraction(running[inside]).astype(np.float32)
+    last = np.r_[row[1:] != row[:-1], True]
+    start = col + 1
+    stop = np.where(last, width, np.r_[col[1:], 0])
+    fraction = _fraction(running)
+    keep = (stop > start) & (fraction > 0)
+    base = row[keep] * width
+    return CoverageRuns(rows, cols, cell, cell_fraction, base + start[keep], base + stop[keep], fraction[keep])
