@@ -7,7 +7,6 @@ a bundle of 10 indices against a numexpr loop with preallocated float32 outputs;
 """
 from __future__ import annotations
 
-import resource
 import statistics
 import subprocess
 import sys
@@ -120,7 +119,7 @@ def _float32_literals(formula: str, local: dict) -> str:
 
 
 STREAM_SCRIPT = r"""
-import resource, sys, time, tempfile
+import sys, time, tempfile
 import numpy as np, dask.array as da, zarr
 from pipelines.imagery import cube
 from pipelines.imagery.grid import FarmGrid
@@ -147,11 +146,14 @@ if sys.argv[3] == "make":
             canopy = 0.5 + 0.5 * np.sin(x[None, :] + y)
             target[:, top:top + len(y), :] = base * (0.5 + canopy[None])
 else:
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    def peak_gb():  # VmHWM: this process's own peak (ru_maxrss keeps the parent's peak across exec)
+        line = next(l for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+        return int(line.split()[1]) / 1e6
+    rss_before = peak_gb()
     start = time.perf_counter()
     summary = write_index_product(store, "f")
     seconds = time.perf_counter() - start
-    print(seconds, len(summary.names), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6, rss_before / 1e6)
+    print(seconds, len(summary.names), peak_gb(), rss_before)
 """
 
 
