@@ -1,0 +1,182 @@
+"""Small PNG maps for reports: NDVI, crop/weed classes and management zones, north-up, with a
+scale bar in metres and a north arrow; legends are returned beside the image so the report
+renders them as text in the reader's language.
+
+Images are 8-bit palette PNGs (a colour table of at most 256 entries): a 400 × 400 px parcel map
+weighs a few tens of kB. Colour maps come from matplotlib; drawing is done with Pillow.
+"""
+from __future__ import annotations
+
+import io
+import math
+from functools import lru_cache
+
+import numpy as np
+
+from pipelines.reports.i18n import N_
+from pipelines.reports.model import LegendEntry, MapImage
+
+NO_DATA = 255
+_BLACK, _WHITE = 253, 254
+NDVI_STEP = 0.05
+NDVI_RANGE = (0.0, 1.0)
+NDVI_COLOURMAP = "RdYlGn"
+NDVI_TICKS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+CLASS_LEGEND = (
+    LegendEntry("#c8a27a", N_("Bare soil")),
+    LegendEntry("#2e9d3a", N_("Crop")),
+    LegendEntry("#d7301f", N_("Weeds")),
+    LegendEntry("#4d4d4d", N_("Shadow")),
+)
+ZONE_LABELS = (N_("Low vigour"), N_("Medium-low vigour"), N_("Medium vigour"), N_("Medium-high vigour"), N_("High vigour"))
+ZONE_COLOURMAP = "YlGn"
+DEFAULT_MAX_SIDE_PX = 480
+
+
+def _hex(rgb: np.ndarray) -> str:
+    return "#" + "".join(f"{int(round(float(c) * 255)):02x}" for c in rgb[:3])
+
+
+@lru_cache(maxsize=8)
+def _colours(name: str, count: int) -> np.ndarray:
+    """`count` colours (RGB 0–1) sampled evenly along a matplotlib colour map."""
+    from matplotlib import colormaps
+
+    return colormaps[name](np.linspace(0.0, 1.0, count))[:, :3]
+
+
+def _palette(colours: np.ndarray) -> list[int]:
+    table = np.zeros((256, 3), dtype=np.uint8)
+    table[: len(colours)] = np.round(np.asarray(colours) * 255).astype(np.uint8)
+    table[_BLACK], table[_WHITE], table[NO_DATA] = (0, 0, 0), (255, 255, 255), (255, 255, 255)
+    return table.ravel().tolist()
+
+
+def _check(array: np.ndarray, pixel_size_m: float, what: str) -> None:
+    if array.ndim != 2 or min(array.shape) == 0:
+        raise ValueError(f"{what} map: expected a non-empty 2-D array (y, x), got shape {array.shape}")
+    if not pixel_size_m > 0:
+        raise ValueError(f"{what} map: pixel size must be positive metres, got {pixel_size_m}")
+
+
+def _reduce_mean(array: np.ndarray, factor: int) -> np.ndarray:
+    """Block mean over `factor` × `factor` pixels, ignoring NaN (a block of only NaN stays NaN)."""
+    if factor == 1:
+        return array
+    height, width = (array.shape[0] // factor) * factor, (array.shape[1] // factor) * factor
+    blocks = array[:height, :width].reshape(height // factor, factor, width // factor, factor)
+    valid = np.isfinite(blocks)
+    count = valid.sum(axis=(1, 3))
+    total = np.where(valid, blocks, 0.0).sum(axis=(1, 3))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def _factor(shape: tuple[int, int], max_side_px: int) -> int:
+    return max(1, math.ceil(max(shape) / max_side_px))
+
+
+def scale_bar_length_m(width_m: float) -> float:
+    """The longest 1-2-5 × 10^k metre length not exceeding a quarter of the map width."""
+    target = width_m / 4.0
+    exponent = math.floor(math.log10(target))
+    return max(step * 10.0**exponent for step in (1, 2, 5) if step * 10.0**exponent <= target)
+
+
+def _label(metres: float) -> str:
+    return f"{metres / 1000:g} km" if metres >= 1000 else f"{metres:g} m"
+
+
+def _decorate(image, pixel_size_m: float) -> None:
+    """Draw a two-segment scale bar (bottom left) and a north arrow (top right) onto a P-mode image."""
+    from matplotlib import font_manager
+    from PIL import ImageDraw, ImageFont
+
+    draw = ImageDraw.Draw(image)
+    width, height = image.size
+    font_px = max(10, min(16, width // 28))
+    font = ImageFont.truetype(font_manager.findfont("DejaVu Sans"), font_px)
+    length_m = scale_bar_length_m(width * pixel_size_m)
+    bar_px = max(2, round(length_m / pixel_size_m))
+    label = _label(length_m)
+    text_w = draw.textlength(label, font=font)
+    pad, bar_h = 4, max(3, font_px // 3)
+    box = (2, height - 2 - (pad * 3 + font_px + bar_h), 2 + pad * 2 + max(bar_px, text_w), height - 2)
+    draw.rectangle(box, fill=_WHITE)
+    x0, y0 = box[0] + pad, box[3] - pad - bar_h
+    half = bar_px // 2
+    draw.rectangle((x0, y0, x0 + half, y0 + bar_h), fill=_BLACK)
+    draw.rectangle((x0 + half, y0, x0 + bar_px, y0 + bar_h), fill=_WHITE, outline=_BLACK)
+    draw.text((x0, box[1] + pad), label, font=font, fill=_BLACK)
+    arrow_h = font_px * 2
+    ax, ay = width - pad - font_px, pad + font_px + 2
+    draw.rectangle((ax - font_px, 2, ax + font_px, ay + arrow_h + 2), fill=_WHITE)
+    draw.polygon([(ax, ay), (ax - font_px // 2, ay + arrow_h), (ax, ay + arrow_h * 2 // 3), (ax + font_px // 2, ay + arrow_h)], fill=_BLACK)
+    draw.text((ax, ay - 1), "N", font=font, fill=_BLACK, anchor="mb")
+
+
+def _png(indices: np.ndarray, colours: np.ndarray, pixel_size_m: float) -> bytes:
+    from PIL import Image
+
+    image = Image.fromarray(np.ascontiguousarray(indices, dtype=np.uint8), mode="P")
+    image.putpalette(_palette(colours))
+    _decorate(image, pixel_size_m)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True, transparency=NO_DATA)
+    return buffer.getvalue()
+
+
+def ndvi_map(ndvi: np.ndarray, pixel_size_m: float, *, max_side_px: int = DEFAULT_MAX_SIDE_PX) -> MapImage:
+    """NDVI (–, NaN = no data or outside the parcel) in 0.05 steps on a red-yellow-green ramp over 0–1.
+
+    Steps keep the map readable as classes and the PNG small (sensor noise does not spread over
+    hundreds of colours)."""
+    ndvi = np.asarray(ndvi, dtype=np.float32)
+    _check(ndvi, pixel_size_m, "NDVI")
+    factor = _factor(ndvi.shape, max_side_px)
+    reduced = _reduce_mean(ndvi, factor)
+    low, high = NDVI_RANGE
+    levels = round((high - low) / NDVI_STEP)
+    steps = np.clip(np.floor((np.nan_to_num(reduced) - low) / NDVI_STEP), 0, levels - 1)
+    indices = np.where(np.isfinite(reduced), steps, NO_DATA)
+    colours = _colours(NDVI_COLOURMAP, 2 * levels + 1)[1::2]
+    ramp_stops = _colours(NDVI_COLOURMAP, 11)
+    ramp = "linear-gradient(to right, " + ", ".join(_hex(c) for c in ramp_stops) + ")"
+    return MapImage(_png(indices, colours, pixel_size_m * factor), N_("NDVI (vegetation vigour)"), ramp=ramp, ramp_ticks=NDVI_TICKS)
+
+
+def class_map(classes: np.ndarray, pixel_size_m: float, *, max_side_px: int = DEFAULT_MAX_SIDE_PX) -> MapImage:
+    """Class codes 0 soil, 1 crop, 2 weed, 3 shadow, 255 no data; reduced by nearest-pixel sampling."""
+    classes = np.asarray(classes)
+    _check(classes, pixel_size_m, "class")
+    unknown = np.setdiff1d(np.unique(classes), [0, 1, 2, 3, NO_DATA])
+    if unknown.size:
+        raise ValueError(f"class map: unknown class codes {unknown.tolist()}; expected 0 soil, 1 crop, 2 weed, 3 shadow, 255 no data")
+    factor = _factor(classes.shape, max_side_px)
+    indices = classes[::factor, ::factor]
+    colours = np.array([[int(e.colour[i : i + 2], 16) / 255 for i in (1, 3, 5)] for e in CLASS_LEGEND])
+    return MapImage(_png(indices, colours, pixel_size_m * factor), N_("Crop, weeds and soil"), legend=CLASS_LEGEND)
+
+
+def zones_map(zones: np.ndarray, pixel_size_m: float, *, max_side_px: int = DEFAULT_MAX_SIDE_PX) -> MapImage:
+    """Management zones numbered 1…n (n ≤ 5) from low to high vigour; 0 or 255 = outside/no data."""
+    zones = np.asarray(zones)
+    _check(zones, pixel_size_m, "zones")
+    present = np.setdiff1d(np.unique(zones), [0, NO_DATA])
+    if present.size and (present.min() < 1 or present.max() > len(ZONE_LABELS)):
+        raise ValueError(f"zones map: zone numbers must be 1…{len(ZONE_LABELS)}, got {present.tolist()}")
+    count = int(present.max()) if present.size else 1
+    factor = _factor(zones.shape, max_side_px)
+    sampled = zones[::factor, ::factor].astype(np.int16)
+    indices = np.where((sampled >= 1) & (sampled <= count), sampled - 1, NO_DATA)
+    colours = _colours(ZONE_COLOURMAP, count + 1)[1:]
+    labels = ZONE_LABELS if count == len(ZONE_LABELS) else _zone_labels(count)
+    legend = tuple(LegendEntry(_hex(colour), label) for colour, label in zip(colours, labels))
+    return MapImage(_png(indices, colours, pixel_size_m * factor), N_("Management zones"), legend=legend)
+
+
+def _zone_labels(count: int) -> tuple[str, ...]:
+    """Spread `count` zone names across the five vigour words, always from low to high."""
+    if count == 1:
+        return (ZONE_LABELS[2],)
+    return tuple(ZONE_LABELS[round(i * (len(ZONE_LABELS) - 1) / (count - 1))] for i in range(count))
