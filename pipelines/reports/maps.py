@@ -94,7 +94,7 @@ def _decorate(image, pixel_size_m: float) -> None:
 
     draw = ImageDraw.Draw(image)
     width, height = image.size
-    font_px = max(10, min(16, width // 28))
+    font_px = max(12, min(22, width // 20))
     font = ImageFont.truetype(font_manager.findfont("DejaVu Sans"), font_px)
     length_m = scale_bar_length_m(width * pixel_size_m)
     bar_px = max(2, round(length_m / pixel_size_m))

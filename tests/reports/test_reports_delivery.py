@@ -6,6 +6,7 @@ import email
 import email.policy
 import json
 import socket
+from dataclasses import replace
 
 import pytest
 
@@ -115,3 +116,49 @@ def test_smtp_settings_come_from_the_environment_only():
         SmtpSettings.from_env({k: v for k, v in env.items() if k != "SAQI_SMTP_PASSWORD"})
     with pytest.raises(ConfigError, match="SAQI_SMTP_PORT"):
         SmtpSettings.from_env({**env, "SAQI_SMTP_PORT": "smtp"})
+
+
+def test_starttls_and_login_against_a_local_server(bulletin_pdf, bulletin, tmp_path):
+    """STARTTLS with a self-signed certificate for 127.0.0.1 (trusted through SAQI_SMTP_CAFILE) and AUTH LOGIN."""
+    import shutil
+    import ssl
+    import subprocess
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    if not shutil.which("openssl"):
+        pytest.skip("openssl command not installed: needed to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    logins = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        logins.append((auth_data.login, auth_data.password))
+        return AuthResult(success=auth_data.login == b"coop" and auth_data.password == b"s3cret")
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), tls_context=server_tls, require_starttls=True, authenticator=authenticator)
+    controller.start()
+    try:
+        env = {"SAQI_SMTP_HOST": "127.0.0.1", "SAQI_SMTP_PORT": str(controller.port), "SAQI_SMTP_TLS": "starttls", "SAQI_SMTP_USER": "coop",
+               "SAQI_SMTP_PASSWORD": "s3cret", "SAQI_SMTP_FROM": "rapports@saqi.example", "SAQI_SMTP_CAFILE": str(cert)}
+        record = deliver(bulletin_pdf, bulletin.cooperative, tmp_path / "outbox", smtp=replace(SmtpSettings.from_env(env), timeout_s=5), sleep=lambda s: None)
+        assert record.status == "sent", record.errors
+        assert logins == [(b"coop", b"s3cret")] and len(inbox.messages) == 1
+    finally:
+        controller.stop()
+
+
+def test_only_temporary_failures_are_retried():
+    import smtplib
+
+    from pipelines.reports.delivery import _permanent
+
+    assert _permanent(smtplib.SMTPAuthenticationError(535, b"bad credentials"))
+    assert _permanent(smtplib.SMTPRecipientsRefused({"x@coop.example": (550, b"no such user")}))
+    assert not _permanent(smtplib.SMTPDataError(451, b"try later"))
+    assert not _permanent(ConnectionRefusedError(111, "refused"))
