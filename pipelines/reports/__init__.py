@@ -1,0 +1,1 @@
+"""Parcel and cooperative reports (no Dagster): model, maps, advice, i18n, render, delivery."""
