@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 DEMO_FARM = "chtouka"
-DEMO_DAYS = 3
+DEMO_DAYS = 7
 
 
 def register(sub: argparse._SubParsersAction) -> None:
