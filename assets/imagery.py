@@ -52,7 +52,7 @@ def reflectance(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.M
     key = FlightKey.parse(context.partition_key)
     manifest = _manifest(storage, key)
     store = storage.store(key.farm)
-    summary = ingest_orthomosaic(manifest["files"][0], storage.grid(key.farm), store, cube.flight_group(str(key), "reflectance"),
+    summary = ingest_orthomosaic(Path(manifest["folder"]) / manifest["files"][0], storage.grid(key.farm), store, cube.flight_group(str(key), "reflectance"),
                                  sensor=load_sensor(manifest["sensor"], Path(storage.configs)),
                                  reflectance_scale=manifest.get("reflectance_scale"))
     data = cube.read_product(store, cube.flight_group(str(key), "reflectance"))["reflectance"]

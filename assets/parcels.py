@@ -1,8 +1,9 @@
 """Per-parcel statistics.
 
 - `parcel_stats`: for each parcel of the farm and one flight, coverage-weighted statistics of
-  every vegetation index over crop pixels (count, mean, std, p10, p50, p90), crop cover fraction
-  (crop pixels / parcel pixels) and weed pressure (weed / vegetation). Exact coverage at parcel
+  every vegetation index over crop pixels (count, mean, std, p10, p50, p90), the field-average
+  NDVI over all the parcel's pixels (`ndvi_parcel_mean`, which drives the water balance), crop
+  cover fraction (crop pixels / parcel pixels) and weed pressure (weed / vegetation). Exact coverage at parcel
   borders; overlapping parcels each get their full area. Store:
   `<farm>.zarr/flights/<flight>/parcel_stats` (parcel, variable). One per flight.
 - `parcel_timeseries`: the season's cube of those statistics, (parcel, time, variable), rebuilt
@@ -26,7 +27,7 @@ from pipelines.keys import FlightKey
 from pipelines.partitions import all_flights, farms, flights
 from pipelines.resources import SaqiStorage
 
-SHOWN = ["parcel", "status", "n_pixels", "ndvi_mean", "ndvi_p10", "ndvi_p90", "ndre_mean", "crop_cover_fraction", "weed_pressure"]
+SHOWN = ["parcel", "status", "n_pixels", "ndvi_mean", "ndvi_parcel_mean", "ndvi_p10", "ndvi_p90", "ndre_mean", "crop_cover_fraction", "weed_pressure"]
 
 STATS_CHECKS = [
     dg.AssetCheckSpec("parcels_have_valid_pixels", asset="parcel_stats",
@@ -52,7 +53,9 @@ def parcel_stats(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.
     classes = cube.read_product(store, cube.flight_group(str(key), "classes"))["classes"].values
     parcels = load_parcels(farm, grid)
     stats = parcel_statistics(indices.values, [str(n) for n in indices["index"].values], grid, parcels, classes)
-    stats = stats.rename(columns={"parcel_id": "parcel"})
+    field = parcel_statistics(indices.sel(index=["ndvi"]).values, ["ndvi_parcel"], grid, parcels, None,
+                             stats=("count", "mean"))
+    stats = stats.merge(field[["parcel_id", "ndvi_parcel_mean"]], on="parcel_id").rename(columns={"parcel_id": "parcel"})
     cube.write_product(store, cube.flight_group(str(key), "parcel_stats"), tables.stats_product(stats, str(key), key.date))
     empty = stats.loc[~(stats["n_pixels"] > 0), "parcel"].tolist()
     weak = low_vigour(stats, parcels.frame, key.date)

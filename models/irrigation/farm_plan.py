@@ -45,10 +45,23 @@ def parcel_table(farm: Farm) -> pd.DataFrame:
     return table
 
 
+FIELD_NDVI = "ndvi_parcel_mean"
+
+
 def observations_from_cube(parcel_stats: xr.DataArray) -> pd.DataFrame:
-    """Long table parcel, date, ndvi_mean[, crop_cover_fraction] from the (parcel, time, variable) cube."""
-    wanted = [v for v in ("ndvi_mean", "crop_cover_fraction") if v in parcel_stats["variable"].values]
+    """Long table parcel, date, ndvi_mean[, crop_cover_fraction] from the (parcel, time, variable) cube.
+
+    The NDVI-Kcb and NDVI-fAPAR relations were fitted on field-average NDVI (satellite pixels
+    mixing canopy and soil: Duchemin et al. 2006, Kamble et al. 2013, Myneni & Williams 1994),
+    so the parcel's all-pixel mean (`ndvi_parcel_mean`) is used when the cube has it, not the
+    crop-pixel mean that agronomists read for vigour.
+    """
+    names = parcel_stats["variable"].values
+    ndvi = FIELD_NDVI if FIELD_NDVI in names else "ndvi_mean"
+    wanted = [v for v in (ndvi, "crop_cover_fraction") if v in names]
     frame = parcel_stats.sel(variable=wanted).to_dataset(dim="variable").to_dataframe().reset_index()
+    frame = frame.rename(columns={FIELD_NDVI: "ndvi_mean"})
+    wanted = ["ndvi_mean" if v == FIELD_NDVI else v for v in wanted]
     frame = frame.rename(columns={"time": "date"})[["parcel", "date", *wanted]]
     frame["parcel"] = frame["parcel"].astype(str)
     return frame.dropna(subset=["ndvi_mean"]) if "ndvi_mean" in frame else frame.iloc[0:0]

@@ -91,6 +91,9 @@ def parcel_kcb(crop: Crop, dates: pd.DatetimeIndex, sowing: pd.Timestamp, observ
                climate: dict[str, float]) -> KcbSeries:
     """Daily Kcb for one parcel over `dates` (see module docstring).
 
+    Annual crops end with the FAO-56 late-season stage (Table 11 lengths from sowing): after it
+    the parcel is harvested, Kcb is NaN and the balance no longer runs for it.
+
     observations: rows with 'date' and 'ndvi_mean' (and optionally 'crop_cover_fraction');
     climate: season means of 'u2_ms', 'rh_min_pct', 'tmean_c' (tree crops only).
     """
@@ -98,6 +101,10 @@ def parcel_kcb(crop: Crop, dates: pd.DatetimeIndex, sowing: pd.Timestamp, observ
     days_since_sowing = (dates - sowing).days.to_numpy()
     base = table_kcb(crop, days_since_sowing)
     source = np.where(days_since_sowing >= 0, "fao_table", "not_sown").astype(object)
+    cycle_days = sum(crop.stage_days) if crop.kind != "tree" else np.inf
+    harvested = days_since_sowing > cycle_days
+    source[harvested] = "harvested"
+    base = np.where(harvested, np.nan, base)
     cover = np.full(len(dates), np.nan)
     if observations is None or observations.empty:
         return KcbSeries(base, cover, source)
@@ -121,4 +128,5 @@ def parcel_kcb(crop: Crop, dates: pd.DatetimeIndex, sowing: pd.Timestamp, observ
     if observed_cover is not None:
         cover = np.where(after_first, np.interp(day_index, obs_index, observed_cover), np.nan)
     source = np.where(after_first, label, source).astype(object)
-    return KcbSeries(np.where(days_since_sowing >= 0, kcb, np.nan), cover, source)
+    source[harvested] = "harvested"
+    return KcbSeries(np.where((days_since_sowing >= 0) & ~harvested, kcb, np.nan), cover, source)
