@@ -1,5 +1,4 @@
 """Metadata helpers shared by the assets: previews, tables, plottable numbers."""
-from __future__ import annotations
 
 import base64
 import math

@@ -7,7 +7,6 @@ Unit: none (a JSON document per flight). Cadence: one per flight (dynamic partit
 `<data_root>/quarantine/<flight>.json` with their reason, and stop there: later stages of that
 flight do not run, other flights go on.
 """
-from __future__ import annotations
 
 from pathlib import Path
 

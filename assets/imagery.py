@@ -10,7 +10,6 @@
 How to read them: healthy irrigated canopy has red reflectance of 0.03–0.05 and NIR of 0.4–0.5
 (NDVI 0.8–0.9); dry sandy soil is flat and bright (0.15–0.30 in every band, NDVI 0.1–0.2).
 """
-from __future__ import annotations
 
 import json
 from pathlib import Path

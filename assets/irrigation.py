@@ -13,7 +13,6 @@
 How to read it: irrigate when depletion reaches RAW; Ks below 1 means the crop is already
 transpiring less than it could (water stress).
 """
-from __future__ import annotations
 
 import datetime as dt
 
@@ -89,7 +88,6 @@ PLAN_CHECKS = [
     dg.AssetCheckSpec("depths_non_negative", asset="irrigation_plan",
                       description="Irrigation depths and volumes must not be negative."),
     dg.AssetCheckSpec("parcels_under_stress", asset="irrigation_plan",
-                      severity=dg.AssetCheckSeverity.WARN,
                       description="Warns when parcels are already water-stressed (Ks < 1): irrigation is late there."),
 ]
 

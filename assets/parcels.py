@@ -12,7 +12,6 @@
 How to read it: a wheat parcel at full canopy has mean NDVI 0.75–0.9 over its crop pixels; weed
 pressure above 0.2 means one plant in five is a weed.
 """
-from __future__ import annotations
 
 import dagster as dg
 import numpy as np

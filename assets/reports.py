@@ -8,7 +8,6 @@ and plain-language advice. Files: `<data_root>/reports/<farm>/<flight date>/`; d
 cooperative's outbox (`<data_root>/outbox/<cooperative>/`) and by e-mail when SMTP is configured in the
 environment (SAQI_SMTP_HOST…). One per farm, for its latest flight.
 """
-from __future__ import annotations
 
 import dagster as dg
 import pandas as pd

@@ -11,7 +11,6 @@ the estimate date. One per farm and season.
 How to read it: durum wheat in the irrigated Souss yields 4–7 t/ha (40–70 qx/ha); a wide
 p10–p90 interval means few flights or a crop far from harvest.
 """
-from __future__ import annotations
 
 import dagster as dg
 import pandas as pd

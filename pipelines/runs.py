@@ -15,10 +15,13 @@ from pipelines.keys import FlightKey
 
 FLIGHT_INGEST = ("flight_manifest", "reflectance", "vegetation_indices")
 FLIGHT_ANALYSIS = ("crop_segmentation", "parcel_stats")
-MODEL = ("segmentation_model",)
+MODEL: tuple[str, ...] = ()
 FARM_SEASON = ("parcel_timeseries",)
 DAILY = ("weather", "reference_et", "irrigation_plan")
 FARM_OUTPUTS = ("yield_estimate", "parcel_reports")
+
+
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 @dataclass
@@ -45,7 +48,7 @@ def materialize_stage(defs: dg.Definitions, stage: str, selection: Sequence[str]
     outcome = StageOutcome(stage)
     for key in partition_keys:
         label = key or "-"
-        result = dg.materialize(assets, instance=instance, resources=resources, partition_key=key,
+        result = dg.materialize(assets, instance=instance, resources=resources, partition_key=key, run_config=QUIET,
                                 selection=list(selection), raise_on_error=False, tags={"saqi/stage": stage})
         if result.success:
             outcome.succeeded.append(label)
@@ -65,7 +68,8 @@ def run_farm(defs: dg.Definitions, instance: dg.DagsterInstance, farm: str, flig
     instance.add_dynamic_partitions("flights", [k for k in keys if not instance.has_dynamic_partition("flights", k)])
     outcomes = [materialize_stage(defs, "flight ingest", FLIGHT_INGEST, keys, instance)]
     usable = outcomes[0].succeeded
-    outcomes.append(materialize_stage(defs, "segmentation model", MODEL, [None], instance))
+    if MODEL:
+        outcomes.append(materialize_stage(defs, "segmentation model", MODEL, [None], instance))
     outcomes.append(materialize_stage(defs, "flight analysis", FLIGHT_ANALYSIS, usable, instance))
     outcomes.append(materialize_stage(defs, "season", FARM_SEASON, [farm], instance))
     outcomes.append(materialize_stage(defs, "daily irrigation", DAILY, [day_key(farm, d) for d in days], instance))

@@ -1,0 +1,11 @@
+"""Class codes of every class map (`flights/<flight>/classes`), with CF flag attributes."""
+from __future__ import annotations
+
+SOIL, CROP, WEED, SHADOW, NO_DATA = 0, 1, 2, 3, 255
+NAMES = ("soil", "crop", "weed", "shadow")
+
+
+def flag_attributes() -> dict:
+    """CF `flag_values` / `flag_meanings` for a class map, plus its no-data value."""
+    return {"flag_values": [SOIL, CROP, WEED, SHADOW], "flag_meanings": " ".join(NAMES), "_FillValue": NO_DATA,
+            "long_name": "crop / weed / soil / shadow classes"}
