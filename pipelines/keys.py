@@ -9,6 +9,14 @@ from pipelines.errors import InputDataError
 
 FLIGHT_KEY = re.compile(r"^(?P<farm>[a-z][a-z0-9_]{1,40})-(?P<date>\d{8})(?:-(?P<n>[1-9]\d?))?$")
 FOLDER = re.compile(r"^(?P<date>\d{8})(?:-(?P<n>[1-9]\d?))?$")
+FARM = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
+
+
+def farm_id(text: str) -> str:
+    """Return `text` if it is a farm id safe to put in a path (no '..', separator or absolute path)."""
+    if not isinstance(text, str) or not FARM.match(text):
+        raise InputDataError(str(text), "not a farm id", "use 2-41 lower-case letters, digits or '_', starting with a letter")
+    return text
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,17 @@
 """The one Zarr writer and reader of the farm stores (DESIGN: Zarr contract).
 
-A farm has one store, `<data_root>/<farm>.zarr`. Each product is a group holding one data
-variable of the same name plus its coordinates (`flights/<flight>/reflectance` holds the
-`reflectance` variable, `x`, `y`, `band`, `spatial_ref`). A product is written whole into a
-staging folder and moved into place with a rename, so a reader never sees half a flight and a
-re-run replaces instead of duplicating.
+A farm has one store, `<data_root>/<farm>.zarr`, a local folder or any fsspec URL (`s3://…`).
+Each product is a group holding one data variable of the same name plus its coordinates
+(`flights/<flight>/reflectance` holds `reflectance`, `x`, `y`, `band`, `spatial_ref`). A product
+is written whole into a staging group and published (`pipelines.imagery.publish`): a reader
+never sees half a flight, a killed writer leaves the product absent or complete, and a re-run
+replaces instead of duplicating. Every published product carries a `saqi_version` stamp;
+`load_product` uses it to return a consistent copy even while the product is being replaced.
 """
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -20,14 +21,22 @@ import xarray as xr
 import zarr
 from zarr.codecs import BloscCodec
 
+from pipelines.imagery import publish
 from pipelines.imagery.grid import FarmGrid
+from pipelines.imagery.publish import STAGING, Store, is_remote, join
+from pipelines.keys import farm_id as valid_farm_id
 
-STAGING = "_staging"
+__all__ = ["STAGING", "Store", "farm_store", "flight_group", "raster", "zarr_encoding", "staged_product",
+           "write_product", "read_product", "load_product", "has_product", "flights_in_store", "cleanup"]
 CHUNK_PX = 512
+VERSION_ATTR = "saqi_version"
+LOAD_ATTEMPTS = 5
 
 
-def farm_store(data_root: str | Path, farm_id: str) -> Path:
-    return Path(data_root) / f"{farm_id}.zarr"
+def farm_store(data_root: str | Path, farm_id: str) -> Store:
+    """`<data_root>/<farm>.zarr`: a Path for a local root, a URL string for an fsspec URL root."""
+    name = f"{valid_farm_id(farm_id)}.zarr"
+    return join(str(data_root), name) if is_remote(data_root) else Path(data_root) / name
 
 
 def flight_group(flight: str, product: str) -> str:
@@ -72,36 +81,36 @@ def zarr_encoding(dataset: xr.Dataset, chunks: dict[str, int] | None = None) -> 
     return encoding
 
 
-def _ensure_groups(store: Path, group: str) -> None:
+def _ensure_groups(store: Store, group: str) -> None:
     parts = group.split("/")[:-1]
     zarr.open_group(str(store), mode="a", zarr_format=3)
     for i in range(1, len(parts) + 1):
         zarr.open_group(str(store), path="/".join(parts[:i]), mode="a", zarr_format=3)
 
 
+def _stamp(staging: Store) -> str:
+    version = f"{time.time_ns()}-{uuid.uuid4().hex[:12]}"
+    root = zarr.open_group(str(staging), mode="a", zarr_format=3)
+    root.attrs[VERSION_ATTR] = version
+    return version
+
+
 @contextlib.contextmanager
-def staged_product(store: str | Path, group: str) -> Iterator[Path]:
-    """Yield a private folder to write a product's Zarr group into, then move it into place.
+def staged_product(store: Store, group: str) -> Iterator[Store]:
+    """Yield a private location (Path, or URL for a remote store) to write a product's Zarr group
+    into; on success stamp it with a fresh version and publish it in place of the old product.
 
-    On an exception the staging folder is removed and the published product is untouched.
+    On an exception the staging group is removed and the published product is untouched. A
+    SIGKILLed writer leaves only staging debris, removed by the next write or `cleanup`.
     """
-    store = Path(store)
-    staging = store / STAGING / uuid.uuid4().hex
-    staging.parent.mkdir(parents=True, exist_ok=True)
-    try:
+    with publish.staging_area(store) as staging:
         yield staging
+        _stamp(staging)
         _ensure_groups(store, group)
-        target = store / group
-        trash = store / STAGING / f"old-{uuid.uuid4().hex}"
-        if target.exists():
-            os.rename(target, trash)
-        os.rename(staging, target)
-        shutil.rmtree(trash, ignore_errors=True)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        publish.publish(store, staging, group)
 
 
-def write_product(store: str | Path, group: str, product: xr.DataArray | xr.Dataset,
+def write_product(store: Store, group: str, product: xr.DataArray | xr.Dataset,
                   chunks: dict[str, int] | None = None) -> None:
     """Write one product group atomically (replace, never append or duplicate).
 
@@ -113,15 +122,47 @@ def write_product(store: str | Path, group: str, product: xr.DataArray | xr.Data
         dataset.to_zarr(str(staging), mode="w", consolidated=False, zarr_format=3, encoding=zarr_encoding(dataset, chunks))
 
 
-def read_product(store: str | Path, group: str) -> xr.Dataset:
-    """Open a product group lazily (dask-backed)."""
+def read_product(store: Store, group: str) -> xr.Dataset:
+    """Open a product group lazily (dask-backed). A lazy view is not protected against a concurrent
+    replacement of the same product; use `load_product` when another run may be rewriting it."""
     return xr.open_zarr(str(store), group=group, consolidated=False, decode_coords="all")
 
 
-def has_product(store: str | Path, group: str) -> bool:
-    return (Path(store) / group / "zarr.json").is_file()
+def product_version(store: Store, group: str) -> str | None:
+    """The published product's version stamp (None if absent or written before stamps existed)."""
+    if not has_product(store, group):
+        return None
+    return zarr.open_group(str(store), path=group, mode="r", zarr_format=3).attrs.get(VERSION_ATTR)
 
 
-def flights_in_store(store: str | Path) -> list[str]:
-    root = Path(store) / "flights"
-    return sorted(p.name for p in root.iterdir() if (p / "zarr.json").is_file()) if root.is_dir() else []
+def load_product(store: Store, group: str) -> xr.Dataset:
+    """Read a whole product into memory, consistent even while another process replaces it.
+
+    Optimistic read: the version stamp is read before and after loading; a change means the
+    product was swapped mid-read and the read is repeated (bounded attempts).
+    """
+    for _ in range(LOAD_ATTEMPTS):
+        before = product_version(store, group)
+        try:
+            dataset = read_product(store, group).load()
+        except (FileNotFoundError, KeyError, OSError, zarr.errors.BaseZarrError):
+            continue
+        if before == dataset.attrs.get(VERSION_ATTR) == product_version(store, group) and has_product(store, group):
+            return dataset
+    raise RuntimeError(f"{join(str(store), group)}: product kept changing during {LOAD_ATTEMPTS} reads; "
+                       "retry when the run rewriting it has finished")
+
+
+def has_product(store: Store, group: str) -> bool:
+    return publish.exists(join(str(store), group, "zarr.json"))
+
+
+def flights_in_store(store: Store) -> list[str]:
+    return sorted(name for name in publish.children(join(str(store), "flights"))
+                  if publish.exists(join(str(store), "flights", name, "zarr.json")))
+
+
+def cleanup(store: Store, stale_after_s: float = publish.REMOTE_STALE_S) -> list[str]:
+    """Remove staging debris of dead writers (local: exact, by lock; remote: older than
+    `stale_after_s`). Returns what was removed."""
+    return publish.cleanup(store, stale_after_s)

@@ -19,6 +19,7 @@ import pandas as pd
 import xarray as xr
 
 from pipelines.imagery import cube
+from pipelines.imagery.publish import is_remote, join
 
 PARCELS = "parcels"
 RECOMMENDATIONS = "recommendations"
@@ -35,7 +36,7 @@ def stats_product(stats: pd.DataFrame, flight: str, date: dt.date) -> xr.DataArr
     )
 
 
-def assemble_parcel_cube(store: str | Path) -> xr.DataArray:
+def assemble_parcel_cube(store: cube.Store) -> xr.DataArray:
     """Stack every flight's `parcel_stats` into the season's (parcel, time, variable) cube."""
     layers = []
     for flight in cube.flights_in_store(store):
@@ -50,12 +51,20 @@ def assemble_parcel_cube(store: str | Path) -> xr.DataArray:
     return cube_.rename("parcel_stats")
 
 
-def read_parcel_cube(store: str | Path) -> xr.DataArray:
+def read_parcel_cube(store: cube.Store) -> xr.DataArray:
     return cube.read_product(store, PARCELS)["parcel_stats"].load()
 
 
 @contextmanager
-def _store_lock(store: Path) -> Iterator[None]:
+def _store_lock(store: cube.Store) -> Iterator[None]:
+    """Serialise first-time creation of the season cube between processes (local stores).
+
+    Object stores have no lock: there, create the season cube with a single run (the first day
+    of the season) before days of the same farm run in parallel."""
+    if is_remote(store):
+        yield
+        return
+    store = Path(store)
     store.mkdir(parents=True, exist_ok=True)
     with open(store / ".lock", "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -72,21 +81,20 @@ def _season_template(parcels: list[str], start: dt.date, end: dt.date, variables
     return xr.Dataset(data, coords={"parcel": np.array(parcels, dtype=object), "date": dates})
 
 
-def write_day(store: str | Path, day: pd.DataFrame, date: dt.date, season: tuple[dt.date, dt.date],
+def write_day(store: cube.Store, day: pd.DataFrame, date: dt.date, season: tuple[dt.date, dt.date],
               variables: dict[str, dict]) -> None:
     """Write one date's rows (index = parcel, columns = variables) into the recommendations cube.
 
     `variables` maps every variable of the cube to its CF attributes (units, long_name); the cube
     is created for the whole season on first use. Only this date's chunks are rewritten.
     """
-    store = Path(store)
     start, end = season
     if not start <= date <= end:
         raise ValueError(f"{date} is outside the season {start}..{end}")
     parcels = sorted(map(str, day.index))
-    group = store / RECOMMENDATIONS
+    group = join(str(store), RECOMMENDATIONS)
     with _store_lock(store):
-        if not (group / "zarr.json").is_file():
+        if not cube.has_product(store, RECOMMENDATIONS):
             template = _season_template(parcels, start, end, variables)
             cube.write_product(store, RECOMMENDATIONS, template.assign_attrs(season=f"{start}/{end}"), chunks={"date": 1})
         existing = xr.open_zarr(str(store), group=RECOMMENDATIONS, consolidated=False)
@@ -102,7 +110,7 @@ def write_day(store: str | Path, day: pd.DataFrame, date: dt.date, season: tuple
                        consolidated=False, zarr_format=3)
 
 
-def read_recommendations(store: str | Path) -> xr.Dataset:
+def read_recommendations(store: cube.Store) -> xr.Dataset:
     return xr.open_zarr(str(store), group=RECOMMENDATIONS, consolidated=False).load()
 
 
