@@ -2,7 +2,8 @@
 
 - `parcel_stats`: for each parcel of the farm and one flight, coverage-weighted statistics of
   every vegetation index over crop pixels (count, mean, std, p10, p50, p90), the field-average
-  NDVI over all the parcel's pixels (`ndvi_parcel_mean`, which drives the water balance), crop
+  NDVI and valid pixel count over all the parcel's pixels (`ndvi_parcel_mean`, which drives the
+  water balance, and `parcel_n_pixels`), crop
   cover fraction (crop pixels / parcel pixels) and weed pressure (weed / vegetation). Exact coverage at parcel
   borders; overlapping parcels each get their full area. Store:
   `<farm>.zarr/flights/<flight>/parcel_stats` (parcel, variable). One per flight.
@@ -54,7 +55,8 @@ def parcel_stats(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.
     stats = parcel_statistics(indices.values, [str(n) for n in indices["index"].values], grid, parcels, classes)
     field = parcel_statistics(indices.sel(index=["ndvi"]).values, ["ndvi_parcel"], grid, parcels, None,
                              stats=("count", "mean"))
-    stats = stats.merge(field[["parcel_id", "ndvi_parcel_mean"]], on="parcel_id").rename(columns={"parcel_id": "parcel"})
+    field = field[["parcel_id", "n_pixels", "ndvi_parcel_mean"]].rename(columns={"n_pixels": "parcel_n_pixels"})
+    stats = stats.merge(field, on="parcel_id").rename(columns={"parcel_id": "parcel"})
     cube.write_product(store, cube.flight_group(str(key), "parcel_stats"), tables.stats_product(stats, str(key), key.date))
     empty = stats.loc[~(stats["n_pixels"] > 0), "parcel"].tolist()
     weak = low_vigour(stats, parcels.frame, key.date)

@@ -94,11 +94,11 @@ def _window(grid: FarmGrid, geometry) -> tuple[slice, slice, np.ndarray]:
     """Pixel window around a parcel (with a margin) and the parcel's mask in that window."""
     inverse = ~grid.transform
     xmin, ymin, xmax, ymax = geometry.bounds
-    col0, row0 = inverse * (xmin, ymax)
-    col1, row1 = inverse * (xmax, ymin)
+    col0, row0 = inverse @ (xmin, ymax)
+    col1, row1 = inverse @ (xmax, ymin)
     r0, c0 = max(int(row0) - MAP_MARGIN_PX, 0), max(int(col0) - MAP_MARGIN_PX, 0)
     r1, c1 = min(int(np.ceil(row1)) + MAP_MARGIN_PX, grid.height), min(int(np.ceil(col1)) + MAP_MARGIN_PX, grid.width)
-    transform = grid.transform * grid.transform.translation(c0, r0)
+    transform = grid.transform @ grid.transform.translation(c0, r0)
     mask = rasterio.features.geometry_mask([geometry], out_shape=(r1 - r0, c1 - c0), transform=transform, invert=True)
     return slice(r0, r1), slice(c0, c1), mask
 
