@@ -24,7 +24,8 @@ LANGUAGES = ("fr", "ar", "en")
 
 @dg.asset(partitions_def=farms, group_name="reports", owners=OWNERS["reports"], kinds={"pdf", "html"}, code_version="1",
           deps=["parcel_timeseries", "yield_estimate", dg.AssetDep("irrigation_plan", partition_mapping=farm_of_day),
-                dg.AssetDep("crop_segmentation", partition_mapping=dg.AllPartitionMapping())],
+                dg.AssetDep("crop_segmentation", partition_mapping=dg.AllPartitionMapping()),
+                dg.AssetDep("management_zones", partition_mapping=dg.AllPartitionMapping())],
           description=card(__doc__))
 def parcel_reports(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
     farm = storage.farm(context.partition_key)

@@ -8,9 +8,10 @@ import assets.parcels
 import assets.reports
 import assets.segmentation
 import assets.yields
+import assets.zones
 from pipelines.resources import default_storage
 
-ASSET_MODULES = [assets.flights, assets.imagery, assets.segmentation, assets.parcels, assets.irrigation,
+ASSET_MODULES = [assets.flights, assets.imagery, assets.segmentation, assets.parcels, assets.zones, assets.irrigation,
                  assets.yields, assets.reports]
 
 defs = dg.Definitions(

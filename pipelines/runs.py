@@ -14,7 +14,7 @@ import dagster as dg
 from pipelines.keys import FlightKey
 
 FLIGHT_INGEST = ("flight_manifest", "reflectance", "vegetation_indices")
-FLIGHT_ANALYSIS = ("crop_segmentation", "parcel_stats")
+FLIGHT_ANALYSIS = ("crop_segmentation", "parcel_stats", "management_zones")
 MODEL: tuple[str, ...] = ()
 FARM_SEASON = ("parcel_timeseries",)
 DAILY = ("weather", "reference_et", "irrigation_plan")

@@ -1,6 +1,6 @@
 """Fill the report dataclasses from a farm's configs and Zarr store (no rendering here).
 
-Reads the latest flight's indices and class map, the `parcels` season cube, and the
+Reads the latest flight's indices, class map and management zones, the `parcels` season cube, and the
 `recommendations` cube (irrigation plan of the latest planned day, yield of the latest estimate).
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pipelines.imagery import cube, tables
 from pipelines.imagery.grid import FarmGrid
 from pipelines.imagery.parcels import load_parcels
 from pipelines.keys import FlightKey
-from pipelines.reports.maps import NO_DATA, class_map, ndvi_map
+from pipelines.reports.maps import NO_DATA, class_map, ndvi_map, zones_map
 from pipelines.reports.model import (BulletinRow, Cooperative, CooperativeReport, CooperativeRow, IrrigationBulletin,
                                      IrrigationDay, IrrigationPlan, Parcel, ParcelReport, TrendPoint, YieldEstimate)
 
@@ -110,6 +110,8 @@ def farm_reports(farm: Farm, data_root: str | Path) -> FarmReports:
     indices = cube.read_product(store, cube.flight_group(str(flight), "indices"))["indices"]
     ndvi = indices.sel(index="ndvi").values
     classes = cube.read_product(store, cube.flight_group(str(flight), "classes"))["classes"].values
+    zones_group = cube.flight_group(str(flight), "zones")
+    zones = cube.read_product(store, zones_group)["zones"].values if cube.has_product(store, zones_group) else None
     season = tables.read_parcel_cube(store)
     rec = tables.read_recommendations(store) if cube.has_product(store, tables.RECOMMENDATIONS) else None
     cooperative = Cooperative.of_farm(farm)
@@ -125,6 +127,8 @@ def farm_reports(farm: Farm, data_root: str | Path) -> FarmReports:
         plan, estimate = _plan(rec, parcel.id), _yield(rec, parcel.id)
         reports.append(ParcelReport(farm.id, farm.name, cooperative, parcel, flight.date,
                                     ndvi_map(parcel_ndvi, grid.resolution_m), class_map(parcel_classes, grid.resolution_m),
+                                    zones_map=(zones_map(np.where(mask, zones[rows_, cols_], 0).astype(np.uint8),
+                                                         grid.resolution_m) if zones is not None else None),
                                     trend=trend, plan=plan, yield_estimate=estimate))
         latest = trend[-1] if trend else None
         rows.append(CooperativeRow(parcel, latest.ndvi_mean if latest else None,
