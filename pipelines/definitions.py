@@ -9,7 +9,10 @@ import assets.reports
 import assets.segmentation
 import assets.yields
 import assets.zones
-from pipelines.resources import default_storage
+from pipelines.jobs import JOBS
+from pipelines.resources import default_dask, default_storage
+from pipelines.schedules import SCHEDULES
+from pipelines.sensors import landing_sensor
 
 ASSET_MODULES = [assets.flights, assets.imagery, assets.segmentation, assets.parcels, assets.zones, assets.irrigation,
                  assets.yields, assets.reports]
@@ -17,6 +20,9 @@ ASSET_MODULES = [assets.flights, assets.imagery, assets.segmentation, assets.par
 defs = dg.Definitions(
     assets=dg.load_assets_from_modules(ASSET_MODULES),
     asset_checks=dg.load_asset_checks_from_modules(ASSET_MODULES),
-    resources={"storage": default_storage()},
+    resources={"storage": default_storage(), "dask": default_dask()},
+    jobs=JOBS,
+    sensors=[landing_sensor],
+    schedules=SCHEDULES,
     executor=dg.multiprocess_executor.configured({"max_concurrent": 2}),
 )
