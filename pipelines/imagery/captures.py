@@ -122,7 +122,7 @@ def read_band_image(path: str | Path) -> BandImage:
     exposure = _rational(exif.get("ExposureTime"))
     if exposure is None:
         raise InputDataError(path, "has no EXIF ExposureTime", "radiometric calibration needs it; use the camera's raw files")
-    black = tags.get("BlackLevel") or numbers(xmp.get("BlackLevel")) or [0.0]
+    black = tags.get("BlackLevel") or numbers(xmp.get("BlackLevel") or xmp.get("BlackCurrent")) or [0.0]
     stamp = exif.get("DateTimeOriginal") or tags.get("DateTime")
     captured = dt.datetime.strptime(stamp, "%Y:%m:%d %H:%M:%S") if stamp and not stamp.startswith("0000") else None
     capture_id = next((str(xmp[k]) for k in CAPTURE_KEYS if k in xmp), None)

@@ -10,9 +10,14 @@ Models (units in each function's docstring):
   irradiance using the sensor calibration model"); sunshine irradiance = CH0 /(gain·t_int) from
   IrradianceList: same arbitrary unit per flight, so the ratio is *relative* reflectance unless a
   panel fixes the scale.
-- DJI P4 Multispectral / Mavic 3M: X = (p − BlackLevel)/65535 · vignetting(r) /(SensorGain ·
-  t_e), with vignetting from VignettingData about CalibratedOpticalCenterX/Y; ρ ∝ X ·
-  SensorGainAdjustment / Irradiance (DJI P4M and M3M Image Processing Guides); relative without a panel.
+- DJI P4 Multispectral / Mavic 3M (DJI "P4 Multispectral Image Processing Guide" v1.0 2020.07,
+  Eq. 6–9, and "Mavic 3M Image Processing Guide" v1.0 2023.08): camera signal X = (p − p_BL)/65535
+  / (SensorGain · t_e), p and the black level normalised by 65535 (Eq. 7; black level EXIF
+  BlackLevel, 4096 on the P4M, XMP BlackCurrent 3200 on the M3M), times the vignetting factor
+  1 + Σ k_i r^(i+1), r the distance in pixels to CalibratedOpticalCenterX/Y (M3M:
+  VignettingCenter), k = VignettingData (Eq. 8–9); ρ ∝ X · pCam / LS with pCam =
+  SensorGainAdjustment and LS = Irradiance, the sunlight-sensor value (Eq. 6). LS has no
+  absolute unit: the result is relative reflectance unless a panel fixes the scale.
 Panel: ρ = ρ_panel · L / L_panel (mean radiance on the panel), scaled by E_panel/E when an
 irradiance sensor is present too (light changes between the panel shot and the flight).
 """
@@ -23,10 +28,11 @@ import struct
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import ndimage
 
 from pipelines.errors import InputDataError
 from pipelines.imagery.captures import BandImage, Capture
+from pipelines.imagery.panel import panel_reflectance as panel_reflectance_of
+from pipelines.imagery.panel import panel_region
 from pipelines.imagery.xmp import numbers
 
 SEQUOIA_GAINS = (1.0, 2.0, 4.0, 8.0)  # sunshine-sensor gain index → gain (Parrot SEQ-AN-01)
@@ -72,15 +78,19 @@ def sequoia_sunshine(image: BandImage) -> float:
 
 
 def dji_signal(image: BandImage, dn: np.ndarray) -> np.ndarray:
-    """Black-level-, vignetting-, gain- and exposure-normalised signal (DJI image processing guides)."""
-    cx = float(image.xmp.get("CalibratedOpticalCenterX", dn.shape[1] / 2))
-    cy = float(image.xmp.get("CalibratedOpticalCenterY", dn.shape[0] / 2))
-    k = numbers(image.xmp.get("VignettingData"))
-    r = _radius(dn.shape, cx, cy)
+    """X · pCam: black-level-, vignetting-, gain- and exposure-normalised signal, 1/s (DJI guides Eq. 6–9).
+
+    Exposure t_e in seconds from EXIF ExposureTime (the XMP ExposureTime is the same in µs).
+    """
+    xmp = image.xmp
+    centre = numbers(xmp.get("VignettingCenter"))[:2] or [
+        float(xmp.get("CalibratedOpticalCenterX", dn.shape[1] / 2)), float(xmp.get("CalibratedOpticalCenterY", dn.shape[0] / 2))]
+    k = numbers(xmp.get("VignettingData") or xmp.get("VignettingPolynomial"))
+    r = _radius(dn.shape, *centre)
     vignette = 1.0 + sum(coef * r ** (i + 1) for i, coef in enumerate(k))
-    gain = float(image.xmp.get("SensorGain", image.iso / 100.0))
-    exposure_s = float(image.xmp["ExposureTime"]) / 1e6 if "ExposureTime" in image.xmp else image.exposure_s
-    return ((dn - image.black_level) / 65535.0 * vignette / (gain * exposure_s)).astype(np.float32)
+    gain = float(xmp.get("SensorGain", image.iso / 100.0))
+    p_cam = float(xmp.get("SensorGainAdjustment", 1.0))
+    return ((dn - image.black_level) / 65535.0 * vignette / (gain * image.exposure_s) * p_cam).astype(np.float32)
 
 
 def band_signal(image: BandImage, dn: np.ndarray | None = None) -> tuple[np.ndarray, float | None, bool]:
@@ -95,27 +105,9 @@ def band_signal(image: BandImage, dn: np.ndarray | None = None) -> tuple[np.ndar
         return sequoia_irradiance_image(image, dn), irradiance, False
     if layout == "dji":
         irradiance = float(image.xmp["Irradiance"]) if "Irradiance" in image.xmp else None
-        if irradiance is not None:
-            irradiance /= float(image.xmp.get("SensorGainAdjustment", 1.0))
         return dji_signal(image, dn), irradiance, False
     raise InputDataError(image.path, f"sensor '{image.sensor.id}' has no radiometric model ({layout!r})",
                          "set metadata_layout in its configs/sensors profile to micasense, sequoia or dji")
-
-
-def panel_region(signal: np.ndarray, size_px: int | None = None) -> tuple[slice, slice]:
-    """The brightest uniform square (coefficient of variation < 3 %) — the calibration panel."""
-    size = size_px or max(8, min(signal.shape) // 8)
-    mean = ndimage.uniform_filter(signal.astype(np.float64), size)
-    sq = ndimage.uniform_filter(signal.astype(np.float64) ** 2, size)
-    cv = np.sqrt(np.maximum(sq - mean ** 2, 0)) / np.maximum(mean, 1e-12)
-    half = size // 2
-    score = np.where(cv < 0.03, mean, -np.inf)
-    score[:half], score[-half:], score[:, :half], score[:, -half:] = -np.inf, -np.inf, -np.inf, -np.inf
-    if not np.isfinite(score).any():
-        raise InputDataError("<panel>", "no uniform bright panel found in the panel image",
-                             "fill a larger part of the frame with the panel, in full sun, without shadow")
-    row, col = np.unravel_index(np.argmax(score), score.shape)
-    return slice(row - half + 1, row + half - 1), slice(col - half + 1, col + half - 1)
 
 
 @dataclass
@@ -130,48 +122,72 @@ class CalibratedCapture:
     panel_radiance: dict[str, float] = field(default_factory=dict)
     saturation_fraction: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    temperature_c: np.ndarray | None = None   # LWIR surface temperature (y, x) °C at the thermal band's size
 
 
-def _panel_reflectance(panel: Capture, given: float | dict | None) -> dict[str, float]:
-    if isinstance(given, dict):
-        return {b: float(given[b]) for b in panel.bands}
-    if given is not None:
-        return {b: float(given) for b in panel.bands}
-    albedo = {im.band: im.xmp.get("Albedo") or im.xmp.get("PanelAlbedo") for im in panel.images}
-    if any(v is None for v in albedo.values()):
-        raise InputDataError(panel.images[0].path, "panel capture carries no panel albedo in its XMP",
-                             "pass the panel's reflectance per band (--panel-reflectance, from its calibration sheet)")
-    return {b: float(v) for b, v in albedo.items()}
+def thermal_celsius(image: BandImage) -> np.ndarray:
+    """MicaSense LWIR band → surface temperature °C: DN are centi-kelvin (T = DN/100 − 273.15)."""
+    return (image.dn() / 100.0 - 273.15).astype(np.float32)
+
+
+def _split_bands(capture: Capture) -> tuple[list[BandImage], list[BandImage], list[str]]:
+    """(reflective band images, LWIR images, warnings): panchromatic bands are reported as not used."""
+    reflective, thermal, warnings = [], [], []
+    for image in capture.images:
+        if image.band == "lwir":
+            thermal.append(image)
+            warnings.append(f"{image.path.name}: LWIR band read as surface temperature (°C, {image.shape[1]}×"
+                            f"{image.shape[0]} px), kept apart from reflectance")
+        elif image.band == "panchro":
+            warnings.append(f"{image.path.name}: panchromatic band not used ({image.shape[1]}×{image.shape[0]} px, "
+                            f"other resolution than the narrow bands; pan-sharpening is not implemented)")
+        else:
+            reflective.append(image)
+    return reflective, thermal, warnings
 
 
 def calibrate_capture(capture: Capture, panel: Capture | None = None,
-                      panel_reflectance: float | dict[str, float] | None = None) -> CalibratedCapture:
-    """Reflectance of a capture from the irradiance sensor, a panel capture, or both (see module doc)."""
+                      panel_reflectance: float | list[float] | dict[str, float] | None = None) -> CalibratedCapture:
+    """Reflectance of a capture from the irradiance sensor, a panel capture, or both (see module doc).
+
+    Narrow bands only: an LWIR band becomes `temperature_c`, a panchromatic band is left out
+    (both said in `warnings`).
+    """
+    images, thermal, warnings = _split_bands(capture)
+    bands = [image.band for image in images]
     signals, irradiance, absolute, saturation = [], {}, True, {}
-    for image in capture.images:
+    for image in images:
         dn = image.dn()
         saturation[image.band] = round(float(np.mean(dn >= 65535)), 6)
         signal, e, is_absolute = band_signal(image, dn)
         signals.append(signal)
         irradiance[image.band] = e
         absolute &= is_absolute
-    warnings = list(capture.warnings)
+    warnings = list(capture.warnings) + warnings
     have_irradiance = all(v is not None for v in irradiance.values())
     panel_l: dict[str, float] = {}
     if panel is not None:
-        rho = _panel_reflectance(panel, panel_reflectance)
-        factors = []
-        for i, image in enumerate(panel.images):
-            sig, e_panel, _ = band_signal(image)
-            rows, cols = panel_region(sig)
-            panel_l[image.band] = float(np.mean(sig[rows, cols]))
+        panel_images = [im for im in panel.images if im.band in bands]
+        if sorted(im.band for im in panel_images) != sorted(bands):
+            raise InputDataError(panel.images[0].path, f"panel capture has bands {[im.band for im in panel_images]}, "
+                                 f"the capture {bands}", "give the panel capture of the same camera, all bands")
+        rho = panel_reflectance_of(panel_images, panel_reflectance)
+        factors = {}
+        for image in panel_images:
+            dn = image.dn()
+            sig, e_panel, _ = band_signal(image, dn)
+            region = panel_region(sig, dn, path=image.path)
+            if region.saturated_skipped:
+                warnings.append(f"{image.path.name}: a brighter uniform but saturated square was skipped; if it was "
+                                f"the panel, shoot it again with a shorter exposure")
+            panel_l[image.band] = float(np.mean(sig[region.rows, region.cols]))
             light = (e_panel / irradiance[image.band]) if have_irradiance and e_panel else 1.0
-            factors.append(rho[image.band] / panel_l[image.band] * light)
-        reflectance = np.stack([s * f for s, f in zip(signals, factors)])
+            factors[image.band] = rho[image.band] / panel_l[image.band] * light
+        reflectance = np.stack([s * factors[b] for s, b in zip(signals, bands)])
         method, relative = "panel" + (" + irradiance sensor" if have_irradiance else ""), False
     elif have_irradiance:
         scale = np.pi if absolute else 1.0
-        reflectance = np.stack([scale * s / irradiance[b] for s, b in zip(signals, capture.bands)])
+        reflectance = np.stack([scale * s / irradiance[b] for s, b in zip(signals, bands)])
         method, relative = "irradiance sensor", not absolute
         if relative:
             warnings.append(f"{capture.sensor.name}: irradiance-sensor reflectance is relative (no absolute "
@@ -181,5 +197,5 @@ def calibrate_capture(capture: Capture, panel: Capture | None = None,
         method, relative = "none (radiance only)", True
         warnings.append(f"capture {capture.capture_id}: no irradiance data and no panel; values are relative "
                         f"radiance, not reflectance")
-    return CalibratedCapture(reflectance.astype(np.float32), capture.bands, method, relative, irradiance, panel_l,
-                             saturation, warnings)
+    return CalibratedCapture(reflectance.astype(np.float32), bands, method, relative, irradiance, panel_l,
+                             saturation, warnings, thermal_celsius(thermal[0]) if thermal else None)

@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 import tifffile
 
-from pipelines.imagery.alignment import co_register
 from pipelines.imagery.captures import group_captures
 from pipelines.imagery.radiometry import calibrate_capture
 
@@ -73,17 +72,6 @@ def test_panel_calibration_recovers_reflectance_under_other_light(tmp_path):
     assert result.method == "panel + irradiance sensor"
     assert np.median(result.reflectance[4]) == pytest.approx(0.45, rel=0.01)
     assert np.median(result.reflectance[0]) == pytest.approx(0.05, rel=0.01)
-
-
-def test_co_registration_finds_known_band_offsets():
-    rng = np.random.default_rng(3)
-    base = np.kron(rng.random((24, 32)), np.ones((8, 8)))
-    base = np.pad(base, 16, mode="edge")
-    from scipy import ndimage
-    stack = np.stack([ndimage.shift(base, s, order=1, mode="nearest") for s in [(0, 0), (2.0, -1.5), (-3.0, 0.5)]])
-    aligned, shifts, residuals = co_register(stack, ["green", "red", "nir"], reference="green")
-    assert shifts["red"] == pytest.approx([-2.0, 1.5], abs=0.2) and shifts["nir"] == pytest.approx([3.0, -0.5], abs=0.2)
-    assert max(residuals.values()) < 0.3
 
 
 def test_reflectance_command_writes_band_stack_and_json(tmp_path, capsys):
