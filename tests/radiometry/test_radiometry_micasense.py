@@ -34,17 +34,22 @@ def _dn(radiance: np.ndarray, iso: int, te: float) -> np.ndarray:
     return np.round(signal * 65536 + 4800).astype(np.uint16)
 
 
+def write_band_file(path, dn: np.ndarray, model: str, xmp: bytes, iso: int = 100, te: float = 0.004):
+    """One MicaSense band TIFF: EXIF Make/Model/time/exposure/ISO, BlackLevel 4800, XMP packet."""
+    tifffile.imwrite(path, dn, extratags=[
+        (271, "s", 0, "MicaSense", True), (272, "s", 0, model, True), (306, "s", 0, "2026:01:15 11:02:03", True),
+        (700, "B", 0, xmp, True), (50714, "H", 1, 4800, True),
+        (33434, "2I", 1, (int(te * 1e6), 1_000_000), True), (34855, "H", 1, iso, True)])
+    return path
+
+
 def write_capture(folder, number: int, scene: np.ndarray, irradiance: float = E, isos=(100, 200, 100, 400, 100),
-                  te: float = 0.004, extra: str = "") -> list:
+                  te: float = 0.004, extra: str = "", model: str = "RedEdge-MX") -> list:
     paths = []
     for (name, index, rho), iso, layer in zip(BANDS, isos, scene):
         radiance = rho * layer * irradiance / np.pi
-        path = folder / f"IMG_{number:04d}_{index}.tif"
-        tifffile.imwrite(path, _dn(radiance, iso, te), extratags=[
-            (271, "s", 0, "MicaSense", True), (272, "s", 0, "RedEdge-MX", True), (306, "s", 0, "2026:01:15 11:02:03", True),
-            (700, "B", 0, _xmp(name, f"cap{number}", irradiance, extra), True), (50714, "H", 1, 4800, True),
-            (33434, "2I", 1, (int(te * 1e6), 1_000_000), True), (34855, "H", 1, iso, True)])
-        paths.append(path)
+        paths.append(write_band_file(folder / f"IMG_{number:04d}_{index}.tif", _dn(radiance, iso, te), model,
+                                     _xmp(name, f"cap{number}", irradiance, extra), iso, te))
     return paths
 
 
