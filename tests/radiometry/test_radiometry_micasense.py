@@ -31,7 +31,7 @@ def _dn(radiance: np.ndarray, iso: int, te: float) -> np.ndarray:
     r = np.hypot(cols - 64, rows - 48)
     vignette = 1 / (1 + sum(k * r ** (i + 1) for i, k in enumerate(K)))
     signal = radiance * (te + A2 * rows - A3 * te * rows) * (iso / 100) / (A1 * vignette)
-    return np.round(signal * 65536 + 4800).astype(np.uint16)
+    return np.clip(np.round(signal * 65536 + 4800), 0, 65535).astype(np.uint16)  # the sensor clips at 2^16 − 1
 
 
 def write_band_file(path, dn: np.ndarray, model: str, xmp: bytes, iso: int = 100, te: float = 0.004):
