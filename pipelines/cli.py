@@ -11,7 +11,7 @@ import sys
 
 from pipelines.errors import SaqiError
 
-COMMANDS = ("demo", "farm", "reflectance", "irrigation", "indices", "parcels")
+COMMANDS = ("demo", "farm", "reflectance", "irrigation", "indices", "parcels", "segment", "backfill")
 
 
 def parser() -> argparse.ArgumentParser:

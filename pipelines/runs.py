@@ -75,3 +75,55 @@ def run_farm(defs: dg.Definitions, instance: dg.DagsterInstance, farm: str, flig
     outcomes.append(materialize_stage(defs, "daily irrigation", DAILY, [day_key(farm, d) for d in days], instance))
     outcomes.append(materialize_stage(defs, "yield and reports", FARM_OUTPUTS, [farm], instance))
     return outcomes
+
+
+BACKFILL_ASSETS = {"daily": DAILY, "flights": FLIGHT_INGEST + FLIGHT_ANALYSIS}
+
+
+def backfill_keys(kind: str, farms: Sequence[str], start: dt.date, end: dt.date,
+                  instance: dg.DagsterInstance) -> list[str | dg.MultiPartitionKey]:
+    """Partition keys of a backfill: each (day, farm) for `daily`; each registered flight of the
+    farms flown between `start` and `end` (inclusive) for `flights`. Farm ids are validated."""
+    from pipelines.errors import SaqiError
+    from pipelines.keys import farm_id
+    from pipelines.partitions import farms as farm_partitions
+
+    if kind not in BACKFILL_ASSETS:
+        raise SaqiError(f"assets must be one of {sorted(BACKFILL_ASSETS)}, not {kind!r}")
+    if end < start:
+        raise SaqiError(f"--to {end} is before --from {start}: swap the dates")
+    known = set(farm_partitions.get_partition_keys())
+    for farm in farms:
+        if farm_id(farm) not in known:
+            raise SaqiError(f"farm '{farm}' has no configs/farms/{farm}/farm.yaml (known: {', '.join(sorted(known))})")
+    if kind == "daily":
+        days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+        return [day_key(farm, day) for farm in farms for day in days]
+    keys = []
+    for text in instance.get_dynamic_partitions("flights"):
+        try:
+            flight = FlightKey.parse(text)
+        except SaqiError:
+            continue
+        if flight.farm in farms and start <= flight.date <= end:
+            keys.append(str(flight))
+    return sorted(keys)
+
+
+def submit_backfill(defs: dg.Definitions, instance: dg.DagsterInstance, kind: str,
+                    keys: Sequence[str | dg.MultiPartitionKey], title: str) -> str:
+    """Record an asset backfill in the instance for the daemon to run (the same object the UI's
+    "Materialize → backfill" creates); returns its id, shown at /overview/backfills/<id>."""
+    import time
+
+    from dagster._core.execution.backfill import PartitionBackfill
+    from dagster._core.utils import make_new_backfill_id
+
+    graph = defs.resolve_asset_graph()
+    backfill = PartitionBackfill.from_asset_partitions(
+        backfill_id=make_new_backfill_id(), asset_graph=graph, partition_names=[str(k) for k in keys],
+        asset_selection=[dg.AssetKey(name) for name in BACKFILL_ASSETS[kind]], backfill_timestamp=time.time(),
+        tags={"saqi/backfill": kind}, dynamic_partitions_store=instance, all_partitions=False, title=title,
+        description=None, run_config=None)
+    instance.add_backfill(backfill)
+    return backfill.backfill_id
