@@ -99,9 +99,13 @@ def farm_plan(farm_id: str, date: dt.date, data_root: str | Path,
     """(today's plan, the season balance up to `date`, a note on where Kcb came from)."""
     farm = load_farm(farm_id)
     inputs, balance = farm_season(farm, data_root, date)
-    forecast = None
-    if forecast_path is not None and Path(forecast_path).is_file():
-        table = read_weather(forecast_path, farm.location.lat_deg)
-        forecast = pd.DataFrame({"et0_mm": reference_et_mm(table, farm.location.lat_deg, farm.location.elevation_m),
-                                 "rain_mm": table["rain_mm"]})
-    return recommend(balance, date, forecast), balance, inputs.observation_note
+    return recommend(balance, date, forecast_table(farm, forecast_path)), balance, inputs.observation_note
+
+
+def forecast_table(farm: Farm, forecast_path: str | Path | None) -> pd.DataFrame | None:
+    """Daily et0_mm and rain_mm of the forecast CSV (weather columns), None when there is no file."""
+    if forecast_path is None or not Path(forecast_path).is_file():
+        return None
+    table = read_weather(forecast_path, farm.location.lat_deg)
+    return pd.DataFrame({"et0_mm": reference_et_mm(table, farm.location.lat_deg, farm.location.elevation_m),
+                         "rain_mm": table["rain_mm"]})

@@ -1,4 +1,4 @@
-"""`saqi irrigation et0 WEATHER.csv --lat DEG --elev M` and `saqi irrigation plan --farm FARM --date YYYY-MM-DD`."""
+"""`saqi irrigation et0 WEATHER.csv --lat DEG --elev M` and `saqi irrigation plan --farm FARM --date YYYY-MM-DD [--zones]`."""
 from __future__ import annotations
 
 import argparse
@@ -26,11 +26,18 @@ def _plan(args: argparse.Namespace) -> int:
     from pipelines.config import load_farm
 
     forecast = args.forecast or load_farm(args.farm).path("forecast.csv")
-    plan, _, note = farm_plan(args.farm, args.date, args.data_root, forecast)
-    print(f"# {args.farm} irrigation plan for {args.date}: {note}")
     columns = ["parcel", "crop", "irrigation_method", "irrigate_today", "depth_mm", "volume_m3", "next_irrigation_date",
                "depletion_mm", "raw_mm", "taw_mm", "ks", "stress", "kcb", "kcb_source", "outlook_etc_mm",
                "outlook_rain_mm", "outlook_source", "notes"]
+    if args.zones:
+        from models.irrigation.zone_plan import zone_plan
+
+        plan, _, note = zone_plan(args.farm, args.date, args.data_root, forecast)
+        columns[1:1] = ["zone", "area_m2"]
+        columns.insert(columns.index("kcb_source") + 1, "depletion_spread_mm")
+    else:
+        plan, _, note = farm_plan(args.farm, args.date, args.data_root, forecast)
+    print(f"# {args.farm} irrigation plan{' per management zone' if args.zones else ''} for {args.date}: {note}")
     with pd.option_context("display.width", 250, "display.max_columns", None, "display.max_colwidth", 60):
         print(plan[columns].to_string(index=False))
     return 0
@@ -50,4 +57,6 @@ def register(subparsers) -> None:
     plan.add_argument("--data-root", type=Path, default=Path(os.environ.get("SAQI_DATA_ROOT", "data")),
                       help="folder holding <farm>.zarr (default: $SAQI_DATA_ROOT or ./data)")
     plan.add_argument("--forecast", type=Path, help="daily forecast CSV, same columns as the weather (default: <farm>/forecast.csv if present)")
+    plan.add_argument("--zones", action="store_true",
+                      help="one row per management zone of the latest zoned flight (falls back to parcels without zones)")
     plan.set_defaults(handler=_plan)
