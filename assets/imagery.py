@@ -28,6 +28,7 @@ from pipelines.partitions import flights
 from pipelines.resources import SaqiStorage
 
 OUT_OF_RANGE_MAX = 0.01
+HOW_TO_READ = card(__doc__).rsplit("\n\n", 1)[1]
 SATURATION_MAX = 0.02
 
 REFLECTANCE_CHECKS = [
@@ -46,7 +47,7 @@ def _manifest(storage: SaqiStorage, key: FlightKey) -> dict:
 
 @dg.asset(partitions_def=flights, group_name="imagery", owners=OWNERS["imagery"], kinds={"zarr", "xarray"},
           code_version="1", deps=["flight_manifest"], check_specs=REFLECTANCE_CHECKS,
-          description=card(__doc__).split("- `vegetation_indices`")[0])
+          description=card(__doc__).split("- `vegetation_indices`")[0].strip() + "\n\n" + HOW_TO_READ)
 def reflectance(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
     key = FlightKey.parse(context.partition_key)
     manifest = _manifest(storage, key)
@@ -78,7 +79,7 @@ def reflectance(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.M
 
 
 @dg.asset(partitions_def=flights, group_name="imagery", owners=OWNERS["imagery"], kinds={"zarr", "numexpr"},
-          code_version="1", deps=[reflectance], description="Vegetation indices of one flight.\n\n"
+          code_version="1", deps=[reflectance], description="Vegetation indices of one flight: "
           + card(__doc__).split("- `vegetation_indices`: ")[1])
 def vegetation_indices(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
     key = FlightKey.parse(context.partition_key)

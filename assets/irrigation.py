@@ -68,7 +68,8 @@ def weather(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.Mater
 @dg.asset(partitions_def=farm_days, group_name="irrigation", owners=OWNERS["irrigation"], kinds={"pandas"},
           code_version="1", deps=[weather], description=_doc("reference_et"),
           check_specs=[dg.AssetCheckSpec("et0_physical", asset="reference_et",
-                                         description=f"ET0 must lie within 0–{ET0_MAX_MM:g} mm/day.")])
+                                         description=f"Fails when the day's reference evapotranspiration ET0 falls outside "
+                                                     f"0–{ET0_MAX_MM:g} mm/day (a unit or sensor error in the weather record).")])
 def reference_et(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
     farm_id, day = _day(context)
     frame, farm = _weather(storage, farm_id, day)
@@ -79,14 +80,15 @@ def reference_et(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.
         metadata={"et0_mm": number(today), "method": method, "et0_7day_mean_mm": number(last7.mean()),
                   "et0_season_total_mm": number(et0.sum())},
         check_results=[dg.AssetCheckResult(check_name="et0_physical", passed=bool(0 <= today <= ET0_MAX_MM),
-                                           description=f"ET0 {today:.2f} mm/day", metadata={"et0_mm": number(today)})])
+                                           description=f"ET0 {today:.1f} mm/day on {day} ({method})", metadata={"et0_mm": number(today)})])
 
 
 PLAN_CHECKS = [
     dg.AssetCheckSpec("depletion_within_taw", asset="irrigation_plan",
-                      description="Root-zone depletion must stay within [0, TAW] on every parcel."),
+                      description="Fails when a parcel's root-zone depletion leaves 0–TAW (total available water, FAO-56 eq. 82): "
+                                  "the soil or crop parameters of that parcel are wrong."),
     dg.AssetCheckSpec("depths_non_negative", asset="irrigation_plan",
-                      description="Irrigation depths and volumes must not be negative."),
+                      description="Fails when a parcel is given a negative irrigation depth (mm) or volume (m³)."),
     dg.AssetCheckSpec("parcels_under_stress", asset="irrigation_plan",
                       description="Warns when parcels are already water-stressed (Ks < 1): irrigation is late there."),
 ]
@@ -115,8 +117,10 @@ def irrigation_plan(context: dg.AssetExecutionContext, storage: SaqiStorage) -> 
     rows["et0_mm"] = float(balance["et0_mm"].sel(date=pd.Timestamp(day)).values.ravel()[0])
     tables.write_day(storage.store(farm_id), rows, day, (farm.season.start, farm.season.end),
                      tables.recommendation_variables(farm.season.start))
-    depletion_ok = bool(((plan["depletion_mm"] >= -1e-9) & (plan["depletion_mm"] <= plan["taw_mm"] + 1e-9)).fillna(True).all())
-    depths_ok = bool((plan[["depth_mm", "volume_m3"]].fillna(0) >= 0).all().all())
+    idle = plan.loc[plan["depletion_mm"].isna(), "parcel"].tolist()
+    inside = plan["depletion_mm"].isna() | ((plan["depletion_mm"] >= -1e-9) & (plan["depletion_mm"] <= plan["taw_mm"] + 1e-9))
+    outside = plan.loc[~inside, "parcel"].tolist()
+    negative = plan.loc[(plan[["depth_mm", "volume_m3"]].fillna(0) < 0).any(axis=1), "parcel"].tolist()
     stressed = plan.loc[plan["stress"].fillna(False).astype(bool), "parcel"].tolist()
     shown = plan[[c for c in PLAN_COLUMNS if c in plan]].copy()
     shown["next_irrigation_date"] = shown["next_irrigation_date"].astype(str)
@@ -126,8 +130,13 @@ def irrigation_plan(context: dg.AssetExecutionContext, storage: SaqiStorage) -> 
                   "mean_depth_mm": number(plan.loc[plan["irrigate_today"], "depth_mm"].mean() if plan["irrigate_today"].any() else 0.0),
                   "et0_mm": number(rows["et0_mm"].iloc[0]), **table(shown, "today's plan per parcel")},
         check_results=[
-            dg.AssetCheckResult(check_name="depletion_within_taw", passed=depletion_ok),
-            dg.AssetCheckResult(check_name="depths_non_negative", passed=depths_ok),
+            dg.AssetCheckResult(check_name="depletion_within_taw", passed=not outside,
+                                description=(f"root-zone depletion outside 0–TAW on {len(outside)} parcels: {', '.join(outside)}"
+                                             if outside else f"root-zone depletion within 0–TAW on all {len(plan) - len(idle)} parcels in season"
+                                             + (f" (no water balance, out of season: {', '.join(idle)})" if idle else ""))),
+            dg.AssetCheckResult(check_name="depths_non_negative", passed=not negative,
+                                description=(f"negative irrigation depth or volume on {len(negative)} parcels: {', '.join(negative)}"
+                                             if negative else "no negative irrigation depth or volume")),
             dg.AssetCheckResult(check_name="parcels_under_stress", passed=not stressed,
                                 severity=dg.AssetCheckSeverity.WARN,
                                 description=(f"{len(stressed)} parcels under water stress (Ks < 1): {', '.join(stressed)}"

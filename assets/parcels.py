@@ -17,14 +17,16 @@ pressure above 0.2 means one plant in five is a weed.
 import dagster as dg
 import numpy as np
 import pandas as pd
+from rasterio.features import rasterize
 
-from assets._metadata import OWNERS, card, number, table
+from assets._metadata import OWNERS, card, number, preview, table
 from pipelines.imagery import cube, tables
 from pipelines.imagery.parcels import load_parcels
 from pipelines.imagery.vigour import low_vigour
 from pipelines.imagery.zonal import parcel_statistics
 from pipelines.keys import FlightKey
 from pipelines.partitions import all_flights, farms, flights
+from pipelines.reports.maps import ndvi_map
 from pipelines.resources import SaqiStorage
 
 SHOWN = ["parcel", "status", "n_pixels", "ndvi_mean", "ndvi_parcel_mean", "ndvi_p10", "ndvi_p90", "ndre_mean", "crop_cover_fraction", "weed_pressure"]
@@ -41,6 +43,16 @@ def _doc(name: str) -> str:
     parts = card(__doc__).split("- `")
     body = next(p for p in parts if p.startswith(name + "`"))
     return body.split(":", 1)[1].strip() + "\n\n" + parts[-1].split("\n\n", 1)[1]
+
+
+def _parcel_ndvi_preview(stats: pd.DataFrame, frame, grid) -> dg.MetadataValue:
+    """Each parcel filled with the mean NDVI of its crop pixels: the flight's vigour ranking at a glance."""
+    values = stats.set_index("parcel")["ndvi_mean"].astype("float64")
+    shapes = [(geometry, values[pid]) for pid, geometry in zip(frame["id"], frame.geometry)
+              if pid in values.index and np.isfinite(values[pid])]
+    filled = (rasterize(shapes, out_shape=grid.shape, transform=grid.transform, fill=np.nan, dtype="float32")
+              if shapes else np.full(grid.shape, np.nan, dtype=np.float32))
+    return preview(ndvi_map(filled, grid.resolution_m, max_side_px=480).png, "mean crop NDVI per parcel")
 
 
 @dg.asset(partitions_def=flights, group_name="parcels", owners=OWNERS["parcels"], kinds={"zarr", "pandas"},
@@ -65,12 +77,15 @@ def parcel_stats(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.
                   "crop_cover_fraction": number(np.nanmean(stats["crop_cover_fraction"])),
                   "weed_pressure": number(np.nanmean(stats["weed_pressure"])),
                   "parcel_problems": "; ".join(map(str, parcels.problems)) or "none",
+                  "parcel_ndvi_preview": _parcel_ndvi_preview(stats, parcels.frame, grid),
                   **table(stats[[c for c in SHOWN if c in stats]], f"flight {key}: one row per parcel")},
         check_results=[
             dg.AssetCheckResult(check_name="parcels_have_valid_pixels", passed=not empty,
+                                metadata={"parcels_without_pixels": len(empty)},
                                 description=f"{len(empty)} parcels without valid pixels: {', '.join(empty)}" if empty
                                 else "every parcel has valid pixels"),
             dg.AssetCheckResult(check_name="vigour_at_full_canopy", passed=not weak, severity=dg.AssetCheckSeverity.WARN,
+                                metadata={"weak_parcels": sum(len(w.parcels) for w in weak)},
                                 description="; ".join(map(str, weak)) or "no weak parcel at full canopy"),
         ])
 

@@ -29,7 +29,8 @@ SHOWN = ["parcel", "crop", "model", "yield_t_ha", "yield_p10_t_ha", "yield_p90_t
           deps=["parcel_timeseries"],
           description=card(__doc__),
           check_specs=[dg.AssetCheckSpec("yield_plausible", asset="yield_estimate",
-                                         description="Yields must be finite, non-negative and ordered p10 ≤ yield ≤ p90.")])
+                                         description="Fails when a parcel's yield estimate is missing, negative or outside its "
+                                                     "own p10–p90 interval (t/ha).")])
 def yield_estimate(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
     farm = storage.farm(context.partition_key)
     inputs, balance = farm_season(farm, storage.data_root)
@@ -39,10 +40,15 @@ def yield_estimate(context: dg.AssetExecutionContext, storage: SaqiStorage) -> d
     rows = estimate.set_index("parcel")[["yield_t_ha", "yield_p10_t_ha", "yield_p90_t_ha"]].astype("float64")
     tables.write_day(storage.store(farm.id), rows, as_of, (farm.season.start, farm.season.end),
                      tables.recommendation_variables(farm.season.start))
-    ordered = bool(((rows["yield_p10_t_ha"] <= rows["yield_t_ha"] + 1e-9) & (rows["yield_t_ha"] <= rows["yield_p90_t_ha"] + 1e-9)
-                    & (rows["yield_p10_t_ha"] >= 0)).all())
+    ordered = ((rows["yield_p10_t_ha"] <= rows["yield_t_ha"] + 1e-9) & (rows["yield_t_ha"] <= rows["yield_p90_t_ha"] + 1e-9)
+               & (rows["yield_p10_t_ha"] >= 0))
+    implausible = [str(p) for p in rows.index[~ordered]]
     return dg.MaterializeResult(
         metadata={"estimate_date": as_of.isoformat(), "observations": inputs.observation_note,
                   **{f"yield_t_ha_{row.parcel}": number(row.yield_t_ha) for row in estimate.itertuples()},
                   **table(estimate[[c for c in SHOWN if c in estimate]], "expected yield per parcel")},
-        check_results=[dg.AssetCheckResult(check_name="yield_plausible", passed=ordered)])
+        check_results=[dg.AssetCheckResult(
+            check_name="yield_plausible", passed=not implausible,
+            description=(f"yield missing, negative or outside p10–p90 on {len(implausible)} parcels: {', '.join(implausible)}"
+                         if implausible else f"yields {rows['yield_t_ha'].min():.1f}–{rows['yield_t_ha'].max():.1f} t/ha "
+                                             f"on {len(rows)} parcels, each inside its p10–p90 interval"))])
