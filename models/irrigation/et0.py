@@ -82,6 +82,18 @@ def net_radiation_mj_m2(solar_mj_m2, tmax_c, tmin_c, ea_kpa, lat_deg, doy, eleva
     return (1 - ALBEDO) * rs - rnl
 
 
+def monthly_soil_heat_flux_mj_m2(t_previous_month_c, t_next_month_c=None, t_this_month_c=None):
+    """G for a monthly time step, MJ m-2 day-1, from mean monthly air temperatures (°C):
+    0.07 (T_next − T_previous) (eq. 43), or 0.14 (T_this − T_previous) when the next month is
+    not known yet (eq. 44). Daily steps take G = 0 (eq. 42)."""
+    previous = np.asarray(t_previous_month_c, dtype=float)
+    if t_next_month_c is not None:
+        return 0.07 * (np.asarray(t_next_month_c, dtype=float) - previous)
+    if t_this_month_c is None:
+        raise ValueError("give the next month's mean temperature (eq. 43) or this month's (eq. 44)")
+    return 0.14 * (np.asarray(t_this_month_c, dtype=float) - previous)
+
+
 def penman_monteith_mm(tmin_c, tmax_c, solar_mj_m2, u2_ms, ea_kpa, lat_deg, doy, elevation_m, soil_heat_mj_m2=0.0):
     """FAO-56 Penman-Monteith ET0 for the grass reference, mm/day (eq. 6; G = 0 for days, eq. 42)."""
     tmin_c, tmax_c = np.asarray(tmin_c, dtype=float), np.asarray(tmax_c, dtype=float)

@@ -60,3 +60,46 @@ def test_season_agrees_with_refet_and_pyfao56(souss_weather, souss_site):
                        float("nan"), float("nan"), r.u2_ms, 2.0) for d, r in zip(doy, weather.itertuples())]
     assert np.max(np.abs(et0.to_numpy() - np.array(other))) < 0.01
     assert 0.5 < et0.min() and et0.max() < 8.0
+
+
+def test_example_17_monthly_penman_monteith_with_soil_heat_flux_bangkok():
+    # FAO-56 Example 17: Bangkok (13°44'N, 2 m), April means: Tmax 34.8, Tmin 25.6, ea 2.85 kPa,
+    # u2 2 m/s, 8.5 h of sun; Tmonth March 29.2, April 30.2 (May unknown): G = 0.14 (30.2 − 29.2)
+    # = 0.14 MJ (eq. 44); Ra 38.06, N 12.31, Rs 22.65, Rn 14.33 MJ m-2 day-1; ET0 = 5.72 mm/day.
+    lat, doy = 13 + 44 / 60, 105
+    soil_heat = fao.monthly_soil_heat_flux_mj_m2(29.2, t_this_month_c=30.2)
+    assert soil_heat == pytest.approx(0.14, abs=1e-9)
+    assert fao.monthly_soil_heat_flux_mj_m2(29.2, t_next_month_c=31.2) == pytest.approx(0.14, abs=1e-9)  # eq. 43
+    assert fao.extraterrestrial_radiation_mj_m2(lat, doy) == pytest.approx(38.06, abs=0.01)
+    assert fao.daylight_hours(lat, doy) == pytest.approx(12.31, abs=0.01)
+    rs = fao.solar_from_sunshine_mj_m2(8.5, lat, doy)
+    assert rs == pytest.approx(22.65, abs=0.01)
+    assert fao.net_radiation_mj_m2(rs, 34.8, 25.6, 2.85, lat, doy, 2) == pytest.approx(14.33, abs=0.01)
+    et0 = fao.penman_monteith_mm(25.6, 34.8, rs, 2.0, 2.85, lat, doy, 2, soil_heat_mj_m2=soil_heat)
+    assert et0 == pytest.approx(5.72, abs=0.01)
+    # G matters: without it ET0 is 0.408 Δ G / (Δ + γ(1 + 0.34 u2)) higher, Δ 0.246 and γ 0.0674 kPa/°C
+    expected = 0.408 * 0.246 * 0.14 / (0.246 + 0.0674 * (1 + 0.34 * 2.0))
+    assert fao.penman_monteith_mm(25.6, 34.8, rs, 2.0, 2.85, lat, doy, 2) - et0 == pytest.approx(expected, abs=5e-4)
+    with pytest.raises(ValueError, match="next month's mean temperature"):
+        fao.monthly_soil_heat_flux_mj_m2(29.2)
+
+
+def test_example_20_missing_humidity_radiation_and_wind_lyon():
+    # FAO-56 Example 20: Lyon (45°43'N, 200 m), July means Tmax 26.6, Tmin 14.8 only: ea from
+    # Tdew = Tmin (eq. 48) 1.68 kPa, Rs from the temperature range 22.3 MJ (eq. 50, kRs 0.16),
+    # u2 = 2 m/s (world average), P = 98.96 kPa. Our Penman-Monteith on those estimates must match
+    # refet and pyfao56 on the same inputs to 0.01 mm/day (4.56 mm/day).
+    from pyfao56.refet import ascedaily
+    from refet import Daily
+
+    lat, doy, elevation = 45 + 43 / 60, 196, 200.0
+    ea = fao.saturation_vapour_pressure_kpa(14.8)
+    rs = fao.solar_from_temperature_mj_m2(26.6, 14.8, lat, doy)
+    assert ea == pytest.approx(1.68, abs=0.005) and rs == pytest.approx(22.3, abs=0.05)
+    assert fao.atmospheric_pressure_kpa(elevation) == pytest.approx(98.96, abs=0.01)
+    ours = float(fao.penman_monteith_mm(14.8, 26.6, rs, 2.0, ea, lat, doy, elevation))
+    peer = float(Daily(tmin=14.8, tmax=26.6, rs=rs, uz=2.0, zw=2.0, elev=elevation, lat=lat, doy=doy, ea=ea,
+                       method="asce", rso_type="simple").eto()[0])
+    other = ascedaily("S", elevation, lat, doy, rs, 26.6, 14.8, ea, float("nan"), float("nan"), float("nan"), 2.0, 2.0)
+    assert abs(ours - peer) < 0.01 and abs(ours - other) < 0.01
+    assert ours == pytest.approx(4.56, abs=0.01)
