@@ -1,0 +1,65 @@
+"""Train from the farm's own flights: pseudo-labels per flight from its parcels, then one network.
+
+This is the function the `segmentation_model` asset calls; `predict_classes` (inference) is the
+one `crop_segmentation[flight]` calls with the returned card.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+from affine import Affine
+from rasterio import features
+
+from models.segmentation.card import ModelCard
+from models.segmentation.classes import CROP, WEED
+from models.segmentation.pseudo_labels import parcel_pseudo_labels
+from models.segmentation.training import LabelledImage, TrainingSettings, train_segmentation_model
+from pipelines.config import load_crop
+
+
+@dataclass(frozen=True)
+class FlightSample:
+    """One flight on the farm grid: reflectance (band, y, x) float32 with NaN no data, its band
+    names, the parcels (GeoDataFrame in the grid CRS with `crop`) and the grid's affine transform."""
+
+    flight: str
+    reflectance: np.ndarray
+    band_names: Sequence[str]
+    parcels: gpd.GeoDataFrame
+    transform: Affine
+
+
+def parcel_numbers(parcels: gpd.GeoDataFrame, transform: Affine, shape: tuple[int, int]) -> np.ndarray:
+    """(y, x) int32 raster numbering the parcels 1..n in frame order (0 = outside every parcel)."""
+    shapes = ((geom, k + 1) for k, geom in enumerate(parcels.geometry) if geom is not None and not geom.is_empty)
+    return features.rasterize(shapes, out_shape=shape, transform=transform, fill=0, dtype="int32")
+
+
+def flight_pseudo_labels(sample: FlightSample) -> np.ndarray:
+    """Pseudo-labels (y, x) uint8 of one flight from its parcels' crop kinds and row spacings."""
+    crops = {name: load_crop(name) for name in set(sample.parcels["crop"])}
+    parcels = [(k + 1, crops[c].kind, crops[c].row_spacing_m) for k, c in enumerate(sample.parcels["crop"])]
+    numbers = parcel_numbers(sample.parcels, sample.transform, sample.reflectance.shape[1:])
+    return parcel_pseudo_labels(sample.reflectance, sample.band_names, numbers, parcels, abs(sample.transform.a))
+
+
+def train_from_flights(samples: Sequence[FlightSample], out_dir: str | Path,
+                       settings: TrainingSettings | None = None) -> ModelCard:
+    """Pseudo-label every flight, train one network on all of them, write it with its card in `out_dir`."""
+    if not samples:
+        raise ValueError("no flights to train on: run the reflectance assets first")
+    bands = [list(s.band_names) for s in samples]
+    if any(b != bands[0] for b in bands):
+        raise ValueError(f"flights have different bands {sorted(map(tuple, bands))}: train one model per sensor")
+    images = [LabelledImage(s.flight, s.reflectance, flight_pseudo_labels(s)) for s in samples]
+    usable = [im for im in images if ((im.labels == CROP) | (im.labels == WEED)).any()]
+    if not usable:
+        raise ValueError(f"none of the flights {[s.flight for s in samples]} has enough vegetation for pseudo-labels; "
+                         "train once later flights (with a crop canopy) exist")
+    return train_segmentation_model(usable, bands[0], out_dir, settings,
+                                    {"source": "pseudo-labels from parcels (crop kind rules)",
+                                     "flights": [im.name for im in usable]})

@@ -1,0 +1,102 @@
+"""Tiled inference over a whole orthomosaic: overlapping tiles, blended class probabilities.
+
+Tiles of `tile` px overlap by `overlap` px; each tile's softmax is weighted by a separable ramp
+that falls to ~0 at the tile's edges over the overlap width (seamless, no border artefacts), and
+the class is the argmax of the weighted sum. The mosaic is processed one strip of tiles at a time
+(memory: a few strips, not the whole probability cube), tiles are batched, the network runs in
+channels-last under `torch.inference_mode` on all the machine's cores. Pixels with a NaN band are
+NO_DATA (255).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from models.segmentation.card import ModelCard, load_card
+from models.segmentation.classes import NO_DATA
+from models.segmentation.features import feature_stack, normalise
+from models.segmentation.network import build_network, use_machine_threads
+from pipelines.errors import InputDataError
+
+MULTIPLE_PX = 32
+"""The U-Net halves the resolution up to 5 times: tile sides must be multiples of 32."""
+
+
+def load_network(card: ModelCard):
+    """The card's network with its weights, in eval mode and channels-last."""
+    import torch
+    from safetensors.torch import load_file
+
+    network = build_network(card.encoder, card.in_channels, len(card.classes), card.encoder_depth,
+                            tuple(card.decoder_channels))
+    network.load_state_dict(load_file(str(card.checkpoint)))
+    return network.eval().to(memory_format=torch.channels_last)
+
+
+def check_bands(card: ModelCard, band_names: Sequence[str], source: str | Path = "reflectance") -> None:
+    if [b.lower() for b in band_names] != [b.lower() for b in card.band_names]:
+        raise InputDataError(source, f"the model was trained for bands {card.band_names}, the image has "
+                             f"{list(band_names)}", "select/reorder the image's bands to match, or train a model "
+                             "for these bands (train_from_flights / saqi segment evaluate)")
+
+
+def _ramp(length: int, overlap: int) -> np.ndarray:
+    edge = np.minimum(np.arange(length) + 0.5, length - np.arange(length) - 0.5)
+    return np.clip(edge / max(overlap, 1), 1e-3, 1.0).astype(np.float32)
+
+
+def _starts(length: int, tile: int, step: int) -> list[int]:
+    if length <= tile:
+        return [0]
+    starts = list(range(0, length - tile, step))
+    return starts + [length - tile]
+
+
+def predict_classes(card_or_checkpoint: ModelCard | str | Path, reflectance: np.ndarray, band_names: Sequence[str],
+                    tile: int = 512, overlap: int = 64, batch: int = 4, network=None) -> np.ndarray:
+    """Class map (y, x) uint8: 0 soil, 1 crop, 2 weed, 3 shadow, 255 no data (any band NaN).
+
+    reflectance: (band, y, x) float32 in the card's band order; raises InputDataError when the
+    bands differ from the ones the model was trained for. `network` reuses an already loaded one.
+    """
+    import torch
+
+    card = card_or_checkpoint if isinstance(card_or_checkpoint, ModelCard) else load_card(card_or_checkpoint)
+    check_bands(card, band_names)
+    if tile % MULTIPLE_PX or overlap >= tile // 2:
+        raise ValueError(f"tile ({tile}) must be a multiple of {MULTIPLE_PX} and overlap ({overlap}) below tile/2")
+    network = network or load_network(card)
+    use_machine_threads()
+    n_classes = len(card.classes)
+    _, height, width = reflectance.shape
+    th = min(tile, -(-height // MULTIPLE_PX) * MULTIPLE_PX)
+    tw = min(tile, -(-width // MULTIPLE_PX) * MULTIPLE_PX)
+    weight = _ramp(th, overlap)[:, None] * _ramp(tw, overlap)[None, :]
+    out = np.full((height, width), NO_DATA, np.uint8)
+    row_starts, col_starts = _starts(height, th, th - overlap), _starts(width, tw, tw - overlap)
+    carry_top, carry = 0, None
+    for index, top in enumerate(row_starts):
+        bottom = min(top + th, height)
+        strip = np.zeros((n_classes, th, width), np.float32)
+        if carry is not None:
+            rows = carry.shape[1] - (top - carry_top)
+            if rows > 0:
+                strip[:, :rows] = carry[:, top - carry_top:]
+        features = normalise(feature_stack(reflectance[:, top:bottom], band_names, card.indices),
+                             card.channel_mean, card.channel_std)
+        features = np.pad(features, ((0, 0), (0, th - features.shape[1]), (0, max(0, tw - width))), mode="reflect")
+        for first in range(0, len(col_starts), batch):
+            lefts = col_starts[first:first + batch]
+            x = torch.from_numpy(np.stack([features[:, :, c:c + tw] for c in lefts]))
+            with torch.inference_mode():
+                prob = torch.softmax(network(x.contiguous(memory_format=torch.channels_last)), 1).numpy()
+            for c, p in zip(lefts, prob):
+                span = min(tw, width - c)
+                strip[:, :, c:c + span] += p[:, :, :span] * weight[:, :span]
+        done = row_starts[index + 1] if index + 1 < len(row_starts) else bottom
+        out[top:done] = strip[:, : done - top].argmax(0)
+        carry, carry_top = strip, top
+    out[~np.isfinite(reflectance).all(axis=0)] = NO_DATA
+    return out
