@@ -26,23 +26,47 @@ def _edges(band: np.ndarray) -> np.ndarray:
     return np.hypot(ndimage.sobel(band, 0), ndimage.sobel(band, 1))
 
 
-def _tile_matches(reference: np.ndarray, moving: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(tile centres x, y in the reference; displacement x, y to the same content in `moving`)."""
-    from skimage.registration import phase_cross_correlation
+def _tiles(image: np.ndarray, th: int, tw: int) -> np.ndarray:
+    return image[:th * TILES, :tw * TILES].reshape(TILES, th, TILES, tw).swapaxes(1, 2).reshape(-1, th, tw)
 
-    height, width = reference.shape
-    th, tw = height // TILES, width // TILES
-    centres, displacements = [], []
-    for i in range(TILES):
-        for j in range(TILES):
-            a = reference[i * th:(i + 1) * th, j * tw:(j + 1) * tw]
-            b = moving[i * th:(i + 1) * th, j * tw:(j + 1) * tw]
-            if a.std() < 1e-6 or b.std() < 1e-6 or np.mean(b == 0) > 0.3:
-                continue
-            shift, _, _ = phase_cross_correlation(a, b, upsample_factor=10, normalization=None)
-            centres.append(((j + 0.5) * tw - 0.5, (i + 0.5) * th - 0.5))
-            displacements.append((-shift[1], -shift[0]))
-    return np.array(centres, dtype=float).reshape(-1, 2), np.array(displacements, dtype=float).reshape(-1, 2)
+
+def _peak_offsets(cc: np.ndarray) -> np.ndarray:
+    """Sub-pixel peak of each correlation surface (n, h, w): integer argmax + 3-point parabola per axis."""
+    n, h, w = cc.shape
+    flat = cc.reshape(n, -1).argmax(axis=1)
+    row, col = np.divmod(flat, w)
+    index = np.arange(n)
+    offsets = []
+    for centre, size, pick in ((row, h, lambda r: cc[index, r % h, col]), (col, w, lambda c: cc[index, row, c % w])):
+        before, peak, after = pick(centre - 1), pick(centre), pick(centre + 1)
+        curvature = before - 2 * peak + after
+        fraction = np.where(curvature < 0, 0.5 * (before - after) / np.where(curvature < 0, curvature, 1), 0.0)
+        whole = np.where(centre > size // 2, centre - size, centre)
+        offsets.append(whole + np.clip(fraction, -0.5, 0.5))
+    return np.stack(offsets, axis=1)
+
+
+def _tile_matches(reference: np.ndarray, moving: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(tile centres x, y in the reference; displacement x, y to the same content in `moving`).
+
+    Phase correlation of all tiles at once (Hann-windowed, one batched FFT); the peak sign
+    convention is scikit-image's `phase_cross_correlation` (shift that registers moving onto
+    reference), sub-pixel by a parabola, which the affine rounds drive towards zero shift where it
+    is exact. About 20× faster than 25 upsampled-DFT calls per round.
+    """
+    from scipy import fft
+
+    th, tw = reference.shape[0] // TILES, reference.shape[1] // TILES
+    a, b = _tiles(reference, th, tw).astype(np.float64), _tiles(moving, th, tw).astype(np.float64)
+    keep = (a.std(axis=(1, 2)) > 1e-6) & (b.std(axis=(1, 2)) > 1e-6) & ((b == 0).mean(axis=(1, 2)) <= 0.3)
+    taper = np.outer(np.hanning(th), np.hanning(tw))
+    a = (a - a.mean(axis=(1, 2), keepdims=True)) * taper
+    b = (b - b.mean(axis=(1, 2), keepdims=True)) * taper
+    cc = fft.irfft2(fft.rfft2(a[keep], workers=-1) * fft.rfft2(b[keep], workers=-1).conj(), s=(th, tw), workers=-1)
+    shifts = _peak_offsets(cc)
+    i, j = np.divmod(np.flatnonzero(keep), TILES)
+    centres = np.column_stack([(j + 0.5) * tw - 0.5, (i + 0.5) * th - 0.5])
+    return centres, -shifts[:, ::-1]
 
 
 def _refine(reference: np.ndarray, moving: np.ndarray, model):

@@ -3,7 +3,9 @@
 `inspect_orthomosaic` reads only the header (plus two probe pixels to catch truncated files) and
 says what the mosaic holds: band roles, CRS, scale, nodata/alpha and how much of the farm it
 covers. `ingest_orthomosaic` streams it onto the farm grid one destination window at a time
-through a GDAL warped VRT, so peak memory follows `window_px`, not the mosaic's size, and writes
+(the source window under it, warped by GDAL `reproject` on all cores, while the previous window
+is compressed and written by a second thread), so peak memory follows `window_px`, not the
+mosaic's size, and writes
 `flights/<flight>/reflectance` (band, y, x) float32, reflectance 0–1, NaN = no data.
 
 Reflectance = DN × scale + offset (the GDAL band scale/offset, or a declared scale such as the
@@ -11,17 +13,20 @@ Reflectance = DN × scale + offset (the GDAL band scale/offset, or a declared sc
 """
 from __future__ import annotations
 
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import rasterio
+import rasterio.windows
+from affine import Affine
 from rasterio.crs import CRS
 from rasterio.enums import ColorInterp, Resampling
 from rasterio.errors import RasterioIOError
-from rasterio.vrt import WarpedVRT
-from rasterio.warp import transform_bounds
+from rasterio.warp import reproject, transform_bounds
 from rasterio.windows import Window
 
 from pipelines.config import Sensor
@@ -183,12 +188,44 @@ def _grid_windows(grid: FarmGrid, info: OrthomosaicInfo, window_px: int):
             yield Window(col, row, min(window_px, grid.width - col), min(window_px, grid.height - row))
 
 
+def _warp_window(src, info: OrthomosaicInfo, read_idx: list[int], grid: FarmGrid, window: Window,
+                 resampling: Resampling) -> tuple[np.ndarray, np.ndarray]:
+    """(DN (band, y, x) in the source dtype, valid mask) of one farm-grid window.
+
+    Reads only the source window under the destination window (plus a 2-pixel margin for the
+    resampling kernel) and warps it with GDAL's `reproject` on all cores; the source alpha band
+    or nodata becomes a destination alpha band, so the footprint is exact without a second pass.
+    """
+    dst_transform = grid.transform @ Affine.translation(window.col_off, window.row_off)
+    west, north = dst_transform @ (0, 0)
+    east, south = dst_transform @ (window.width, window.height)
+    bounds = transform_bounds(grid.crs, src.crs, west, south, east, north, densify_pts=21)
+    source = rasterio.windows.from_bounds(*bounds, transform=src.transform).round_offsets(op="floor").round_lengths(op="ceil")
+    source = Window(source.col_off - 2, source.row_off - 2, source.width + 4, source.height + 4)
+    dst = np.zeros((len(read_idx) + 1, window.height, window.width), dtype=info.dtype)
+    try:
+        source = source.intersection(Window(0, 0, src.width, src.height))
+    except rasterio.errors.WindowError:
+        return dst[:-1], np.zeros(dst.shape[1:], dtype=bool)
+    bands = read_idx + ([info.alpha_index] if info.alpha_index else [])
+    try:
+        data = src.read(bands, window=source)
+    except RasterioIOError as exc:
+        raise InputDataError(info.path, f"failed while reading ({exc})", "copy the file again; it may be truncated") from None
+    reproject(data, dst, src_transform=src.transform @ Affine.translation(source.col_off, source.row_off), src_crs=src.crs, dst_transform=dst_transform,
+              dst_crs=grid.crs, resampling=resampling, src_nodata=info.nodata,
+              src_alpha=len(bands) if info.alpha_index else 0, dst_alpha=len(read_idx) + 1,
+              num_threads=os.cpu_count() or 1, warp_mem_limit=WARP_MEMORY_MB)
+    return dst[:-1], dst[-1] > 0
+
+
 def ingest_orthomosaic(path: str | Path, grid: FarmGrid, store: str | Path, group: str, sensor: Sensor | None = None,
                        reflectance_scale: float | None = None, window_px: int = 1024,
                        resampling: str = "average") -> dict:
     """Reproject an orthomosaic onto the farm grid, convert to reflectance and write `group` atomically.
 
-    Streams destination windows of `window_px`² through a warped VRT (GDAL cache and warp memory
+    Streams destination windows of `window_px`² (source window read, warped, at most one more
+    window in flight to the Zarr writer; GDAL cache and warp memory
     capped), so peak memory is bounded by the window, not the mosaic. Returns the metadata the
     asset reports: sensor, bands, method, per-band percentiles/valid/out-of-range/saturation
     fractions, overlap and timing.
@@ -232,26 +269,23 @@ def ingest_orthomosaic(path: str | Path, grid: FarmGrid, store: str | Path, grou
         dataset.to_zarr(str(staging), mode="w", compute=False, consolidated=False, zarr_format=3,
                         encoding=cube.zarr_encoding(dataset))
         target = zarr.open_array(str(staging), path="reflectance", mode="r+", zarr_format=3)
-        with _open(info.path) as src, WarpedVRT(
-                src, crs=grid.crs, transform=grid.transform, width=grid.width, height=grid.height,
-                resampling=RESAMPLING[resampling], warp_mem_limit=WARP_MEMORY_MB,
-                **({"src_alpha": info.alpha_index} if info.alpha_index else {"add_alpha": True})) as vrt:
-            alpha_band = info.alpha_index or vrt.count
+        with _open(info.path) as src, ThreadPoolExecutor(max_workers=1) as writer:
+            pending = None
             for window in _grid_windows(grid, info, window_px):
-                try:
-                    dn = vrt.read(read_idx, window=window)
-                    valid = vrt.read(alpha_band, window=window) > 0
-                except RasterioIOError as exc:
-                    raise InputDataError(info.path, f"failed while reading ({exc})", "copy the file again; it may be truncated") from None
+                dn, valid = _warp_window(src, info, read_idx, grid, window, RESAMPLING[resampling])
                 block = (dn * scale + offset).astype(np.float32)
                 block[:, ~valid] = np.nan
                 if info.nodata is not None and not np.isnan(info.nodata):
                     block[dn == info.nodata] = np.nan
                 saturated = (dn >= saturation_dn) & valid if saturation_dn is not None else None
                 tally.add(block, saturated)
+                if pending is not None:
+                    pending.result()  # at most one window waits to be compressed and written: memory stays bounded
                 rows, cols = window.toslices()
-                target[:, rows, cols] = block
+                pending = writer.submit(target.__setitem__, (slice(None), rows, cols), block)
                 windows += 1
+            if pending is not None:
+                pending.result()
     stats = tally.summary()
     grid_pixels = grid.width * grid.height
     return {
