@@ -23,6 +23,16 @@ def card(doc: str | None) -> str:
     return (doc or "").strip()
 
 
+def section(doc: str | None, name: str) -> str:
+    """One asset's description from a module card that describes several: its "- `name`: …" item,
+    capitalised so the catalogue's one-line summary reads as a sentence, then the card's closing
+    "How to read" paragraph."""
+    text = card(doc)
+    item = next(part for part in text.split("- `") if part.startswith(name + "`"))
+    body = item.split(":", 1)[1].split("\n\n", 1)[0].strip()
+    return body[:1].upper() + body[1:] + "\n\n" + text.rsplit("\n\n", 1)[1]
+
+
 def preview(png: bytes, alt: str) -> dg.MetadataValue:
     """A PNG preview embedded in markdown metadata (kept under 150 KB for the UI)."""
     if len(png) > PREVIEW_MAX_BYTES:

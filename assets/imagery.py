@@ -3,8 +3,8 @@
 - `reflectance`: surface reflectance (unitless, 0–1, NaN = no data) per band (blue, green, red,
   red edge, NIR…), float32 on the farm grid (farm CRS, e.g. EPSG:32629, fixed origin and pixel
   size). Store: `<farm>.zarr/flights/<flight>/reflectance` (band, y, x). One per flight.
-- `vegetation_indices`: every index the flight's bands allow (NDVI, NDRE, GNDVI, SAVI, …), float32,
-  NaN where an input is missing or a denominator is zero. Store:
+- `vegetation_indices`: vegetation indices of one flight, every index its bands allow (NDVI, NDRE,
+  GNDVI, SAVI, …), float32, NaN where an input is missing or a denominator is zero. Store:
   `<farm>.zarr/flights/<flight>/indices` (index, y, x).
 
 How to read them: healthy irrigated canopy has red reflectance of 0.03–0.05 and NIR of 0.4–0.5
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets._metadata import OWNERS, card, number, preview
+from assets._metadata import OWNERS, number, preview, section
 from pipelines.config import load_sensor
 from pipelines.imagery import cube
 from pipelines.imagery.index_product import write_index_product
@@ -28,7 +28,6 @@ from pipelines.partitions import flights
 from pipelines.resources import SaqiStorage
 
 OUT_OF_RANGE_MAX = 0.01
-HOW_TO_READ = card(__doc__).rsplit("\n\n", 1)[1]
 SATURATION_MAX = 0.02
 
 REFLECTANCE_CHECKS = [
@@ -47,7 +46,7 @@ def _manifest(storage: SaqiStorage, key: FlightKey) -> dict:
 
 @dg.asset(partitions_def=flights, group_name="imagery", owners=OWNERS["imagery"], kinds={"zarr", "xarray"},
           code_version="1", deps=["flight_manifest"], check_specs=REFLECTANCE_CHECKS,
-          description=card(__doc__).split("- `vegetation_indices`")[0].strip() + "\n\n" + HOW_TO_READ)
+          description=section(__doc__, "reflectance"))
 def reflectance(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
     key = FlightKey.parse(context.partition_key)
     manifest = _manifest(storage, key)
@@ -79,8 +78,7 @@ def reflectance(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.M
 
 
 @dg.asset(partitions_def=flights, group_name="imagery", owners=OWNERS["imagery"], kinds={"zarr", "numexpr"},
-          code_version="1", deps=[reflectance], description="Vegetation indices of one flight: "
-          + card(__doc__).split("- `vegetation_indices`: ")[1])
+          code_version="1", deps=[reflectance], description=section(__doc__, "vegetation_indices"))
 def vegetation_indices(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
     key = FlightKey.parse(context.partition_key)
     store = storage.store(key.farm)

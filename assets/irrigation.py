@@ -19,7 +19,7 @@ import datetime as dt
 import dagster as dg
 import pandas as pd
 
-from assets._metadata import OWNERS, card, number, table
+from assets._metadata import OWNERS, number, section, table
 from models.irrigation.et0 import reference_et_method, reference_et_mm
 from models.irrigation.farm_plan import farm_plan
 from models.irrigation.weather import read_weather
@@ -37,12 +37,6 @@ def _day(context: dg.AssetExecutionContext) -> tuple[str, dt.date]:
     return keys["farm"], dt.date.fromisoformat(keys["date"])
 
 
-def _doc(name: str) -> str:
-    parts = card(__doc__).split("- `")
-    body = next(p for p in parts if p.startswith(name + "`"))
-    return body.split(":", 1)[1].strip() + "\n\n" + parts[-1].split("\n\n", 1)[1]
-
-
 def _weather(storage: SaqiStorage, farm_id: str, day: dt.date) -> tuple[pd.DataFrame, object]:
     farm = storage.farm(farm_id)
     frame = read_weather(farm.path(farm.weather), farm.location.lat_deg)
@@ -53,7 +47,7 @@ def _weather(storage: SaqiStorage, farm_id: str, day: dt.date) -> tuple[pd.DataF
 
 
 @dg.asset(partitions_def=farm_days, group_name="irrigation", owners=OWNERS["irrigation"], kinds={"csv", "pandas"},
-          code_version="1", description=_doc("weather"))
+          code_version="1", description=section(__doc__, "weather"))
 def weather(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
     farm_id, day = _day(context)
     frame, _ = _weather(storage, farm_id, day)
@@ -66,7 +60,7 @@ def weather(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.Mater
 
 
 @dg.asset(partitions_def=farm_days, group_name="irrigation", owners=OWNERS["irrigation"], kinds={"pandas"},
-          code_version="1", deps=[weather], description=_doc("reference_et"),
+          code_version="1", deps=[weather], description=section(__doc__, "reference_et"),
           check_specs=[dg.AssetCheckSpec("et0_physical", asset="reference_et",
                                          description=f"Fails when the day's reference evapotranspiration ET0 falls outside "
                                                      f"0–{ET0_MAX_MM:g} mm/day (a unit or sensor error in the weather record).")])
@@ -108,7 +102,7 @@ def _cube_rows(plan: pd.DataFrame, season_start: dt.date) -> pd.DataFrame:
 
 @dg.asset(partitions_def=farm_days, group_name="irrigation", owners=OWNERS["irrigation"], kinds={"zarr", "numpy"},
           code_version="1", deps=[reference_et, dg.AssetDep("parcel_timeseries", partition_mapping=farm_of_day)],
-          description=_doc("irrigation_plan"), check_specs=PLAN_CHECKS)
+          description=section(__doc__, "irrigation_plan"), check_specs=PLAN_CHECKS)
 def irrigation_plan(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
     farm_id, day = _day(context)
     farm = storage.farm(farm_id)

@@ -7,8 +7,8 @@
   cover fraction (crop pixels / parcel pixels) and weed pressure (weed / vegetation). Exact coverage at parcel
   borders; overlapping parcels each get their full area. Store:
   `<farm>.zarr/flights/<flight>/parcel_stats` (parcel, variable). One per flight.
-- `parcel_timeseries`: the season's cube of those statistics, (parcel, time, variable), rebuilt
-  from every flight of the farm. Store: `<farm>.zarr/parcels`. One per farm.
+- `parcel_timeseries`: the season's cube of the per-flight parcel statistics, (parcel, time,
+  variable), rebuilt from every flight of the farm. Store: `<farm>.zarr/parcels`. One per farm.
 
 How to read it: a wheat parcel at full canopy has mean NDVI 0.75–0.9 over its crop pixels; weed
 pressure above 0.2 means one plant in five is a weed.
@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from rasterio.features import rasterize
 
-from assets._metadata import OWNERS, card, number, preview, table
+from assets._metadata import OWNERS, number, preview, section, table
 from pipelines.imagery import cube, tables
 from pipelines.imagery.parcels import load_parcels
 from pipelines.imagery.vigour import low_vigour
@@ -39,12 +39,6 @@ STATS_CHECKS = [
 ]
 
 
-def _doc(name: str) -> str:
-    parts = card(__doc__).split("- `")
-    body = next(p for p in parts if p.startswith(name + "`"))
-    return body.split(":", 1)[1].strip() + "\n\n" + parts[-1].split("\n\n", 1)[1]
-
-
 def _parcel_ndvi_preview(stats: pd.DataFrame, frame, grid) -> dg.MetadataValue:
     """Each parcel filled with the mean NDVI of its crop pixels: the flight's vigour ranking at a glance."""
     values = stats.set_index("parcel")["ndvi_mean"].astype("float64")
@@ -57,7 +51,7 @@ def _parcel_ndvi_preview(stats: pd.DataFrame, frame, grid) -> dg.MetadataValue:
 
 @dg.asset(partitions_def=flights, group_name="parcels", owners=OWNERS["parcels"], kinds={"zarr", "pandas"},
           code_version="1", deps=["vegetation_indices", "crop_segmentation"], check_specs=STATS_CHECKS,
-          description=_doc("parcel_stats"))
+          description=section(__doc__, "parcel_stats"))
 def parcel_stats(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
     key = FlightKey.parse(context.partition_key)
     farm, grid, store = storage.farm(key.farm), storage.grid(key.farm), storage.store(key.farm)
@@ -92,7 +86,7 @@ def parcel_stats(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.
 
 @dg.asset(partitions_def=farms, group_name="parcels", owners=OWNERS["parcels"], kinds={"zarr", "xarray"},
           code_version="1", deps=[dg.AssetDep(parcel_stats, partition_mapping=all_flights)],
-          description=_doc("parcel_timeseries"))
+          description=section(__doc__, "parcel_timeseries"))
 def parcel_timeseries(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
     store = storage.store(context.partition_key)
     season = tables.assemble_parcel_cube(store)
@@ -101,5 +95,6 @@ def parcel_timeseries(context: dg.AssetExecutionContext, storage: SaqiStorage) -
     ndvi.columns = [pd.Timestamp(t).date().isoformat() for t in ndvi.columns]
     return dg.MaterializeResult(metadata={
         "flights": int(season.sizes["time"]), "parcels": int(season.sizes["parcel"]),
+        "ndvi_mean_latest_flight": number(np.nanmean(ndvi.iloc[:, -1].to_numpy(dtype="float64"))),
         **table(ndvi.reset_index().rename(columns={"index": "parcel"}), "mean NDVI per parcel and flight"),
     })
