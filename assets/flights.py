@@ -25,7 +25,7 @@ from pipelines.resources import SaqiStorage
 def flight_manifest(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
     key = FlightKey.parse(context.partition_key)
     farm = storage.farm(key.farm)
-    manifest = read_flight_folder(Path(storage.landing_dir) / key.farm / key.folder, farm)
+    manifest = read_flight_folder(storage.flight_folder(key), farm)
     document = manifest.model_dump_json(indent=1)
     (storage.folder("manifests", key.farm) / f"{key}.json").write_text(document, encoding="utf-8")
     quarantine = storage.folder("quarantine") / f"{key}.json"
