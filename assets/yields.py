@@ -18,6 +18,7 @@ import pandas as pd
 from assets._metadata import OWNERS, card, number, table
 from models.irrigation.farm_plan import farm_season
 from models.yields.estimate import estimate_yield
+from pipelines.config import load_crop
 from pipelines.imagery import tables
 from pipelines.partitions import farms
 from pipelines.resources import SaqiStorage
@@ -30,7 +31,10 @@ SHOWN = ["parcel", "crop", "model", "yield_t_ha", "yield_p10_t_ha", "yield_p90_t
           description=card(__doc__),
           check_specs=[dg.AssetCheckSpec("yield_plausible", asset="yield_estimate",
                                          description="Fails when a parcel's yield estimate is missing, negative or outside its "
-                                                     "own p10–p90 interval (t/ha).")])
+                                                     "own p10–p90 interval (t/ha)."),
+                       dg.AssetCheckSpec("yield_within_regional_range", asset="yield_estimate",
+                                         description="Warns when an estimate falls outside the crop's usual irrigated "
+                                                     "yield range (configs/crops, FAO-66).")])
 def yield_estimate(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
     farm = storage.farm(context.partition_key)
     inputs, balance = farm_season(farm, storage.data_root)
@@ -43,6 +47,8 @@ def yield_estimate(context: dg.AssetExecutionContext, storage: SaqiStorage) -> d
     ordered = ((rows["yield_p10_t_ha"] <= rows["yield_t_ha"] + 1e-9) & (rows["yield_t_ha"] <= rows["yield_p90_t_ha"] + 1e-9)
                & (rows["yield_p10_t_ha"] >= 0))
     implausible = [str(p) for p in rows.index[~ordered]]
+    unusual = [f"{row.parcel} ({row.crop} {row.yield_t_ha:.1f} t/ha)" for row in estimate.itertuples()
+               if (band := load_crop(row.crop).yield_range_t_ha) and not band[0] <= row.yield_t_ha <= band[1]]
     return dg.MaterializeResult(
         metadata={"estimate_date": as_of.isoformat(), "observations": inputs.observation_note,
                   **{f"yield_t_ha_{row.parcel}": number(row.yield_t_ha) for row in estimate.itertuples()},
@@ -51,4 +57,9 @@ def yield_estimate(context: dg.AssetExecutionContext, storage: SaqiStorage) -> d
             check_name="yield_plausible", passed=not implausible,
             description=(f"yield missing, negative or outside p10–p90 on {len(implausible)} parcels: {', '.join(implausible)}"
                          if implausible else f"yields {rows['yield_t_ha'].min():.1f}–{rows['yield_t_ha'].max():.1f} t/ha "
-                                             f"on {len(rows)} parcels, each inside its p10–p90 interval"))])
+                                             f"on {len(rows)} parcels, each inside its p10–p90 interval")),
+            dg.AssetCheckResult(
+                check_name="yield_within_regional_range", passed=not unusual, severity=dg.AssetCheckSeverity.WARN,
+                description=(f"{len(unusual)} parcels outside the crop's usual irrigated range: {', '.join(unusual)}; "
+                             "check the crop's RUE and harvest index, or the flights' NDVI") if unusual
+                else "every estimate within its crop's usual irrigated range")])

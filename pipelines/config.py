@@ -137,6 +137,8 @@ class Crop(_Strict):
     rue_g_mj: float = Field(gt=0, le=6, description="radiation-use efficiency, g dry matter per MJ PAR")
     harvest_index: float = Field(gt=0, lt=1)
     yield_moisture_fraction: float = Field(default=0.0, ge=0, lt=1)
+    yield_range_t_ha: tuple[float, float] | None = Field(
+        default=None, description="typical marketable yield range in the region (t/ha), for plausibility checks")
     tree_cover: TreeCover | None = Field(default=None, description="tree crops: Kcb from ground cover")
     sources: list[str]
 

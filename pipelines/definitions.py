@@ -8,6 +8,7 @@ import assets.parcels
 import assets.reports
 import assets.segmentation
 import assets.yields
+import assets.zone_irrigation
 import assets.zones
 from pipelines.jobs import JOBS
 from pipelines.resources import default_dask, default_storage
@@ -15,7 +16,7 @@ from pipelines.schedules import SCHEDULES
 from pipelines.sensors import landing_sensor
 
 ASSET_MODULES = [assets.flights, assets.imagery, assets.segmentation, assets.parcels, assets.zones, assets.irrigation,
-                 assets.yields, assets.reports]
+                 assets.zone_irrigation, assets.yields, assets.reports]
 
 defs = dg.Definitions(
     assets=dg.load_assets_from_modules(ASSET_MODULES),

@@ -17,7 +17,7 @@ FLIGHT_INGEST = ("flight_manifest", "reflectance", "vegetation_indices")
 FLIGHT_ANALYSIS = ("crop_segmentation", "parcel_stats", "management_zones")
 MODEL: tuple[str, ...] = ()
 FARM_SEASON = ("parcel_timeseries",)
-DAILY = ("weather", "reference_et", "irrigation_plan")
+DAILY = ("weather", "reference_et", "irrigation_plan", "zone_irrigation_plan")
 FARM_OUTPUTS = ("yield_estimate", "parcel_reports")
 
 

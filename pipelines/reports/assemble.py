@@ -111,7 +111,8 @@ def farm_reports(farm: Farm, data_root: str | Path) -> FarmReports:
     ndvi = indices.sel(index="ndvi").values
     classes = cube.read_product(store, cube.flight_group(str(flight), "classes"))["classes"].values
     zones_group = cube.flight_group(str(flight), "zones")
-    zones = cube.read_product(store, zones_group)["zones"].values if cube.has_product(store, zones_group) else None
+    zones = (cube.read_product(store, zones_group)["zones"].fillna(0).values.astype(np.uint8)
+             if cube.has_product(store, zones_group) else None)
     season = tables.read_parcel_cube(store)
     rec = tables.read_recommendations(store) if cube.has_product(store, tables.RECOMMENDATIONS) else None
     cooperative = Cooperative.of_farm(farm)

@@ -128,3 +128,16 @@ def test_yield_and_reports(demo):
     assert np.all((wheat > 3) & (wheat < 12)), wheat
     reports = list((demo["data"] / "reports" / "chtouka").glob("*/chtouka_P01_*_ar.pdf"))
     assert reports and reports[0].stat().st_size > 20_000
+
+
+def test_zone_plan_covers_each_parcel(demo, farm, grid):
+    from pipelines.imagery import cube
+    from pipelines.imagery.parcels import load_parcels
+
+    plan = cube.read_product(demo["data"] / "chtouka.zarr", f"zone_plans/{DAYS[-1].isoformat()}")["zone_plan"].load()
+    areas = plan.sel(variable="area_m2").to_series()
+    by_parcel = areas.groupby(areas.index.str.split("-z").str[0]).sum()
+    polygons = load_parcels(farm, grid).frame.set_index("id").geometry.area
+    assert len(plan.zone_id) > len(polygons), "at least one parcel is split into zones"
+    assert np.allclose(by_parcel.reindex(polygons.index), polygons, rtol=1e-3)
+    assert np.all(plan.sel(variable="depth_mm").values >= 0)

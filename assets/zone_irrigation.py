@@ -1,0 +1,53 @@
+"""Irrigation plan per management zone (partition: date × farm).
+
+- `zone_irrigation_plan`: the same FAO-56 root-zone balance as the parcel plan, run for every
+  management zone of the latest zoned flight (zone NDVI on every flight, the parent parcel's
+  crop, soil, sowing and method, the zone's own area): irrigate today or not, gross depth (mm),
+  volume (m³), next date, depletion and Ks per zone, plus the spread in mm between a parcel's
+  most and least vigorous zones. Store: `<farm>.zarr/zone_plans/<date>` (zone, variable). When
+  no zones exist yet it falls back to the parcel plan and says so.
+
+How to read it: a spread of more than ~10 mm means one irrigation set-point does not fit the
+whole parcel; split the drip sectors or the sprinkler runs by zone.
+"""
+import datetime as dt
+
+import dagster as dg
+import numpy as np
+import xarray as xr
+
+from assets._metadata import OWNERS, card, number, table
+from models.irrigation.zone_plan import zone_plan
+from pipelines.imagery import cube
+from pipelines.partitions import all_flights, farm_days
+from pipelines.resources import SaqiStorage
+
+SHOWN = ["zone_id", "crop", "area_m2", "irrigate_today", "depth_mm", "volume_m3", "next_irrigation_date", "ks",
+         "depletion_spread_mm"]
+NUMERIC = ["zone", "area_m2", "depth_mm", "volume_m3", "depletion_mm", "raw_mm", "taw_mm", "ks", "kcb", "etc_mm",
+           "depletion_spread_mm"]
+
+
+@dg.asset(partitions_def=farm_days, group_name="irrigation", owners=OWNERS["irrigation"], kinds={"zarr", "numpy"},
+          code_version="1", description=card(__doc__),
+          deps=["reference_et", dg.AssetDep("management_zones", partition_mapping=all_flights),
+                dg.AssetDep("vegetation_indices", partition_mapping=all_flights)],
+          check_specs=[dg.AssetCheckSpec("zone_depths_non_negative", asset="zone_irrigation_plan",
+                                         description="Fails when a zone is given a negative irrigation depth (mm) or volume (m³).")])
+def zone_irrigation_plan(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
+    keys = context.partition_key.keys_by_dimension
+    farm_id, day = keys["farm"], dt.date.fromisoformat(keys["date"])
+    plan, _, note = zone_plan(farm_id, day, storage.data_root)
+    values = plan[NUMERIC].astype("float64").assign(irrigate_today=plan["irrigate_today"].astype("float64"))
+    product = xr.DataArray(values.to_numpy(), dims=("zone_id", "variable"), name="zone_plan",
+                           coords={"zone_id": np.array(plan["zone_id"], dtype=object),
+                                   "variable": np.array(values.columns, dtype=object)},
+                           attrs={"date": day.isoformat(), "note": note})
+    cube.write_product(storage.store(farm_id), f"zone_plans/{day.isoformat()}", product)
+    shown = plan[SHOWN].copy()
+    shown["next_irrigation_date"] = shown["next_irrigation_date"].astype(str)
+    ok = bool((plan[["depth_mm", "volume_m3"]].fillna(0) >= 0).all().all())
+    return dg.MaterializeResult(
+        metadata={"note": note, "zones": len(plan), "total_volume_m3": number(plan["volume_m3"].sum()),
+                  "max_spread_mm": number(plan["depletion_spread_mm"].abs().max()), **table(shown, "plan per zone")},
+        check_results=[dg.AssetCheckResult(check_name="zone_depths_non_negative", passed=ok)])
