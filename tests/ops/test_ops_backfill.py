@@ -69,7 +69,7 @@ def test_daemon_backfill_is_recorded_with_every_partition(home):
         target = backfill.asset_backfill_data.target_subset
         assert backfill.status.value == "REQUESTED"
         assert {k.to_user_string() for k in target.asset_keys} == set(BACKFILL_ASSETS["daily"])
-        assert len(list(target.iterate_asset_partitions())) == 3 * 3
+        assert len(list(target.iterate_asset_partitions())) == 3 * len(BACKFILL_ASSETS["daily"])
 
 
 def test_cli_refuses_unsafe_farm_and_reversed_dates(tmp_path, monkeypatch, capsys):
@@ -80,6 +80,6 @@ def test_cli_refuses_unsafe_farm_and_reversed_dates(tmp_path, monkeypatch, capsy
     assert main(["backfill", "--farm", "chtouka", "--from", "2025-10-05", "--to", "2025-10-01"]) == 2
     assert "before --from" in capsys.readouterr().err
     assert main(["backfill", "--farm", "chtouka", "--from", "2025-10-01", "--to", "2025-10-02"]) == 0
-    assert "2 partitions of weather, reference_et, irrigation_plan queued" in capsys.readouterr().out
+    assert f"2 partitions of {', '.join(BACKFILL_ASSETS['daily'])} queued" in capsys.readouterr().out
     with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
         assert len(instance.get_backfills()) == 1
