@@ -1,7 +1,7 @@
 """Raw multispectral captures: one 16-bit TIFF per band, grouped into captures by capture id.
 
 `read_band_image` reads a band file's EXIF (ISO, exposure, f-number, black level, time, GPS) and
-XMP (band name, radiometric model, irradiance) and detects the sensor from EXIF Make/Model against
+XMP (band name, radiometric model, irradiance; DJI's XMP GPS when EXIF has none) and detects the sensor from EXIF Make/Model against
 `configs/sensors/*.yaml`, never from a folder name. `group_captures` groups files by their
 CaptureUUID/CaptureId (the file name's capture part when the camera writes none) and checks every
 band of the sensor is present exactly once.
@@ -44,6 +44,7 @@ class BandImage:
     shape: tuple[int, int]
     orientation: int = 1
     warnings: list[str] = field(default_factory=list)
+    exif: dict = field(default_factory=dict)   # EXIF/TIFF tags by name (focal length, focal-plane resolution…)
 
     def dn(self) -> np.ndarray:
         """Raw digital numbers (uint16 as float32), as stored (orientation is a display hint only)."""
@@ -70,6 +71,14 @@ def _gps(gps: dict | None) -> tuple[float, float, float] | None:
     altitude = _rational(gps.get("GPSAltitude")) or 0.0
     return (degrees(gps["GPSLatitude"], gps.get("GPSLatitudeRef")), degrees(gps["GPSLongitude"], gps.get("GPSLongitudeRef")),
             altitude)
+
+
+def _xmp_gps(xmp: dict) -> tuple[float, float, float] | None:
+    """DJI drone-dji GpsLatitude/GpsLongitude (older firmware spells it GpsLongtitude), AbsoluteAltitude."""
+    lon = xmp.get("GpsLongitude", xmp.get("GpsLongtitude"))
+    if "GpsLatitude" not in xmp or lon is None:
+        return None
+    return float(xmp["GpsLatitude"]), float(lon), float(xmp.get("AbsoluteAltitude", 0.0))
 
 
 def detect_sensor(make: str, model: str, path: str | Path = "<file>") -> Sensor:
@@ -129,12 +138,13 @@ def read_band_image(path: str | Path) -> BandImage:
     if capture_id is None and sensor.file_pattern:
         match = re.match(sensor.file_pattern, path.name)
         capture_id = match["capture"] if match else None
-    position = _gps(tags.get("GPSTag"))
+    position = _gps(tags.get("GPSTag")) or _xmp_gps(xmp)
     warnings = [] if position else [f"{path.name}: no GPS position in the file; the capture is not geolocated "
                                     f"(no position is invented)"]
     return BandImage(path, sensor, _band(sensor, xmp, path), capture_id or path.stem, float(iso or 100), exposure,
                      _rational(exif.get("FNumber")), float(np.mean(black)), captured, position, xmp, shape,
-                     int(tags.get("Orientation", 1)), warnings)
+                     int(tags.get("Orientation", 1)), warnings,
+                     {k: v for k, v in exif.items() if k not in ("XMP", "StripOffsets", "StripByteCounts")})
 
 
 @dataclass
