@@ -56,3 +56,43 @@ def test_flight_to_cube_through_s3(bucket, tmp_path, grid):
     stats = tables.assemble_parcel_cube(store)
     assert stats.sizes["parcel"] == 10 and stats.sizes["time"] == 1
     assert fs.find(f"{bucket[5:]}/stores/chtouka.zarr/_staging") == []
+
+
+def _small(grid, value):
+    from pipelines.imagery.grid import FarmGrid
+
+    corner = FarmGrid(grid.crs, grid.transform, 600, 400)
+    return cube.raster(np.full((2, 400, 600), value, dtype="float32"), corner, "reflectance", "band", ["red", "nir"])
+
+
+def test_s3_interrupted_publish_is_absent_and_rerun_replaces(bucket, grid):
+    store = f"{bucket}/stores/chtouka.zarr"
+    group = cube.flight_group(FLIGHT, "reflectance")
+    cube.write_product(store, group, _small(grid, 0.2))
+    fs, root = fsspec.core.url_to_fs(store, use_listings_cache=False)
+    # a writer killed mid-publish: the product's zarr.json (the commit point) is not there yet,
+    # and a dead writer's staging prefix is left behind
+    fs.rm_file(f"{root}/{group}/zarr.json")
+    fs.pipe_file(f"{root}/_staging/{1}-deadwriter/zarr.json", b"{}")
+    assert not cube.has_product(store, group) and cube.flights_in_store(store) == []
+    cube.write_product(store, group, _small(grid, 0.4))
+    assert cube.flights_in_store(store) == [FLIGHT]
+    assert float(cube.load_product(store, group)["reflectance"].min()) == pytest.approx(0.4)
+    assert fs.find(f"{root}/_staging") == []  # the next write removed the stale staging prefix
+    objects = [p for p in fs.find(f"{root}/{group}") if "/reflectance/c/" in p]
+    assert len(objects) == 2 * 1 * 2  # 2 bands x 1 x 2 chunks of 512 px: no duplicate chunks
+
+
+def test_s3_recommendations_cube_day_by_day(bucket):
+    import pandas as pd
+
+    store = f"{bucket}/stores/chtouka.zarr"
+    season = (dt.date(2025, 10, 1), dt.date(2025, 10, 31))
+    variables = {"depth_mm": {"units": "mm"}, "ks": {"units": "1"}}
+    for day, depth in ((dt.date(2025, 10, 2), 12.5), (dt.date(2025, 10, 3), 0.0), (dt.date(2025, 10, 2), 14.0)):
+        tables.write_day(store, pd.DataFrame({"depth_mm": [depth, 3.0], "ks": [1.0, 0.8]}, index=["P01", "P02"]),
+                         day, season, variables)
+    cube_ = tables.read_recommendations(store)
+    assert cube_.sizes == {"parcel": 2, "date": 31}
+    assert cube_["depth_mm"].sel(parcel="P01").values[1:3].tolist() == [14.0, 0.0]  # re-run replaced 10-02
+    assert int(np.isfinite(cube_["depth_mm"].values).sum()) == 4
