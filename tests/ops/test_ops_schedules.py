@@ -39,3 +39,16 @@ def test_weekly_schedule_reports_every_farm_on_monday():
     assert requests[0].run_key == "chtouka|week-2026-01-19"
     ticks = weekly_reports_schedule.cron_schedule
     assert ticks == "0 6 * * 1"
+
+
+def test_jobs_resolve_with_the_partitioning_their_triggers_use():
+    from pipelines.definitions import defs
+    from pipelines.partitions import flights
+
+    repository = defs.get_repository_def()
+    assert repository.get_job("flight_job").partitions_def == flights
+    assert repository.get_job("daily_job").partitions_def == farm_days
+    assert repository.get_job("weekly_job").partitions_def == farms
+    assert repository.get_sensor_def("landing_sensor").job_name == "flight_job"
+    assert {s.name: s.job_name for s in repository.schedule_defs} == {
+        "daily_irrigation_schedule": "daily_job", "weekly_reports_schedule": "weekly_job"}
