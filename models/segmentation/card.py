@@ -14,6 +14,7 @@ from pipelines.errors import InputDataError
 
 CARD_NAME = "model_card.json"
 WEIGHTS_NAME = "weights.safetensors"
+ONNX_NAME = "network.onnx"
 
 
 class ModelCard(BaseModel):
@@ -35,6 +36,8 @@ class ModelCard(BaseModel):
     created: str = ""
     checkpoint: Path
     sha256: str
+    onnx: Path | None = None
+    onnx_sha256: str | None = None
 
     @property
     def in_channels(self) -> int:
@@ -42,7 +45,8 @@ class ModelCard(BaseModel):
 
     def save(self) -> Path:
         path = self.checkpoint.parent / CARD_NAME
-        portable = self.model_copy(update={"checkpoint": Path(self.checkpoint.name)})
+        portable = self.model_copy(update={"checkpoint": Path(self.checkpoint.name),
+                                           "onnx": Path(self.onnx.name) if self.onnx else None})
         path.write_text(portable.model_dump_json(indent=2), encoding="utf-8")
         return path
 
@@ -76,11 +80,16 @@ def load_card(path: str | Path) -> ModelCard:
         raise InputDataError(path, "no model card here", "give the folder written by train_segmentation_model "
                              "or its model_card.json")
     card = ModelCard.model_validate_json(path.read_text(encoding="utf-8"))
-    if not card.checkpoint.is_absolute():
-        card = card.model_copy(update={"checkpoint": path.parent / card.checkpoint})
-    if not card.checkpoint.is_file():
-        raise InputDataError(card.checkpoint, "the card's checkpoint is missing", "retrain the model or restore the file")
-    if file_sha256(card.checkpoint) != card.sha256:
-        raise InputDataError(card.checkpoint, f"sha256 differs from the card's {card.sha256[:12]}…",
-                             "the weights were changed or corrupted: retrain or restore them")
-    return card
+    files = {"checkpoint": (card.checkpoint, card.sha256), "onnx": (card.onnx, card.onnx_sha256)}
+    update = {}
+    for field, (file, digest) in files.items():
+        if file is None:
+            continue
+        file = file if file.is_absolute() else path.parent / file
+        if not file.is_file():
+            raise InputDataError(file, "a file named by the model card is missing", "retrain the model or restore the file")
+        if file_sha256(file) != digest:
+            raise InputDataError(file, f"sha256 differs from the card's {str(digest)[:12]}…",
+                                 "the weights were changed or corrupted: retrain or restore them")
+        update[field] = file
+    return card.model_copy(update=update)

@@ -3,8 +3,8 @@
 Tiles of `tile` px overlap by `overlap` px; each tile's softmax is weighted by a separable ramp
 that falls to ~0 at the tile's edges over the overlap width (seamless, no border artefacts), and
 the class is the argmax of the weighted sum. The mosaic is processed one strip of tiles at a time
-(memory: a few strips, not the whole probability cube), tiles are batched, the network runs in
-channels-last under `torch.inference_mode` on all the machine's cores. Pixels with a NaN band are
+(memory: a few strips, not the whole probability cube), tiles are batched and run by ONNX Runtime
+or torch (`runtime`) on all the machine's cores. Pixels with a NaN band are
 NO_DATA (255).
 """
 from __future__ import annotations
@@ -17,22 +17,11 @@ import numpy as np
 from models.segmentation.card import ModelCard, load_card
 from models.segmentation.classes import NO_DATA
 from models.segmentation.features import feature_stack, normalise
-from models.segmentation.network import build_network, use_machine_threads
+from models.segmentation.runtime import runner_for
 from pipelines.errors import InputDataError
 
 MULTIPLE_PX = 32
 """The U-Net halves the resolution up to 5 times: tile sides must be multiples of 32."""
-
-
-def load_network(card: ModelCard):
-    """The card's network with its weights, in eval mode and channels-last."""
-    import torch
-    from safetensors.torch import load_file
-
-    network = build_network(card.encoder, card.in_channels, len(card.classes), card.encoder_depth,
-                            tuple(card.decoder_channels))
-    network.load_state_dict(load_file(str(card.checkpoint)))
-    return network.eval().to(memory_format=torch.channels_last)
 
 
 def check_bands(card: ModelCard, band_names: Sequence[str], source: str | Path = "reflectance") -> None:
@@ -55,20 +44,19 @@ def _starts(length: int, tile: int, step: int) -> list[int]:
 
 
 def predict_classes(card_or_checkpoint: ModelCard | str | Path, reflectance: np.ndarray, band_names: Sequence[str],
-                    tile: int = 512, overlap: int = 64, batch: int = 4, network=None) -> np.ndarray:
+                    tile: int = 512, overlap: int = 64, batch: int = 4, runtime: str = "auto",
+                    runner=None) -> np.ndarray:
     """Class map (y, x) uint8: 0 soil, 1 crop, 2 weed, 3 shadow, 255 no data (any band NaN).
 
     reflectance: (band, y, x) float32 in the card's band order; raises InputDataError when the
-    bands differ from the ones the model was trained for. `network` reuses an already loaded one.
+    bands differ from the ones the model was trained for. runtime: "auto" (ONNX Runtime when the
+    card has its graph), "onnx" or "torch"; `runner` reuses one from `runtime.runner_for`.
     """
-    import torch
-
     card = card_or_checkpoint if isinstance(card_or_checkpoint, ModelCard) else load_card(card_or_checkpoint)
     check_bands(card, band_names)
     if tile % MULTIPLE_PX or overlap >= tile // 2:
         raise ValueError(f"tile ({tile}) must be a multiple of {MULTIPLE_PX} and overlap ({overlap}) below tile/2")
-    network = network or load_network(card)
-    use_machine_threads()
+    runner = runner or runner_for(card, runtime)
     n_classes = len(card.classes)
     _, height, width = reflectance.shape
     th = min(tile, -(-height // MULTIPLE_PX) * MULTIPLE_PX)
@@ -89,9 +77,7 @@ def predict_classes(card_or_checkpoint: ModelCard | str | Path, reflectance: np.
         features = np.pad(features, ((0, 0), (0, th - features.shape[1]), (0, max(0, tw - width))), mode="reflect")
         for first in range(0, len(col_starts), batch):
             lefts = col_starts[first:first + batch]
-            x = torch.from_numpy(np.stack([features[:, :, c:c + tw] for c in lefts]))
-            with torch.inference_mode():
-                prob = torch.softmax(network(x.contiguous(memory_format=torch.channels_last)), 1).numpy()
+            prob = runner(np.stack([features[:, :, c:c + tw] for c in lefts]))
             for c, p in zip(lefts, prob):
                 span = min(tw, width - c)
                 strip[:, :, c:c + span] += p[:, :, :span] * weight[:, :span]

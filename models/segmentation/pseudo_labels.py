@@ -12,7 +12,9 @@ Rules, per parcel kind (`load_crop(parcel.crop).kind`):
   parcel's vegetation median: weed patches are paler than a dense cereal canopy, so those patches
   are weed, a one-pixel ring around them unlabelled (strong water-stress patches look alike: on
   the synthetic farm about half of the pale-patch labels are true weeds, recall above 80 %).
-- everywhere: non-vegetated pixels darker than `vegetation.SHADOW_NIR_MAX` in NIR are shadow,
+- everywhere: pixels whose index lies within 30 % of the way from the Otsu threshold to the
+  soil (or vegetation) median are unlabelled (mixed pixels: the network decides them from context and all channels);
+  non-vegetated pixels darker than `vegetation.SHADOW_NIR_MAX` in NIR are shadow,
   other non-vegetated pixels are soil; vegetation outside every parcel and no-data pixels are
   unlabelled.
 """
@@ -27,13 +29,14 @@ from skimage import morphology
 from models.segmentation.classes import CROP, NO_DATA, SHADOW, SOIL, WEED
 from models.segmentation.features import vegetation_index_name
 from models.segmentation.rows import RowDetectionError, detect_rows
-from models.segmentation.vegetation import SHADOW_NIR_MAX, vegetation_mask
+from models.segmentation.vegetation import SHADOW_NIR_MAX, otsu_threshold, vegetation_mask
 from pipelines.imagery.indices import compute_indices
 
 SPACING_TOLERANCE = 0.35
 CEREAL_OUTLIER_SIGMA = 3.0
 CEREAL_PATCH_MIN_PX = 16
 ROW_BAND_MIN_PX = 0.75
+AMBIGUOUS_SHARE = 0.3
 
 
 def row_band_px(distance_px: np.ndarray, vegetation: np.ndarray, area: np.ndarray, spacing_px: float) -> float:
@@ -88,27 +91,37 @@ def background_labels(reflectance: np.ndarray, band_names: Sequence[str], vegeta
     return labels
 
 
-def vegetation_of(reflectance: np.ndarray, band_names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """The vegetation index (NDVI or ExG) and its cleaned Otsu vegetation mask."""
+def vegetation_of(reflectance: np.ndarray, band_names: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The vegetation index (NDVI or ExG), its cleaned Otsu vegetation mask, and the pixels too
+    close to the threshold to be labelled (within `AMBIGUOUS_SHARE` of the way from the threshold
+    to the soil or vegetation median): the network learns their class from context and all channels."""
     index = compute_indices(reflectance, band_names, [vegetation_index_name(band_names)]).values[0]
-    return index, vegetation_mask(index)
+    threshold = otsu_threshold(index)
+    vegetation = vegetation_mask(index, threshold)
+    finite = np.isfinite(index)
+    if not (finite & vegetation).any() or not (finite & ~vegetation).any():
+        return index, vegetation, np.zeros(index.shape, bool)
+    low = threshold - AMBIGUOUS_SHARE * (threshold - np.median(index[finite & ~vegetation]))
+    high = threshold + AMBIGUOUS_SHARE * (np.median(index[finite & vegetation]) - threshold)
+    return index, vegetation, (index > low) & (index < high)
 
 
 def scene_pseudo_labels(reflectance: np.ndarray, band_names: Sequence[str],
                         spacing_px: tuple[float, float] = (2.5, 200.0)) -> np.ndarray:
     """Pseudo-labels of a scene that is one row-crop field (no parcel map), e.g. a close-range tile."""
-    index, vegetation = vegetation_of(reflectance, band_names)
+    index, vegetation, ambiguous = vegetation_of(reflectance, band_names)
     labels = background_labels(reflectance, band_names, vegetation)
     plant = row_labels(vegetation, np.isfinite(index), spacing_px)
-    return np.where(vegetation, plant, labels)
+    return np.where(ambiguous, NO_DATA, np.where(vegetation, plant, labels)).astype(np.uint8)
 
 
 def parcel_pseudo_labels(reflectance: np.ndarray, band_names: Sequence[str], parcel_ids: np.ndarray,
                          parcels: Sequence[tuple[int, str, float | None]], pixel_size_m: float) -> np.ndarray:
     """Pseudo-labels of a farm flight; `parcel_ids` (y, x) numbers the parcels (0 = none) and
     `parcels` lists (number, kind, row_spacing_m) with kind in cereal/row/tree."""
-    index, vegetation = vegetation_of(reflectance, band_names)
+    index, vegetation, ambiguous = vegetation_of(reflectance, band_names)
     labels = background_labels(reflectance, band_names, vegetation)
+    labels[ambiguous] = NO_DATA
     for number, kind, spacing_m in parcels:
         area = parcel_ids == number
         if not area.any():
@@ -124,5 +137,6 @@ def parcel_pseudo_labels(reflectance: np.ndarray, band_names: Sequence[str], par
             except RowDetectionError:
                 plant = np.full(sub_veg.shape, NO_DATA, np.uint8)
         view = labels[rows, cols]
-        view[sub_area & sub_veg] = plant[sub_area & sub_veg]
+        keep = sub_area & sub_veg & ~ambiguous[rows, cols]
+        view[keep] = plant[keep]
     return labels

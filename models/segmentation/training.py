@@ -17,12 +17,13 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, Field
 
-from models.segmentation.card import WEIGHTS_NAME, ModelCard, code_version, file_sha256
+from models.segmentation.card import ONNX_NAME, WEIGHTS_NAME, ModelCard, code_version, file_sha256
 from models.segmentation.classes import NAMES, NO_DATA
 from models.segmentation.evaluation import confusion_matrix, segmentation_scores
 from models.segmentation.features import channel_statistics, feature_stack, normalise, vegetation_index_name
 from models.segmentation.network import (DEFAULT_DECODER_CHANNELS, DEFAULT_DEPTH, DEFAULT_ENCODER, build_network,
                                          use_machine_threads)
+from models.segmentation.runtime import export_onnx
 
 
 class TrainingSettings(BaseModel):
@@ -142,6 +143,7 @@ def train_segmentation_model(images: Sequence[LabelledImage], band_names: Sequen
     out_dir.mkdir(parents=True, exist_ok=True)
     checkpoint = out_dir / WEIGHTS_NAME
     save_file({k: v.contiguous() for k, v in network.state_dict().items()}, str(checkpoint))
+    onnx = export_onnx(network, len(band_names) + len(indices), out_dir / ONNX_NAME)
     card = ModelCard(
         encoder=settings.encoder, encoder_depth=settings.encoder_depth, decoder_channels=settings.decoder_channels,
         band_names=list(band_names), indices=indices, channel_mean=mean, channel_std=std,
@@ -151,6 +153,6 @@ def train_segmentation_model(images: Sequence[LabelledImage], band_names: Sequen
         metrics={"validation_vs_labels": segmentation_scores(confusion),
                  "final_loss": round(float(np.mean(losses[-10:])), 4), "steps_done": len(losses),
                  "training_s": round(time.perf_counter() - started, 1)},
-        checkpoint=checkpoint, sha256=file_sha256(checkpoint))
+        checkpoint=checkpoint, sha256=file_sha256(checkpoint), onnx=onnx, onnx_sha256=file_sha256(onnx))
     card.save()
     return card

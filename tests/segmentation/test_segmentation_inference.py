@@ -42,7 +42,8 @@ def test_card_records_and_protects_the_weights(tiny_card):
     assert card.band_names == BANDS and card.indices == ["ndvi"] and card.classes == ["soil", "crop", "weed", "shadow"]
     assert len(card.sha256) == 64 and card.channel_std[4] > 0
     saved = json.loads((tiny_card.checkpoint.parent / "model_card.json").read_text())
-    assert saved["checkpoint"] == "weights.safetensors" and saved["training_data"]["images"] == ["scene"]
+    assert saved["checkpoint"] == "weights.safetensors" and saved["onnx"] == "network.onnx"
+    assert saved["training_data"]["images"] == ["scene"]
     with open(card.checkpoint, "r+b") as f:
         f.seek(-4, 2)
         f.write(b"\0\0\0\1")
@@ -56,3 +57,10 @@ def test_tiny_network_learns_the_scene(tiny_card, scene):
     reflectance, truth = scene
     scores = segmentation_scores(confusion_matrix(predict_classes(tiny_card, reflectance, BANDS, tile=128, overlap=32), truth))
     assert scores["vegetation"]["iou"] > 0.9 and scores["crop"]["iou"] > 0.8
+
+
+def test_onnx_and_torch_runtimes_agree(tiny_card, scene):
+    reflectance, _ = scene
+    onnx = predict_classes(tiny_card, reflectance, BANDS, tile=128, overlap=32, runtime="onnx")
+    torch = predict_classes(tiny_card, reflectance, BANDS, tile=128, overlap=32, runtime="torch")
+    assert (onnx == torch).mean() > 0.999
