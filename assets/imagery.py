@@ -19,6 +19,7 @@ import dagster as dg
 from assets._metadata import OWNERS, number, preview, section
 from pipelines.config import load_sensor
 from pipelines.imagery import cube
+from pipelines.imagery.capture_mosaic import ingest_captures
 from pipelines.imagery.index_product import write_index_product
 from pipelines.imagery.orthomosaic import ingest_orthomosaic
 from pipelines.imagery.quality import preview_png
@@ -29,6 +30,7 @@ from pipelines.resources import SaqiStorage
 
 OUT_OF_RANGE_MAX = 0.01
 SATURATION_MAX = 0.02
+ALIGNMENT_MAX_PX = 1.0
 
 REFLECTANCE_CHECKS = [
     dg.AssetCheckSpec("reflectance_in_physical_range", asset="reflectance",
@@ -37,11 +39,25 @@ REFLECTANCE_CHECKS = [
     dg.AssetCheckSpec("reflectance_not_saturated", asset="reflectance",
                       description=f"Fails when more than {SATURATION_MAX:.0%} of the flight is saturated in any band "
                                   "(over-exposed: bright soil or plastic mulch clipped)."),
+    dg.AssetCheckSpec("bands_aligned", asset="reflectance",
+                      description=f"Fails when any band's co-registration residual exceeds {ALIGNMENT_MAX_PX:.1f} px, or cannot "
+                                  "be measured, in a flight of raw captures (bands seen through separate lenses do not overlay)."),
 ]
 
 
 def _manifest(storage: SaqiStorage, key: FlightKey) -> dict:
     return json.loads((Path(storage.data_root) / "manifests" / key.farm / f"{key}.json").read_text(encoding="utf-8"))
+
+
+def _alignment_check(residuals: dict[str, float | None]) -> dg.AssetCheckResult:
+    unmeasured = [band for band, px in residuals.items() if px is None]
+    worst_band, worst = max(((b, px) for b, px in residuals.items() if px is not None), key=lambda item: item[1],
+                            default=(None, 0.0))
+    description = f"largest band-alignment residual {worst:.2f} px ({worst_band}), threshold {ALIGNMENT_MAX_PX:.1f} px"
+    if unmeasured:
+        description += f"; residual not measurable for {', '.join(unmeasured)} (too little texture)"
+    return dg.AssetCheckResult(check_name="bands_aligned", passed=worst <= ALIGNMENT_MAX_PX and not unmeasured,
+                               metadata={"alignment_residual_px": dg.MetadataValue.json(residuals)}, description=description)
 
 
 @dg.asset(partitions_def=flights, group_name="imagery", owners=OWNERS["imagery"], kinds={"zarr", "xarray"},
@@ -51,9 +67,15 @@ def reflectance(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.M
     key = FlightKey.parse(context.partition_key)
     manifest = _manifest(storage, key)
     store = storage.store(key.farm)
-    summary = ingest_orthomosaic(Path(manifest["folder"]) / manifest["files"][0], storage.grid(key.farm), store, cube.flight_group(str(key), "reflectance"),
-                                 sensor=load_sensor(manifest["sensor"], Path(storage.configs)),
-                                 reflectance_scale=manifest.get("reflectance_scale"))
+    sensor = load_sensor(manifest["sensor"], Path(storage.configs))
+    captures = manifest["kind"] == "captures"
+    if captures:
+        summary = ingest_captures([Path(manifest["folder"]) / name for name in manifest["files"]], storage.grid(key.farm), store,
+                                  cube.flight_group(str(key), "reflectance"), sensor,
+                                  ground_elevation_m=storage.farm(key.farm).location.elevation_m)
+    else:
+        summary = ingest_orthomosaic(Path(manifest["folder"]) / manifest["files"][0], storage.grid(key.farm), store, cube.flight_group(str(key), "reflectance"),
+                                     sensor=sensor, reflectance_scale=manifest.get("reflectance_scale"))
     data = cube.read_product(store, cube.flight_group(str(key), "reflectance"))["reflectance"]
     bands = [str(b) for b in data.band.values]
     small = data[:, ::4, ::4].values
@@ -66,6 +88,12 @@ def reflectance(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.M
         **{f"{band}_p50": number(s["p50"]) for band, s in summary["band_stats"].items()},
         "band_percentiles": dg.MetadataValue.json(summary["band_stats"]),
     }
+    if captures:
+        metadata |= {"calibration_method": summary["calibration_method"], "relative": summary["relative"],
+                     "captures": summary["captures"], "captures_skipped": ", ".join(summary["captures_skipped"]) or "none",
+                     "irradiance": dg.MetadataValue.json(summary["irradiance"]),
+                     "alignment_residual_px": dg.MetadataValue.json(summary["alignment_residual_px"]),
+                     "warnings": "; ".join(summary["warnings"]) or "none"}
     checks = [
         dg.AssetCheckResult(check_name="reflectance_in_physical_range", passed=out_of_range <= OUT_OF_RANGE_MAX,
                             metadata={"fraction_outside": number(out_of_range)},
@@ -73,6 +101,9 @@ def reflectance(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.M
         dg.AssetCheckResult(check_name="reflectance_not_saturated", passed=saturated <= SATURATION_MAX,
                             metadata={"saturated_fraction": number(saturated)},
                             description=f"reflectance saturated on {saturated:.1%} of the flight"),
+        _alignment_check(summary["alignment_residual_px"]) if captures else dg.AssetCheckResult(
+            check_name="bands_aligned", passed=True,
+            description="orthomosaic: bands already co-registered by the photogrammetry tool"),
     ]
     return dg.MaterializeResult(metadata=metadata, check_results=checks)
 

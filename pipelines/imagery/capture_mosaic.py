@@ -165,6 +165,11 @@ def ingest_captures(files: list[str | Path], grid: FarmGrid, store: cube.Store, 
             reasons = "; ".join(w for w in warnings if "skipped" in w)[:600]
             raise InputDataError(folder, f"none of the {len(captures)} capture(s) can be placed on the farm grid ({reasons})",
                                  REFIT)
+        from_gps = [f.place.altitude_m for f in frames if f.place.altitude_from.startswith("GPS")]
+        if from_gps:
+            warnings.append(f"height above ground of {len(from_gps)} capture(s) = {frames[0].place.altitude_from} "
+                            f"({min(from_gps):.1f}–{max(from_gps):.1f} m; no RelativeAltitude in the files, flat terrain "
+                            f"assumed)")
         if len(methods) > 1:
             warnings.append(f"captures were calibrated differently ({sorted(methods)}); reflectance may step between frames")
         calibration = " | ".join(sorted(methods))

@@ -107,16 +107,14 @@ def _angles(image: BandImage) -> tuple[float | None, float]:
 
 
 def height_above_ground(image: BandImage, ground_elevation_m: float | None) -> tuple[float, str, list[str]]:
-    """(metres above ground, source, warnings): XMP RelativeAltitude, else GPS altitude − ground elevation."""
+    """(metres above ground, source, warnings): XMP RelativeAltitude, else GPS altitude − ground elevation
+    (flagged in `source`: flat terrain at the farm's elevation is assumed)."""
     if "RelativeAltitude" in image.xmp:
         return float(image.xmp["RelativeAltitude"]), "XMP RelativeAltitude (above take-off)", []
     if ground_elevation_m is None:
         raise InputDataError(image.path, "has no RelativeAltitude and no ground elevation was given: the height "
                              "above ground is unknown", "set location.elevation_m in the farm's farm.yaml")
-    height = image.position[2] - ground_elevation_m
-    warning = (f"{image.path.name}: height above ground {height:.1f} m = GPS altitude {image.position[2]:.1f} m − farm "
-               f"elevation {ground_elevation_m:.1f} m (flat terrain assumed)")
-    return height, "GPS altitude − farm elevation", [warning]
+    return image.position[2] - ground_elevation_m, f"GPS altitude − farm elevation {ground_elevation_m:.1f} m", []
 
 
 def footprint(image: BandImage, crs, ground_elevation_m: float | None = None) -> Footprint:

@@ -150,7 +150,7 @@ def test_nan_where_no_capture_covers_and_metadata(mosaic):
     assert all(v is not None and v < 0.5 for v in summary["alignment_residual_px"].values())
     assert list(data.alignment_residual_px.values) == [summary["alignment_residual_px"][b] for b in summary["bands"]]
     assert summary["bands"] == ["blue", "green", "red", "rededge", "nir"]
-    assert any("GPS altitude 239.0 m − farm elevation 95.0 m" in w for w in summary["warnings"])
+    assert any("5 capture(s) = GPS altitude − farm elevation 95.0 m (144.0–144.0 m" in w for w in summary["warnings"])
 
 
 def test_capture_without_gps_is_skipped_with_its_file_named(mosaic):
