@@ -195,3 +195,32 @@ def test_capture_flight_through_the_reflectance_asset(tmp_path):
     assert checks["bands_aligned"].passed and checks["reflectance_in_physical_range"].passed
     nir = cube.load_product(storage.store("chtouka"), cube.flight_group(flight, "reflectance"))["reflectance"].sel(band="nir")
     assert float(np.nanmedian(nir.values)) == pytest.approx(0.45, rel=0.02)
+
+
+@pytest.mark.parametrize("pitch_deg", [-90.0, -80.0])
+def test_dji_footprint_from_xmp_gps_relative_altitude_and_gimbal_yaw(tmp_path, pitch_deg):
+    from test_radiometry_dji import CENTRE, RHO
+    from test_radiometry_dji import write_capture as write_dji
+
+    from pipelines.imagery.captures import read_band_image
+    from pipelines.imagery.footprint import footprint
+
+    x, y = 464500.0, 3342600.0
+    lon, lat = TO_LONLAT.transform(x, y)
+    xmp = {"GpsLatitude": f"{lat:.10f}", "GpsLongtitude": f"{lon:.10f}", "AbsoluteAltitude": "+180.20",
+           "RelativeAltitude": "+60.00", "GimbalYawDegree": "+30.0", "FlightYawDegree": "+28.0",
+           "GimbalPitchDegree": pitch_deg, "GimbalRollDegree": "0.0"}
+    files = write_dji(tmp_path, "FC6360", {b: np.full((260, 320), rho) for b, rho in RHO.items()}, extra=xmp)
+    image = read_band_image(files[-1])                               # NIR, the DJI reference band
+    assert image.position == pytest.approx((lat, lon, 180.2), abs=1e-9) and not image.warnings
+    place = footprint(image, FarmGrid.of_farm(load_farm("chtouka")).crs)   # no farm elevation needed
+    assert place.gsd_m == pytest.approx(60 / 1913.3333, rel=1e-4) and place.altitude_from.startswith("XMP RelativeAltitude")
+    assert place.yaw_deg == 30.0                                     # the gimbal's yaw, not the aircraft's
+    x0, y0 = place.transform @ CENTRE
+    assert math.hypot(x0 - x, y0 - y) < 1e-3                         # principal point under the GPS position
+    x1, y1 = place.transform @ (CENTRE[0], CENTRE[1] - 1000)          # 1000 px towards the image top
+    factors = Proj("EPSG:32629").get_factors(lon, lat)
+    assert math.degrees(math.atan2(x1 - x0, y1 - y0)) == pytest.approx(30 - factors.meridian_convergence, abs=0.01)
+    assert math.hypot(x1 - x0, y1 - y0) == pytest.approx(1000 * 60 / 1913.3333 * factors.meridional_scale, rel=1e-4)
+    tilted = [w for w in place.warnings if "tilted" in w]
+    assert (tilted == []) if pitch_deg == -90.0 else ("tilted 10.0° from nadir" in tilted[0] and "10.6 m" in tilted[0])

@@ -44,8 +44,9 @@ def _dn(rho: np.ndarray, gain: float, exposure_us: float, p_cam: float, irradian
 
 
 def write_capture(folder, model: str, scene: dict[str, np.ndarray], number: int = 1, light: float = 1.0,
-                  shift: bool = False) -> list:
-    """Band files of one capture; `light` scales the sunlight (sensor readings and scene radiance)."""
+                  shift: bool = False, extra: dict | None = None) -> list:
+    """Band files of one capture; `light` scales the sunlight (sensor readings and scene radiance);
+    `extra` adds drone-dji XMP attributes (GPS, altitude, gimbal angles)."""
     table, m3m = (M3M, True) if model == "M3M" else (P4M, False)
     black = 3200 if m3m else 4096
     paths = []
@@ -56,7 +57,7 @@ def write_capture(folder, model: str, scene: dict[str, np.ndarray], number: int 
         attrs = {"BandName": name, "SensorGain": gain, "ExposureTime": exposure_us, "SensorGainAdjustment": p_cam,
                  "Irradiance": irradiance * light, "RelativeOpticalCenterX": dx, "RelativeOpticalCenterY": dy,
                  "DewarpData": "2020-02-04;1949.45,1939.77,28,-17,-0.4082,0.3418,0.00068,0.00068,-0.354",
-                 "VignettingData": ", ".join(map(str, VIGNETTING)), "CalibratedFocalLength": 1913.3333}
+                 "VignettingData": ", ".join(map(str, VIGNETTING)), "CalibratedFocalLength": 1913.3333, **(extra or {})}
         if m3m:
             attrs.update(BlackCurrent=black, VignettingCenter=f"{CENTRE[0]},{CENTRE[1]}",
                          CaptureUUID=f"6b1c3e52-0d2f-4d3a-9a51-{number:012d}")
