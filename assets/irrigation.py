@@ -106,7 +106,7 @@ def _cube_rows(plan: pd.DataFrame, season_start: dt.date) -> pd.DataFrame:
 def irrigation_plan(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
     farm_id, day = _day(context)
     farm = storage.farm(farm_id)
-    plan, balance, note = farm_plan(farm_id, day, storage.data_root)
+    plan, balance, note = farm_plan(farm_id, day, storage.stores_root)
     rows = _cube_rows(plan, farm.season.start)
     rows["et0_mm"] = float(balance["et0_mm"].sel(date=pd.Timestamp(day)).values.ravel()[0])
     tables.write_day(storage.store(farm_id), rows, day, (farm.season.start, farm.season.end),

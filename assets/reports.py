@@ -29,7 +29,7 @@ LANGUAGES = ("fr", "ar", "en")
           description=card(__doc__))
 def parcel_reports(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
     farm = storage.farm(context.partition_key)
-    contents = farm_reports(farm, storage.data_root)
+    contents = farm_reports(farm, storage.stores_root)
     out = storage.folder("reports", farm.id, contents.cooperative.flight_date.isoformat())
     rendered = []
     for language in LANGUAGES:

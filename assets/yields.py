@@ -37,7 +37,7 @@ SHOWN = ["parcel", "crop", "model", "yield_t_ha", "yield_p10_t_ha", "yield_p90_t
                                                      "yield range (configs/crops, FAO-66).")])
 def yield_estimate(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
     farm = storage.farm(context.partition_key)
-    inputs, balance = farm_season(farm, storage.data_root)
+    inputs, balance = farm_season(farm, storage.stores_root)
     as_of = pd.Timestamp(balance["date"].values[-1]).date()
     harvests = pd.read_csv(farm.path(farm.harvests)) if farm.harvests else None
     estimate = estimate_yield(balance, inputs.observations, inputs.weather, harvests)

@@ -37,7 +37,7 @@ NUMERIC = ["zone", "area_m2", "depth_mm", "volume_m3", "depletion_mm", "raw_mm",
 def zone_irrigation_plan(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
     keys = context.partition_key.keys_by_dimension
     farm_id, day = keys["farm"], dt.date.fromisoformat(keys["date"])
-    plan, _, note = zone_plan(farm_id, day, storage.data_root)
+    plan, _, note = zone_plan(farm_id, day, storage.stores_root)
     values = plan[NUMERIC].astype("float64").assign(irrigate_today=plan["irrigate_today"].astype("float64"))
     product = xr.DataArray(values.to_numpy(), dims=("zone_id", "variable"), name="zone_plan",
                            coords={"zone_id": np.array(plan["zone_id"], dtype=object),

@@ -32,8 +32,13 @@ class SaqiStorage(dg.ConfigurableResource):
     def grid(self, farm_id: str) -> FarmGrid:
         return FarmGrid.of_farm(self.farm(farm_id))
 
+    @property
+    def stores_root(self) -> str:
+        """Where the farm stores live: the root that library calls taking a `data_root` read stores from."""
+        return self.store_root or self.data_root
+
     def store(self, farm_id: str) -> Store:
-        return farm_store(self.store_root or self.data_root, farm_id)
+        return farm_store(self.stores_root, farm_id)
 
     def flight_folder(self, key: FlightKey) -> Path:
         """The flight's landing folder on local disk (a remote landing area is copied to

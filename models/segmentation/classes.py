@@ -6,6 +6,7 @@ NAMES = ("soil", "crop", "weed", "shadow")
 
 
 def flag_attributes() -> dict:
-    """CF `flag_values` / `flag_meanings` for a class map, plus its no-data value."""
-    return {"flag_values": [SOIL, CROP, WEED, SHADOW], "flag_meanings": " ".join(NAMES), "_FillValue": NO_DATA,
+    """CF `flag_values` / `flag_meanings` for a class map; no data is the flag 255 (no `_FillValue`,
+    so readers get the uint8 codes back rather than floats with NaN)."""
+    return {"flag_values": [SOIL, CROP, WEED, SHADOW, NO_DATA], "flag_meanings": " ".join((*NAMES, "no_data")),
             "long_name": "crop / weed / soil / shadow classes"}
