@@ -6,8 +6,8 @@ optical-centre priors, else the middle band) and placed by its own GPS/IMU metad
 (`footprint.footprint` of the reference band's file). The frames are then resampled onto the
 farm grid one destination window at a time with GDAL `reproject` (average resampling: a 3–8 cm
 frame pixel onto a 25 cm farm pixel); where frames overlap their reflectances are averaged, where
-none covers the value is NaN. Between the two passes each frame waits on disk (memory-mapped
-.npy), so memory follows the window and one frame, not the flight.
+none covers the value is NaN. Between the two passes each frame waits on disk (.npy, read back
+for the windows it covers), so memory follows the window and one frame, not the flight.
 
 Writes `flights/<flight>/reflectance` (band, y, x) float32, reflectance 0–1, NaN = no data,
 through `cube.staged_product` (all-or-nothing). Placement is metres-accurate, not centimetres
@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -99,6 +99,51 @@ def _mean(values: list) -> float | None:
     return round(float(np.mean(values)), 6) if values else None
 
 
+@dataclass
+class CaptureRecord:
+    """What the calibrated captures of a flight said, per band, for the product's metadata."""
+
+    bands: list[str] = field(default_factory=list)
+    methods: set[str] = field(default_factory=set)
+    relative: bool = False
+    skipped: list[str] = field(default_factory=list)
+    irradiance: dict[str, list] = field(default_factory=dict)
+    residuals: dict[str, list] = field(default_factory=dict)
+    saturation: dict[str, list] = field(default_factory=dict)
+
+
+def _frames(captures: list[Capture], grid: FarmGrid, scratch: Path, panel: Capture | None, panel_reflectance,
+            ground_elevation_m: float | None, warnings: list[str]) -> tuple[list[Frame], CaptureRecord]:
+    """Place, calibrate and co-register each capture; park the frames in `scratch`; skip the unplaceable."""
+    frames, record = [], CaptureRecord()
+    for capture in captures:
+        reference, priors = _reference(capture)
+        try:
+            place = footprint(next(im for im in capture.images if im.band == reference), grid.crs, ground_elevation_m)
+        except InputDataError as exc:
+            warnings.append(f"capture {capture.capture_id} skipped: {exc}")
+            record.skipped.append(capture.capture_id)
+            continue
+        result = calibrate_capture(capture, panel, panel_reflectance)
+        aligned, _, band_residuals = co_register(result.reflectance, result.bands, reference, priors)
+        box = _grid_box(place.transform, aligned.shape[1:], grid)
+        warnings += list(place.warnings) + result.warnings
+        if box is None:
+            warnings.append(f"capture {capture.capture_id} skipped: its footprint lies outside the farm grid")
+            record.skipped.append(capture.capture_id)
+            continue
+        record.bands, record.relative = result.bands, record.relative or result.relative
+        record.methods.add(result.method)
+        for band in result.bands:
+            record.irradiance.setdefault(band, []).append(result.irradiance.get(band))
+            record.residuals.setdefault(band, []).append(band_residuals.get(band))
+            record.saturation.setdefault(band, []).append(result.saturation_fraction.get(band, 0.0))
+        npy = scratch / f"frame-{len(frames)}.npy"
+        np.save(npy, aligned)
+        frames.append(Frame(capture.capture_id, npy, place, box))
+    return frames, record
+
+
 def ingest_captures(files: list[str | Path], grid: FarmGrid, store: cube.Store, group: str, sensor: Sensor | None = None,
                     panel_files: list[str | Path] | None = None,
                     panel_reflectance: float | list[float] | dict[str, float] | None = None,
@@ -128,39 +173,8 @@ def ingest_captures(files: list[str | Path], grid: FarmGrid, store: cube.Store, 
     sensor = captures[0].sensor
     panel = group_captures(panel_files)[0] if panel_files else None
     warnings: list[str] = []
-    frames: list[Frame] = []
-    skipped: list[str] = []
-    bands: list[str] = []
-    methods, relative = set(), False
-    irradiance: dict[str, list] = {}
-    residuals: dict[str, list] = {}
-    saturation: dict[str, list] = {}
     with tempfile.TemporaryDirectory(prefix="saqi-frames-") as scratch:
-        for capture in captures:
-            reference, priors = _reference(capture)
-            try:
-                place = footprint(next(im for im in capture.images if im.band == reference), grid.crs, ground_elevation_m)
-            except InputDataError as exc:
-                warnings.append(f"capture {capture.capture_id} skipped: {exc}")
-                skipped.append(capture.capture_id)
-                continue
-            result = calibrate_capture(capture, panel, panel_reflectance)
-            aligned, _, band_residuals = co_register(result.reflectance, result.bands, reference, priors)
-            box = _grid_box(place.transform, aligned.shape[1:], grid)
-            warnings += list(place.warnings) + result.warnings
-            if box is None:
-                warnings.append(f"capture {capture.capture_id} skipped: its footprint lies outside the farm grid")
-                skipped.append(capture.capture_id)
-                continue
-            bands, relative = result.bands, relative or result.relative
-            methods.add(result.method)
-            for band in bands:
-                irradiance.setdefault(band, []).append(result.irradiance.get(band))
-                residuals.setdefault(band, []).append(band_residuals.get(band))
-                saturation.setdefault(band, []).append(result.saturation_fraction.get(band, 0.0))
-            npy = Path(scratch) / f"frame-{len(frames)}.npy"
-            np.save(npy, aligned)
-            frames.append(Frame(capture.capture_id, npy, place, box))
+        frames, record = _frames(captures, grid, Path(scratch), panel, panel_reflectance, ground_elevation_m, warnings)
         if not frames:
             reasons = "; ".join(w for w in warnings if "skipped" in w)[:600]
             raise InputDataError(folder, f"none of the {len(captures)} capture(s) can be placed on the farm grid ({reasons})",
@@ -170,13 +184,15 @@ def ingest_captures(files: list[str | Path], grid: FarmGrid, store: cube.Store, 
             warnings.append(f"height above ground of {len(from_gps)} capture(s) = {frames[0].place.altitude_from} "
                             f"({min(from_gps):.1f}–{max(from_gps):.1f} m; no RelativeAltitude in the files, flat terrain "
                             f"assumed)")
+        methods, bands, relative = record.methods, record.bands, record.relative
+        skipped = record.skipped
         if len(methods) > 1:
             warnings.append(f"captures were calibrated differently ({sorted(methods)}); reflectance may step between frames")
         calibration = " | ".join(sorted(methods))
-        irradiance_mean = {b: _mean(v) for b, v in irradiance.items()}
+        irradiance_mean = {b: _mean(v) for b, v in record.irradiance.items()}
         residual_max = {b: (max(r for r in v if r is not None) if any(r is not None for r in v) else None)
-                        for b, v in residuals.items()}
-        saturation_mean = {b: round(float(np.mean(v)), 6) for b, v in saturation.items()}
+                        for b, v in record.residuals.items()}
+        saturation_mean = {b: round(float(np.mean(v)), 6) for b, v in record.saturation.items()}
         by_name = {b.name: b for b in sensor.bands}
         attrs = {"units": "1", "long_name": "surface reflectance", "standard_name": "surface_bidirectional_reflectance",
                  "source_folder": str(folder), "method": METHOD, "calibration_method": calibration,
