@@ -1,35 +1,100 @@
-"""Crop / weed / soil / shadow map of one flight on the farm grid.
+"""Crop / weed / soil / shadow segmentation, learnt from the farm's own flights.
 
-- `crop_segmentation`: uint8 class map (0 soil, 1 crop, 2 weed, 3 shadow, 255 no data, CF
-  `flag_values`/`flag_meanings`), from the segmentation model trained on the farm's own flights
-  (pseudo-labels: crop rows vs off-row weeds, Bah et al. 2018), or from an Otsu vegetation
-  threshold when no model exists yet. Store: `<farm>.zarr/flights/<flight>/classes` (y, x).
+- `segmentation_model`: a U-Net (segmentation-models-pytorch, no pretrained weights) trained on
+  pseudo-labels made from every flight in the farm stores: vegetation on the crop rows is crop,
+  vegetation between rows is weed (Bah, Hafiane & Canals 2018), canopy / inter-row / soil for
+  olive and citrus; shadow and soil from the rest. A checkpoint with its model card (bands,
+  classes, training flights, metrics, code version, sha256) under `<data_root>/models/segmentation/`;
+  a new model changes the data version, so every class map below it shows as stale.
+- `crop_segmentation`: uint8 class map of one flight (0 soil, 1 crop, 2 weed, 3 shadow, 255 no
+  data, CF `flag_values`/`flag_meanings`), from the model by tiled inference, or from an Otsu
+  vegetation threshold when no model exists yet. Store: `<farm>.zarr/flights/<flight>/classes`.
 
 How to read it: crop cover is the share of crop pixels in a parcel; weeds between the rows
 compete for water and nitrogen; shadow (tree crowns, ridges) is excluded from index statistics.
 """
+import datetime as dt
+import json
+from pathlib import Path
 
 import dagster as dg
 
-from assets._metadata import OWNERS, card, number, preview
+from assets._metadata import OWNERS, number, preview, section
+from models.segmentation.card import load_card
 from models.segmentation.classes import CROP, NO_DATA, SHADOW, SOIL, WEED, flag_attributes
 from models.segmentation.vegetation import threshold_classes
+from pipelines.config import farm_ids
 from pipelines.imagery import cube
+from pipelines.imagery.parcels import load_parcels
 from pipelines.keys import FlightKey
-from pipelines.partitions import flights
+from pipelines.partitions import all_flights, flights
 from pipelines.reports.maps import class_map
 from pipelines.resources import SaqiStorage
 
+LATEST = "latest.json"
 
-@dg.asset(partitions_def=flights, group_name="segmentation", owners=OWNERS["segmentation"], kinds={"zarr", "scikitimage"},
-          code_version="1", deps=["vegetation_indices"], description=card(__doc__))
+
+class TrainingConfig(dg.Config):
+    """Training budget: the defaults train in about 1-2 minutes on 2 CPU cores."""
+
+    steps: int = 120
+    time_budget_s: float = 150.0
+    encoder: str | None = None
+
+
+def _latest_card(storage: SaqiStorage):
+    pointer = Path(storage.data_root) / "models" / "segmentation" / LATEST
+    return load_card(Path(json.loads(pointer.read_text())["card"])) if pointer.is_file() else None
+
+
+@dg.asset(group_name="segmentation", owners=OWNERS["segmentation"], kinds={"pytorch", "onnx"}, code_version="1",
+          deps=[dg.AssetDep("reflectance", partition_mapping=all_flights)],
+          description=section(__doc__, "segmentation_model"))
+def segmentation_model(context: dg.AssetExecutionContext, config: TrainingConfig, storage: SaqiStorage) -> dg.MaterializeResult:
+    from models.segmentation.flights import FlightSample, train_from_flights
+    from models.segmentation.training import TrainingSettings
+
+    samples = []
+    for farm_id in farm_ids():
+        store, grid = storage.store(farm_id), storage.grid(farm_id)
+        parcels = load_parcels(storage.farm(farm_id), grid).frame
+        for flight in cube.flights_in_store(store):
+            group = cube.flight_group(flight, "reflectance")
+            if cube.has_product(store, group):
+                data = cube.read_product(store, group)["reflectance"]
+                samples.append(FlightSample(flight, data.values, [str(b) for b in data.band.values], parcels, grid.transform))
+    settings = TrainingSettings(steps=config.steps, time_budget_s=config.time_budget_s,
+                                **({"encoder": config.encoder} if config.encoder else {}))
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
+    model = train_from_flights(samples, storage.folder("models", "segmentation", stamp), settings)
+    card_path = model.save()
+    (Path(storage.data_root) / "models" / "segmentation" / LATEST).write_text(json.dumps({"card": str(card_path)}))
+    return dg.MaterializeResult(
+        data_version=dg.DataVersion(model.sha256[:16]),
+        metadata={"encoder": model.encoder, "bands": ", ".join(model.band_names), "indices": ", ".join(model.indices),
+                  "classes": ", ".join(model.classes), "training_flights": len(samples),
+                  "code_version": model.code_version, "sha256": model.sha256,
+                  "card": dg.MetadataValue.path(str(card_path)), "metrics": dg.MetadataValue.json(model.metrics),
+                  **{f"val_{k}": number(v) for k, v in model.metrics.items() if isinstance(v, (int, float))}})
+
+
+@dg.asset(partitions_def=flights, group_name="segmentation", owners=OWNERS["segmentation"], kinds={"zarr", "onnx"},
+          code_version="2", deps=["vegetation_indices", segmentation_model], description=section(__doc__, "crop_segmentation"))
 def crop_segmentation(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
     key = FlightKey.parse(context.partition_key)
     store, grid = storage.store(key.farm), storage.grid(key.farm)
-    indices = cube.read_product(store, cube.flight_group(str(key), "indices"))["indices"]
     reflectance = cube.read_product(store, cube.flight_group(str(key), "reflectance"))["reflectance"]
-    classes = threshold_classes(indices.sel(index="ndvi").values, reflectance.sel(band="nir").values)
-    method = "Otsu NDVI threshold + morphology"
+    bands = [str(b) for b in reflectance.band.values]
+    card = _latest_card(storage)
+    if card is not None:
+        from models.segmentation.inference import predict_classes
+
+        classes = predict_classes(card, reflectance.values, bands)
+        method = f"U-Net {card.encoder} (sha256 {card.sha256[:12]}), tiled inference"
+    else:
+        indices = cube.read_product(store, cube.flight_group(str(key), "indices"))["indices"]
+        classes = threshold_classes(indices.sel(index="ndvi").values, reflectance.sel(band="nir").values)
+        method = "Otsu NDVI threshold + morphology (no segmentation model yet)"
     cube.write_product(store, cube.flight_group(str(key), "classes"),
                        cube.raster(classes, grid, "classes", attrs={**flag_attributes(), "method": method}))
     valid = classes != NO_DATA

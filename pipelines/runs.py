@@ -15,7 +15,7 @@ from pipelines.keys import FlightKey
 
 FLIGHT_INGEST = ("flight_manifest", "reflectance", "vegetation_indices")
 FLIGHT_ANALYSIS = ("crop_segmentation", "parcel_stats", "management_zones")
-MODEL: tuple[str, ...] = ()
+MODEL = ("segmentation_model",)
 FARM_SEASON = ("parcel_timeseries",)
 DAILY = ("weather", "reference_et", "irrigation_plan", "zone_irrigation_plan")
 FARM_OUTPUTS = ("yield_estimate", "parcel_reports")
@@ -41,14 +41,15 @@ def _failure(result: dg.ExecuteInProcessResult) -> str:
 
 
 def materialize_stage(defs: dg.Definitions, stage: str, selection: Sequence[str], partition_keys: Iterable[str | None],
-                      instance: dg.DagsterInstance) -> StageOutcome:
+                      instance: dg.DagsterInstance, config: dict | None = None) -> StageOutcome:
     """Materialise `selection` once per partition key; a failed partition never stops the others."""
     assets = list(defs.assets or [])
     resources = dict(defs.resources or {})
     outcome = StageOutcome(stage)
     for key in partition_keys:
         label = key or "-"
-        result = dg.materialize(assets, instance=instance, resources=resources, partition_key=key, run_config=QUIET,
+        result = dg.materialize(assets, instance=instance, resources=resources, partition_key=key,
+                                run_config={**QUIET, **({"ops": config} if config else {})},
                                 selection=list(selection), raise_on_error=False, tags={"saqi/stage": stage})
         if result.success:
             outcome.succeeded.append(label)
@@ -62,14 +63,14 @@ def day_key(farm: str, day: dt.date) -> dg.MultiPartitionKey:
 
 
 def run_farm(defs: dg.Definitions, instance: dg.DagsterInstance, farm: str, flights: Sequence[FlightKey],
-             days: Sequence[dt.date]) -> list[StageOutcome]:
+             days: Sequence[dt.date], training: dict | None = None) -> list[StageOutcome]:
     """Materialise the whole graph for one farm: its flights, the model, the season, the plan, the reports."""
     keys = [str(f) for f in flights]
     instance.add_dynamic_partitions("flights", [k for k in keys if not instance.has_dynamic_partition("flights", k)])
     outcomes = [materialize_stage(defs, "flight ingest", FLIGHT_INGEST, keys, instance)]
     usable = outcomes[0].succeeded
-    if MODEL:
-        outcomes.append(materialize_stage(defs, "segmentation model", MODEL, [None], instance))
+    outcomes.append(materialize_stage(defs, "segmentation model", MODEL, [None], instance,
+                                      {"segmentation_model": {"config": training}} if training else None))
     outcomes.append(materialize_stage(defs, "flight analysis", FLIGHT_ANALYSIS, usable, instance))
     outcomes.append(materialize_stage(defs, "season", FARM_SEASON, [farm], instance))
     outcomes.append(materialize_stage(defs, "daily irrigation", DAILY, [day_key(farm, d) for d in days], instance))

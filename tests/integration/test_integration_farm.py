@@ -47,7 +47,7 @@ def demo(tmp_path_factory, farm):
                           resources={"storage": default_storage()})
     keys = [FlightKey.parse(g.flight) for g in generated] + [FlightKey.parse(BAD)]
     with dg.DagsterInstance.get() as instance:
-        outcomes = run_farm(defs, instance, "chtouka", keys, DAYS)
+        outcomes = run_farm(defs, instance, "chtouka", keys, DAYS, training={"steps": 30, "time_budget_s": 45.0})
         materialised = {key.to_user_string() for key in instance.get_asset_keys()
                         if instance.get_latest_materialization_event(key) is not None}
     yield {"data": data, "outcomes": {o.stage: o for o in outcomes}, "generated": generated, "materialised": materialised}
