@@ -1,9 +1,10 @@
 """Train the segmentation network on pseudo-labels (and hand labels when given).
 
 Random `crop_px` crops, sampled so that crops holding crop or weed labels are favoured, feed a
-cross-entropy loss that ignores unlabelled pixels (255) and weights classes by the inverse square
-root of their frequency; Adam with a one-cycle learning rate (Smith & Topin 2019, Proc. SPIE
-11006) for a fixed number of steps, so the training time is bounded and known in advance.
+cross-entropy loss that ignores unlabelled pixels (255) and weights classes by their frequency to
+the power -`class_weight_power` (default -0.5, the inverse square root); Adam with a one-cycle
+learning rate (Smith & Topin 2019, Proc. SPIE 11006) for a fixed number of steps, so the training
+time is bounded and known in advance (`time_budget_s` can also cut it short).
 Weights are written as safetensors with a model card (`card.ModelCard`).
 """
 from __future__ import annotations
@@ -40,6 +41,8 @@ class TrainingSettings(BaseModel):
                                         "(bounds the time on a loaded machine; the result then depends on the load)")
     learning_rate: float = Field(default=3e-3, gt=0)
     validation_fraction: float = Field(default=0.1, ge=0, lt=1)
+    class_weight_power: float = Field(default=0.5, ge=0, le=1, description="class weight = frequency^-power "
+                                      "(0: unweighted; higher favours rare classes, e.g. weeds, over soil)")
     seed: int = 0
 
 
@@ -98,7 +101,8 @@ def train_segmentation_model(images: Sequence[LabelledImage], band_names: Sequen
     inputs = [_pad_to(normalise(s, mean, std), crop, 0.0) for s in stacks]
     targets = [_pad_to(im.labels, crop, NO_DATA) for im in images]
     counts = sum(np.bincount(t[t != NO_DATA], minlength=len(NAMES))[: len(NAMES)] for t in targets)
-    weights = np.where(counts > 0, 1.0 / np.sqrt(np.maximum(counts, 1) / max(counts.sum(), 1)), 0.0)
+    share = np.maximum(counts, 1) / max(counts.sum(), 1)
+    weights = np.where(counts > 0, share ** -settings.class_weight_power, 0.0)
     weights = torch.tensor(weights / weights[weights > 0].mean(), dtype=torch.float32)
 
     def batch_of(count: int):

@@ -23,6 +23,7 @@ def register(subparsers) -> None:
     evaluate.add_argument("--model-dir", type=Path, help="where to keep the trained model(s) (default: temporary)")
     evaluate.add_argument("--steps", type=int, help="training steps (default: the TrainingSettings default)")
     evaluate.add_argument("--encoder", help="smp encoder name (default: the TrainingSettings default)")
+    evaluate.add_argument("--class-weight-power", type=float, help="class weight = frequency^-power (default 0.5)")
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.set_defaults(handler=run_evaluate)
 
@@ -32,7 +33,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from models.segmentation.training import TrainingSettings
 
     channels = [c.strip().lower() for c in args.channels.split(",") if c.strip()]
-    overrides = {k: v for k, v in (("steps", args.steps), ("encoder", args.encoder)) if v is not None}
+    overrides = {k: v for k, v in (("steps", args.steps), ("encoder", args.encoder),
+                                   ("class_weight_power", args.class_weight_power)) if v is not None}
     settings = TrainingSettings(seed=args.seed, **overrides)
     tiles = read_labelled_tiles(args.images, args.labels, len(channels))
     with tempfile.TemporaryDirectory(prefix="saqi-segment-") as scratch:
