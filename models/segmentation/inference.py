@@ -5,7 +5,9 @@ that falls to ~0 at the tile's edges over the overlap width (seamless, no border
 the class is the argmax of the weighted sum. The mosaic is processed one strip of tiles at a time
 (memory: a few strips, not the whole probability cube), tiles are batched and run by ONNX Runtime
 or torch (`runtime`) on all the machine's cores. Pixels with a NaN band are
-NO_DATA (255).
+NO_DATA (255). `predict_calibrated_classes` replaces the argmax's vegetation decision by a
+threshold calibrated on the image (the recipe that beats Otsu on every WeedMap tile,
+docs/segmentation.md).
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from models.segmentation.card import ModelCard, load_card
-from models.segmentation.classes import NO_DATA
+from models.segmentation.classes import CROP, NO_DATA, SHADOW, SOIL, WEED
 from models.segmentation.features import feature_stack, normalise
 from models.segmentation.runtime import runner_for
 from pipelines.errors import InputDataError
@@ -43,16 +45,11 @@ def _starts(length: int, tile: int, step: int) -> list[int]:
     return starts + [length - tile]
 
 
-def predict_classes(card_or_checkpoint: ModelCard | str | Path, reflectance: np.ndarray, band_names: Sequence[str],
-                    tile: int = 512, overlap: int = 64, batch: int = 4, runtime: str = "auto",
-                    runner=None) -> np.ndarray:
-    """Class map (y, x) uint8: 0 soil, 1 crop, 2 weed, 3 shadow, 255 no data (any band NaN).
-
-    reflectance: (band, y, x) float32 in the card's band order; raises InputDataError when the
-    bands differ from the ones the model was trained for. runtime: "auto" (ONNX Runtime when the
-    card has its graph), "onnx" or "torch"; `runner` reuses one from `runtime.runner_for`.
-    """
-    card = card_or_checkpoint if isinstance(card_or_checkpoint, ModelCard) else load_card(card_or_checkpoint)
+def blended_strips(card: ModelCard, reflectance: np.ndarray, band_names: Sequence[str], tile: int = 512,
+                   overlap: int = 64, batch: int = 4, runtime: str = "auto", runner=None):
+    """Yield (top, bottom, probabilities (class, bottom - top, x) float32) strip by strip, top to
+    bottom: the ramp-weighted sum of the overlapping tiles' softmax (not renormalised: compare
+    classes within a pixel only)."""
     check_bands(card, band_names)
     if tile % MULTIPLE_PX or overlap >= tile // 2:
         raise ValueError(f"tile ({tile}) must be a multiple of {MULTIPLE_PX} and overlap ({overlap}) below tile/2")
@@ -62,7 +59,6 @@ def predict_classes(card_or_checkpoint: ModelCard | str | Path, reflectance: np.
     th = min(tile, -(-height // MULTIPLE_PX) * MULTIPLE_PX)
     tw = min(tile, -(-width // MULTIPLE_PX) * MULTIPLE_PX)
     weight = _ramp(th, overlap)[:, None] * _ramp(tw, overlap)[None, :]
-    out = np.full((height, width), NO_DATA, np.uint8)
     row_starts, col_starts = _starts(height, th, th - overlap), _starts(width, tw, tw - overlap)
     carry_top, carry = 0, None
     for index, top in enumerate(row_starts):
@@ -82,7 +78,77 @@ def predict_classes(card_or_checkpoint: ModelCard | str | Path, reflectance: np.
                 span = min(tw, width - c)
                 strip[:, :, c:c + span] += p[:, :, :span] * weight[:, :span]
         done = row_starts[index + 1] if index + 1 < len(row_starts) else bottom
-        out[top:done] = strip[:, : done - top].argmax(0)
+        yield top, done, strip[:, : done - top]
         carry, carry_top = strip, top
+
+
+def _card(card_or_checkpoint: ModelCard | str | Path) -> ModelCard:
+    return card_or_checkpoint if isinstance(card_or_checkpoint, ModelCard) else load_card(card_or_checkpoint)
+
+
+def predict_classes(card_or_checkpoint: ModelCard | str | Path, reflectance: np.ndarray, band_names: Sequence[str],
+                    tile: int = 512, overlap: int = 64, batch: int = 4, runtime: str = "auto",
+                    runner=None) -> np.ndarray:
+    """Class map (y, x) uint8: 0 soil, 1 crop, 2 weed, 3 shadow, 255 no data (any band NaN).
+
+    reflectance: (band, y, x) float32 in the card's band order; raises InputDataError when the
+    bands differ from the ones the model was trained for. runtime: "auto" (ONNX Runtime when the
+    card has its graph), "onnx" or "torch"; `runner` reuses one from `runtime.runner_for`.
+    """
+    card = _card(card_or_checkpoint)
+    out = np.full(reflectance.shape[1:], NO_DATA, np.uint8)
+    for top, done, probability in blended_strips(card, reflectance, band_names, tile, overlap, batch, runtime, runner):
+        out[top:done] = probability.argmax(0)
     out[~np.isfinite(reflectance).all(axis=0)] = NO_DATA
     return out
+
+
+def predict_calibrated_classes(card_or_checkpoint: ModelCard | str | Path, reflectance: np.ndarray,
+                               band_names: Sequence[str], vegetation_fraction: float, flips: bool = True,
+                               tile: int = 512, overlap: int = 64, batch: int = 4, runtime: str = "auto") -> np.ndarray:
+    """Class map like `predict_classes`, with the vegetation decision calibrated on the image itself.
+
+    The vegetation score of a pixel is the margin max(p_crop, p_weed) - max(p_soil, p_shadow); its
+    threshold is the quantile that makes `vegetation_fraction` of the valid pixels vegetation
+    (e.g. the share of the image's own cleaned Otsu vegetation mask, `pseudo_labels.vegetation_of`:
+    no label is looked at). Vegetated pixels are then crop or weed, the others soil or shadow, by
+    the larger probability. With `flips`, probabilities are averaged over the four horizontal /
+    vertical flips of each tile (test-time augmentation, 4x the inference time). The network
+    alone over-segments plant edges, which the pseudo-labels leave unlabelled (mixed pixels);
+    the calibration moves the edge back to where the index puts it, the network keeps the shape.
+    """
+    if not 0.0 <= vegetation_fraction <= 1.0:
+        raise ValueError(f"vegetation_fraction must lie in 0-1, got {vegetation_fraction}")
+    card = _card(card_or_checkpoint)
+    runner = runner_for(card, runtime)
+    runner = FlipAveraged(runner) if flips else runner
+    height, width = reflectance.shape[1:]
+    margin = np.empty((height, width), np.float32)
+    plant_class = np.empty((height, width), np.uint8)
+    ground_class = np.empty((height, width), np.uint8)
+    for top, done, p in blended_strips(card, reflectance, band_names, tile, overlap, batch, runtime, runner):
+        p = p / np.maximum(p.sum(axis=0), 1e-12)
+        margin[top:done] = np.maximum(p[CROP], p[WEED]) - np.maximum(p[SOIL], p[SHADOW])
+        plant_class[top:done] = np.where(p[WEED] > p[CROP], WEED, CROP)
+        ground_class[top:done] = np.where(p[SHADOW] > p[SOIL], SHADOW, SOIL)
+    valid = np.isfinite(reflectance).all(axis=0)
+    threshold = np.quantile(margin[valid], 1.0 - vegetation_fraction) if valid.any() else np.inf
+    out = np.where(margin > threshold, plant_class, ground_class).astype(np.uint8)
+    out[~valid] = NO_DATA
+    return out
+
+
+class FlipAveraged:
+    """Wrap a batch runner: mean probabilities over the identity, x-flip, y-flip and both flips."""
+
+    def __init__(self, runner):
+        self.runner = runner
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        total = None
+        for axes in ((), (-1,), (-2,), (-2, -1)):
+            flipped = np.ascontiguousarray(np.flip(batch, axes)) if axes else batch
+            p = self.runner(flipped)
+            p = np.flip(p, axes) if axes else p
+            total = p if total is None else total + p
+        return total / 4.0

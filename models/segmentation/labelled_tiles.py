@@ -18,8 +18,8 @@ from PIL import Image
 from models.segmentation.classes import CROP, NAMES, NO_DATA, SOIL, WEED
 from models.segmentation.evaluation import confusion_matrix, segmentation_scores
 from models.segmentation.features import vegetation_index_name
-from models.segmentation.inference import predict_classes
-from models.segmentation.pseudo_labels import scene_pseudo_labels
+from models.segmentation.inference import predict_calibrated_classes, predict_classes
+from models.segmentation.pseudo_labels import scene_pseudo_labels, vegetation_of
 from models.segmentation.training import LabelledImage, TrainingSettings, train_segmentation_model
 from models.segmentation.vegetation import otsu_threshold
 from pipelines.errors import InputDataError
@@ -93,11 +93,30 @@ def _scores(confusion: np.ndarray) -> dict:
     return scores
 
 
+DECISIONS = ("calibrated", "argmax")
+
+
+def tile_classes(card, image: np.ndarray, band_names: Sequence[str], decision: str = "calibrated") -> np.ndarray:
+    """Predicted classes of one tile. "calibrated" (the default recipe): test-time flips and the
+    vegetation threshold set so that the tile's vegetation share equals that of its own cleaned
+    Otsu mask (the pseudo-labels' vegetation; no hand label is used). "argmax": the plain network."""
+    if decision == "argmax":
+        return predict_classes(card, image, band_names, tile=512, overlap=64)
+    if decision != "calibrated":
+        raise ValueError(f"decision must be one of {DECISIONS}, got {decision!r}")
+    index, vegetation, _ = vegetation_of(image, band_names)
+    fraction = float(vegetation[np.isfinite(index)].mean())
+    return predict_calibrated_classes(card, image, band_names, fraction, flips=True, tile=512, overlap=64)
+
+
 def evaluate_tiles(tiles: Sequence[LabelledTile], band_names: Sequence[str], out_dir: Path, train_on: str = "pseudo",
-                   settings: TrainingSettings | None = None) -> dict:
-    """Train (pseudo-labels or 2-fold hand labels), predict every tile, score against its labels."""
+                   settings: TrainingSettings | None = None, decision: str = "calibrated") -> dict:
+    """Train (pseudo-labels or 2-fold hand labels), predict every tile (`tile_classes` with
+    `decision`), score against its labels, beside the Otsu baseline."""
     if train_on not in ("pseudo", "labels"):
         raise ValueError(f"train_on must be 'pseudo' or 'labels', got {train_on!r}")
+    if decision not in DECISIONS:
+        raise ValueError(f"decision must be one of {DECISIONS}, got {decision!r}")
     if train_on == "pseudo":
         images = []
         for t in tiles:
@@ -117,14 +136,14 @@ def evaluate_tiles(tiles: Sequence[LabelledTile], band_names: Sequence[str], out
         cards.append(str(card.checkpoint.parent))
         for k in scored:
             t = tiles[k]
-            predicted = predict_classes(card, t.image, band_names, tile=512, overlap=64)
+            predicted = tile_classes(card, t.image, band_names, decision)
             predicted = np.where(predicted == 3, SOIL, predicted).astype(np.uint8)
             confusion = confusion_matrix(predicted, t.truth)
             baseline = confusion_matrix(np.where(otsu_vegetation(t.image, band_names), CROP, SOIL).astype(np.uint8), t.truth)
             total += confusion
             baseline_total += baseline
             per_tile[t.name] = {**_scores(confusion), "otsu_vegetation_iou": _scores(baseline)["vegetation"]["iou"]}
-    return {"train_on": train_on, "band_names": list(band_names), "models": cards,
+    return {"train_on": train_on, "decision": decision, "band_names": list(band_names), "models": cards,
             "tiles": dict(sorted(per_tile.items(), key=lambda kv: int(kv[0]) if kv[0].isdigit() else kv[0])),
             "overall": {**_scores(total), "otsu_vegetation_iou": _scores(baseline_total)["vegetation"]["iou"]},
             "beats_otsu_on_every_tile": all(s["vegetation"]["iou"] > s["otsu_vegetation_iou"] for s in per_tile.values())}

@@ -1,4 +1,5 @@
-"""`saqi segment evaluate --images DIR --labels DIR --channels nir,red,green [--train-on pseudo|labels]`.
+"""`saqi segment evaluate --images DIR --labels DIR --channels nir,red,green [--train-on pseudo|labels]
+[--decision calibrated|argmax]`.
 
 Trains a crop/weed/soil network on the tiles (pseudo-labels or hand labels, see
 `models.segmentation.labelled_tiles`) and prints IoU / F1 per class, per tile and overall, with
@@ -24,6 +25,9 @@ def register(subparsers) -> None:
     evaluate.add_argument("--steps", type=int, help="training steps (default: the TrainingSettings default)")
     evaluate.add_argument("--encoder", help="smp encoder name (default: the TrainingSettings default)")
     evaluate.add_argument("--class-weight-power", type=float, help="class weight = frequency^-power (default 0.5)")
+    evaluate.add_argument("--decision", choices=("calibrated", "argmax"), default="calibrated",
+                          help="calibrated (default): flips + vegetation threshold matched to each tile's own Otsu "
+                          "vegetation share; argmax: the plain network")
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.set_defaults(handler=run_evaluate)
 
@@ -38,6 +42,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     settings = TrainingSettings(seed=args.seed, **overrides)
     tiles = read_labelled_tiles(args.images, args.labels, len(channels))
     with tempfile.TemporaryDirectory(prefix="saqi-segment-") as scratch:
-        result = evaluate_tiles(tiles, channels, args.model_dir or Path(scratch), args.train_on, settings)
+        result = evaluate_tiles(tiles, channels, args.model_dir or Path(scratch), args.train_on, settings,
+                                decision=args.decision)
     print(json.dumps(result, indent=2))
     return 0

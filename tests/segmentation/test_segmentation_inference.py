@@ -64,3 +64,40 @@ def test_onnx_and_torch_runtimes_agree(tiny_card, scene):
     onnx = predict_classes(tiny_card, reflectance, BANDS, tile=128, overlap=32, runtime="onnx")
     torch = predict_classes(tiny_card, reflectance, BANDS, tile=128, overlap=32, runtime="torch")
     assert (onnx == torch).mean() > 0.999
+
+
+def test_calibrated_vegetation_share_and_scores(tiny_card, scene):
+    from models.segmentation.evaluation import confusion_matrix, segmentation_scores
+    from models.segmentation.inference import predict_calibrated_classes
+
+    reflectance, truth = scene
+    holed = reflectance.copy()
+    holed[:, :4, :6] = np.nan
+    share = float(np.isin(truth, (1, 2)).mean())
+    classes = predict_calibrated_classes(tiny_card, holed, BANDS, share, flips=False, tile=128, overlap=32)
+    valid = classes != NO_DATA
+    assert valid.sum() == truth.size - 24 and (classes[:4, :6] == NO_DATA).all()
+    assert np.isin(classes[valid], (1, 2)).mean() == pytest.approx(share, abs=0.005)
+    scores = segmentation_scores(confusion_matrix(classes, truth))
+    assert scores["vegetation"]["iou"] > 0.9 and scores["crop"]["iou"] > 0.8  # measured 0.93 and 0.93
+    flipped = predict_calibrated_classes(tiny_card, reflectance, BANDS, share, flips=True, tile=128, overlap=32)
+    assert np.isin(flipped, (1, 2)).mean() == pytest.approx(share, abs=0.005)
+    fewer = predict_calibrated_classes(tiny_card, reflectance, BANDS, share / 2, flips=False, tile=128, overlap=32)
+    assert np.isin(fewer, (1, 2)).mean() == pytest.approx(share / 2, abs=0.005)
+    assert np.isin(classes[np.isin(fewer, (1, 2))], (1, 2)).mean() > 0.97  # a stricter threshold keeps a subset
+    with pytest.raises(ValueError, match="vegetation_fraction"):
+        predict_calibrated_classes(tiny_card, reflectance, BANDS, 1.5)
+
+
+def test_flip_averaging_is_flip_equivariant(tiny_card, scene):
+    from models.segmentation.features import feature_stack, normalise
+    from models.segmentation.inference import FlipAveraged
+    from models.segmentation.runtime import runner_for
+
+    reflectance, _ = scene
+    features = normalise(feature_stack(reflectance[:, :128, :128], BANDS, tiny_card.indices),
+                         tiny_card.channel_mean, tiny_card.channel_std)[None]
+    runner = FlipAveraged(runner_for(tiny_card, "onnx"))
+    direct, mirrored = runner(features), runner(np.ascontiguousarray(features[..., ::-1]))
+    assert direct.shape == (1, 4, 128, 128) and np.allclose(direct.sum(axis=1), 1.0, atol=1e-4)
+    np.testing.assert_allclose(mirrored[..., ::-1], direct, atol=1e-4)
