@@ -15,6 +15,7 @@ from pipelines.errors import InputDataError
 CARD_NAME = "model_card.json"
 WEIGHTS_NAME = "weights.safetensors"
 ONNX_NAME = "network.onnx"
+ONNX_INT8_NAME = "network.int8.onnx"
 
 
 class ModelCard(BaseModel):
@@ -38,6 +39,8 @@ class ModelCard(BaseModel):
     sha256: str
     onnx: Path | None = None
     onnx_sha256: str | None = None
+    onnx_int8: Path | None = None
+    onnx_int8_sha256: str | None = None
 
     @property
     def in_channels(self) -> int:
@@ -46,7 +49,8 @@ class ModelCard(BaseModel):
     def save(self) -> Path:
         path = self.checkpoint.parent / CARD_NAME
         portable = self.model_copy(update={"checkpoint": Path(self.checkpoint.name),
-                                           "onnx": Path(self.onnx.name) if self.onnx else None})
+                                           "onnx": Path(self.onnx.name) if self.onnx else None,
+                                           "onnx_int8": Path(self.onnx_int8.name) if self.onnx_int8 else None})
         path.write_text(portable.model_dump_json(indent=2), encoding="utf-8")
         return path
 
@@ -80,7 +84,8 @@ def load_card(path: str | Path) -> ModelCard:
         raise InputDataError(path, "no model card here", "give the folder written by train_segmentation_model "
                              "or its model_card.json")
     card = ModelCard.model_validate_json(path.read_text(encoding="utf-8"))
-    files = {"checkpoint": (card.checkpoint, card.sha256), "onnx": (card.onnx, card.onnx_sha256)}
+    files = {"checkpoint": (card.checkpoint, card.sha256), "onnx": (card.onnx, card.onnx_sha256),
+             "onnx_int8": (card.onnx_int8, card.onnx_int8_sha256)}
     update = {}
     for field, (file, digest) in files.items():
         if file is None:

@@ -92,8 +92,8 @@ def predict_classes(card_or_checkpoint: ModelCard | str | Path, reflectance: np.
     """Class map (y, x) uint8: 0 soil, 1 crop, 2 weed, 3 shadow, 255 no data (any band NaN).
 
     reflectance: (band, y, x) float32 in the card's band order; raises InputDataError when the
-    bands differ from the ones the model was trained for. runtime: "auto" (ONNX Runtime when the
-    card has its graph), "onnx" or "torch"; `runner` reuses one from `runtime.runner_for`.
+    bands differ from the ones the model was trained for. runtime: "auto" (the int8 ONNX graph when
+    the card has one, else float32 ONNX, else torch), "onnx-int8", "onnx" or "torch"; `runner` reuses one from `runtime.runner_for`.
     """
     card = _card(card_or_checkpoint)
     out = np.full(reflectance.shape[1:], NO_DATA, np.uint8)

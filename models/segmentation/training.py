@@ -18,13 +18,13 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, Field
 
-from models.segmentation.card import ONNX_NAME, WEIGHTS_NAME, ModelCard, code_version, file_sha256
+from models.segmentation.card import ONNX_INT8_NAME, ONNX_NAME, WEIGHTS_NAME, ModelCard, code_version, file_sha256
 from models.segmentation.classes import NAMES, NO_DATA
 from models.segmentation.evaluation import confusion_matrix, segmentation_scores
 from models.segmentation.features import channel_statistics, feature_stack, normalise, vegetation_index_name
 from models.segmentation.network import (DEFAULT_DECODER_CHANNELS, DEFAULT_DEPTH, DEFAULT_ENCODER, build_network,
                                          use_machine_threads)
-from models.segmentation.runtime import export_onnx
+from models.segmentation.runtime import export_onnx, quantise_onnx
 
 
 class TrainingSettings(BaseModel):
@@ -66,6 +66,19 @@ def _crop_origins(labels: np.ndarray, crop: int, count: int, rng: np.random.Gene
         origins[: count // 2, 0] = np.clip(cy - crop // 2, 0, h - crop)
         origins[: count // 2, 1] = np.clip(cx - crop // 2, 0, w - crop)
     return origins
+
+
+def _calibration_crops(inputs: Sequence[np.ndarray], rng: np.random.Generator, count: int = 8,
+                       size: int = 256) -> list[np.ndarray]:
+    """Up to `count` normalised training crops (1, channel, y, x) of at most `size` px (multiples
+    of 32) that calibrate the int8 activation ranges (`runtime.quantise_onnx`)."""
+    crops = []
+    for k in range(count):
+        x = inputs[k % len(inputs)]
+        h, w = (min(size, n) // 32 * 32 for n in x.shape[1:])
+        oy, ox = rng.integers(0, x.shape[1] - h + 1), rng.integers(0, x.shape[2] - w + 1)
+        crops.append(x[None, :, oy:oy + h, ox:ox + w])
+    return crops
 
 
 def _pad_to(array: np.ndarray, size: int, value) -> np.ndarray:
@@ -148,6 +161,7 @@ def train_segmentation_model(images: Sequence[LabelledImage], band_names: Sequen
     checkpoint = out_dir / WEIGHTS_NAME
     save_file({k: v.contiguous() for k, v in network.state_dict().items()}, str(checkpoint))
     onnx = export_onnx(network, len(band_names) + len(indices), out_dir / ONNX_NAME)
+    onnx_int8 = quantise_onnx(onnx, _calibration_crops(inputs, rng), out_dir / ONNX_INT8_NAME)
     card = ModelCard(
         encoder=settings.encoder, encoder_depth=settings.encoder_depth, decoder_channels=settings.decoder_channels,
         band_names=list(band_names), indices=indices, channel_mean=mean, channel_std=std,
@@ -157,6 +171,7 @@ def train_segmentation_model(images: Sequence[LabelledImage], band_names: Sequen
         metrics={"validation_vs_labels": segmentation_scores(confusion),
                  "final_loss": round(float(np.mean(losses[-10:])), 4), "steps_done": len(losses),
                  "training_s": round(time.perf_counter() - started, 1)},
-        checkpoint=checkpoint, sha256=file_sha256(checkpoint), onnx=onnx, onnx_sha256=file_sha256(onnx))
+        checkpoint=checkpoint, sha256=file_sha256(checkpoint), onnx=onnx, onnx_sha256=file_sha256(onnx),
+        onnx_int8=onnx_int8, onnx_int8_sha256=file_sha256(onnx_int8))
     card.save()
     return card

@@ -43,6 +43,7 @@ def test_card_records_and_protects_the_weights(tiny_card):
     assert len(card.sha256) == 64 and card.channel_std[4] > 0
     saved = json.loads((tiny_card.checkpoint.parent / "model_card.json").read_text())
     assert saved["checkpoint"] == "weights.safetensors" and saved["onnx"] == "network.onnx"
+    assert saved["onnx_int8"] == "network.int8.onnx" and len(saved["onnx_int8_sha256"]) == 64
     assert saved["training_data"]["images"] == ["scene"]
     with open(card.checkpoint, "r+b") as f:
         f.seek(-4, 2)
@@ -64,6 +65,8 @@ def test_onnx_and_torch_runtimes_agree(tiny_card, scene):
     onnx = predict_classes(tiny_card, reflectance, BANDS, tile=128, overlap=32, runtime="onnx")
     torch = predict_classes(tiny_card, reflectance, BANDS, tile=128, overlap=32, runtime="torch")
     assert (onnx == torch).mean() > 0.999
+    int8 = predict_classes(tiny_card, reflectance, BANDS, tile=128, overlap=32)  # auto: the int8 graph
+    assert tiny_card.onnx_int8 is not None and (int8 == onnx).mean() > 0.99
 
 
 def test_calibrated_vegetation_share_and_scores(tiny_card, scene):
