@@ -43,7 +43,7 @@ def assemble_parcel_cube(store: cube.Store) -> xr.DataArray:
         group = cube.flight_group(flight, "parcel_stats")
         if cube.has_product(store, group):
             layer = cube.read_product(store, group)["parcel_stats"].load()
-            layers.append(layer.expand_dims(time=[np.datetime64(layer.attrs["date"], "ns")]).assign_coords(flight=("time", [flight])))
+            layers.append(layer.expand_dims(time=[np.datetime64(layer.attrs["date"], "ns")]).assign_coords(flight=("time", np.array([flight], dtype=object))))
     if not layers:
         raise LookupError(f"{store}: no flight has parcel statistics yet")
     cube_ = xr.concat(layers, dim="time", join="outer").sortby("time").transpose("parcel", "time", "variable")
