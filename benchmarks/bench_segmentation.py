@@ -3,9 +3,10 @@
 Baseline (the naive call): smp U-Net resnet18 (depth 5), torch.no_grad, batch 4, contiguous
 memory, non-overlapping 512² tiles, measured on a 2 048² part of the same mosaic
 in the same run (quick: 512²). The project: `predict_classes` with its defaults (the light U-Net of
-`network.py`, ONNX Runtime, 512² tiles with 64 px overlap and blending, batch 4) over the whole
-mosaic, then the alternatives on the part: the same network under torch channels-last, and an
-efficientnet-b0 encoder (torch channels-last). torch.compile is not measured here (a ~37 s
+`network.py`, its static int8 ONNX graph under ONNX Runtime, 512² tiles with 64 px overlap and
+blending, batch 4) over the whole mosaic, then the alternatives on the part: the float32 ONNX
+graph, 1024² tiles (slower: activations outgrow the caches), the same network under torch
+channels-last, and an efficientnet-b0 encoder (ONNX). torch.compile is not measured here (a ~37 s
 compile per process, see ENVIRONMENT.md). Figures in Mpx/s of mosaic (overlap included); the
 machine is shared, so the load average is reported beside them. Weights are random (speed does
 not depend on them); accuracy of the default is measured by `saqi segment evaluate`.
@@ -61,10 +62,10 @@ def _naive_mpx_s(part: np.ndarray, encoder: str = "resnet18", channels_last: boo
         return size * size / (time.perf_counter() - started) / 1e6
 
 
-def _project_mpx_s(card, image: np.ndarray, runtime: str) -> float:
+def _project_mpx_s(card, image: np.ndarray, runtime: str, tile: int = 512, batch: int = 4) -> float:
     predict_classes(card, image[:, :512, :512], BANDS, runtime=runtime)
     started = time.perf_counter()
-    predict_classes(card, image, BANDS, runtime=runtime)
+    predict_classes(card, image, BANDS, runtime=runtime, tile=tile, batch=batch)
     return image.shape[1] * image.shape[2] / (time.perf_counter() - started) / 1e6
 
 
@@ -92,12 +93,15 @@ def run(quick: bool = False) -> list[dict]:
                                         batch=1, crop_px=64, validation_fraction=0.0)
             card = train_segmentation_model(sample, BANDS, Path(scratch) / encoder, settings)
             if encoder == "resnet18":
-                row(f"predict_classes default (resnet18 depth 4, ONNX Runtime, tile 512, overlap 64) on {size}²",
-                    _project_mpx_s(card, image, "onnx"), True)
+                row(f"predict_classes default (resnet18 depth 4, int8 ONNX Runtime, tile 512, overlap 64) on {size}²",
+                    _project_mpx_s(card, image, "auto"), True)
+                row(f"same network, float32 ONNX Runtime on {part_size}²", _project_mpx_s(card, part, "onnx"), False)
+                row(f"same network, int8 ONNX Runtime, tile 1024 batch 1 on {part_size}²",
+                    _project_mpx_s(card, part, "auto", tile=1024, batch=1), False)
                 row(f"same network, torch channels-last, inference_mode on {part_size}²",
                     _project_mpx_s(card, part, "torch"), False)
             else:
-                row(f"efficientnet-b0 U-Net, ONNX Runtime, tile 512, overlap 64 on {part_size}²",
+                row(f"efficientnet-b0 U-Net, float32 ONNX Runtime, tile 512, overlap 64 on {part_size}²",
                     _project_mpx_s(card, part, "onnx"), False)
     row(f"naive resnet18 + channels-last only on {part_size}²",
         _naive_mpx_s(np.concatenate([part, part[3:4]]), channels_last=True), False)
