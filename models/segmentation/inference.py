@@ -45,12 +45,15 @@ def _starts(length: int, tile: int, step: int) -> list[int]:
 
 def predict_classes(card_or_checkpoint: ModelCard | str | Path, reflectance: np.ndarray, band_names: Sequence[str],
                     tile: int = 512, overlap: int = 64, batch: int = 4, runtime: str = "auto",
-                    runner=None) -> np.ndarray:
+                    runner=None, out=None) -> np.ndarray:
     """Class map (y, x) uint8: 0 soil, 1 crop, 2 weed, 3 shadow, 255 no data (any band NaN).
 
     reflectance: (band, y, x) float32 in the card's band order; raises InputDataError when the
     bands differ from the ones the model was trained for. runtime: "auto" (ONNX Runtime when the
     card has its graph), "onnx" or "torch"; `runner` reuses one from `runtime.runner_for`.
+    `reflectance` may be a lazy (band, y, x) array (a Zarr array: one strip of rows is read at a
+    time) and `out` a writable (y, x) uint8 target (e.g. `windows.staged_raster`) filled strip by
+    strip; it is returned (a new NumPy array when not given).
     """
     card = card_or_checkpoint if isinstance(card_or_checkpoint, ModelCard) else load_card(card_or_checkpoint)
     check_bands(card, band_names)
@@ -62,7 +65,7 @@ def predict_classes(card_or_checkpoint: ModelCard | str | Path, reflectance: np.
     th = min(tile, -(-height // MULTIPLE_PX) * MULTIPLE_PX)
     tw = min(tile, -(-width // MULTIPLE_PX) * MULTIPLE_PX)
     weight = _ramp(th, overlap)[:, None] * _ramp(tw, overlap)[None, :]
-    out = np.full((height, width), NO_DATA, np.uint8)
+    out = np.full((height, width), NO_DATA, np.uint8) if out is None else out
     row_starts, col_starts = _starts(height, th, th - overlap), _starts(width, tw, tw - overlap)
     carry_top, carry = 0, None
     for index, top in enumerate(row_starts):
@@ -72,7 +75,8 @@ def predict_classes(card_or_checkpoint: ModelCard | str | Path, reflectance: np.
             rows = carry.shape[1] - (top - carry_top)
             if rows > 0:
                 strip[:, :rows] = carry[:, top - carry_top:]
-        features = normalise(feature_stack(reflectance[:, top:bottom], band_names, card.indices),
+        window = np.asarray(reflectance[:, top:bottom])
+        features = normalise(feature_stack(window, band_names, card.indices),
                              card.channel_mean, card.channel_std)
         features = np.pad(features, ((0, 0), (0, th - features.shape[1]), (0, max(0, tw - width))), mode="reflect")
         for first in range(0, len(col_starts), batch):
@@ -82,7 +86,8 @@ def predict_classes(card_or_checkpoint: ModelCard | str | Path, reflectance: np.
                 span = min(tw, width - c)
                 strip[:, :, c:c + span] += p[:, :, :span] * weight[:, :span]
         done = row_starts[index + 1] if index + 1 < len(row_starts) else bottom
-        out[top:done] = strip[:, : done - top].argmax(0)
+        labels = strip[:, : done - top].argmax(0).astype(np.uint8)
+        labels[~np.isfinite(window[:, : done - top]).all(axis=0)] = NO_DATA
+        out[top:done] = labels
         carry, carry_top = strip, top
-    out[~np.isfinite(reflectance).all(axis=0)] = NO_DATA
     return out
