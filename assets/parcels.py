@@ -20,7 +20,7 @@ import pandas as pd
 from rasterio.features import rasterize
 
 from assets._metadata import OWNERS, number, preview, section, table
-from pipelines.imagery import cube, tables
+from pipelines.imagery import cube, tables, windows
 from pipelines.imagery.parcels import load_parcels
 from pipelines.imagery.vigour import low_vigour
 from pipelines.imagery.zonal import parcel_statistics
@@ -55,11 +55,12 @@ def _parcel_ndvi_preview(stats: pd.DataFrame, frame, grid) -> dg.MetadataValue:
 def parcel_stats(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
     key = FlightKey.parse(context.partition_key)
     farm, grid, store = storage.farm(key.farm), storage.grid(key.farm), storage.store(key.farm)
-    indices = cube.read_product(store, cube.flight_group(str(key), "indices"))["indices"]
-    classes = cube.read_product(store, cube.flight_group(str(key), "classes"))["classes"].values
+    names = windows.layer_names(store, str(key), "indices", "index")
+    indices = windows.stored_array(store, str(key), "indices")
+    classes = windows.stored_array(store, str(key), "classes")
     parcels = load_parcels(farm, grid)
-    stats = parcel_statistics(indices.values, [str(n) for n in indices["index"].values], grid, parcels, classes)
-    field = parcel_statistics(indices.sel(index=["ndvi"]).values, ["ndvi_parcel"], grid, parcels, None,
+    stats = parcel_statistics(indices, names, grid, parcels, classes)
+    field = parcel_statistics(windows.LayerStack(indices, [names.index("ndvi")]), ["ndvi_parcel"], grid, parcels, None,
                              stats=("count", "mean"))
     field = field[["parcel_id", "n_pixels", "ndvi_parcel_mean"]].rename(columns={"n_pixels": "parcel_n_pixels"})
     stats = stats.merge(field, on="parcel_id").rename(columns={"parcel_id": "parcel"})

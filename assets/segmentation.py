@@ -18,13 +18,14 @@ import json
 from pathlib import Path
 
 import dagster as dg
+import numpy as np
 
 from assets._metadata import OWNERS, number, preview, section
 from models.segmentation.card import load_card
 from models.segmentation.classes import CROP, NO_DATA, SHADOW, SOIL, WEED, flag_attributes
-from models.segmentation.vegetation import threshold_classes
+from models.segmentation.vegetation import threshold_classes_strips
 from pipelines.config import farm_ids
-from pipelines.imagery import cube
+from pipelines.imagery import cube, windows
 from pipelines.imagery.parcels import load_parcels
 from pipelines.keys import FlightKey
 from pipelines.partitions import all_flights, flights
@@ -83,25 +84,33 @@ def segmentation_model(context: dg.AssetExecutionContext, config: TrainingConfig
 def crop_segmentation(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
     key = FlightKey.parse(context.partition_key)
     store, grid = storage.store(key.farm), storage.grid(key.farm)
-    reflectance = cube.read_product(store, cube.flight_group(str(key), "reflectance"))["reflectance"]
-    bands = [str(b) for b in reflectance.band.values]
+    reflectance = windows.stored_array(store, str(key), "reflectance")
+    bands = windows.layer_names(store, str(key), "reflectance", "band")
     card = _latest_card(storage)
     if card is not None:
-        from models.segmentation.inference import predict_classes
-
-        classes = predict_classes(card, reflectance.values, bands)
         method = f"U-Net {card.encoder} (sha256 {card.sha256[:12]}), tiled inference"
     else:
-        indices = cube.read_product(store, cube.flight_group(str(key), "indices"))["indices"]
-        classes = threshold_classes(indices.sel(index="ndvi").values, reflectance.sel(band="nir").values)
         method = "Otsu NDVI threshold + morphology (no segmentation model yet)"
-    cube.write_product(store, cube.flight_group(str(key), "classes"),
-                       cube.raster(classes, grid, "classes", attrs={**flag_attributes(), "method": method}))
-    valid = classes != NO_DATA
-    share = {name: float((classes[valid] == code).mean()) for name, code in
+    group = cube.flight_group(str(key), "classes")
+    with windows.staged_raster(store, group, grid, "classes", np.uint8, NO_DATA,
+                               attrs={**flag_attributes(), "method": method}) as out:
+        if card is not None:
+            from models.segmentation.inference import predict_classes
+
+            predict_classes(card, reflectance, bands, out=out)
+        else:
+            names = windows.layer_names(store, str(key), "indices", "index")
+            ndvi = windows.plane(windows.stored_array(store, str(key), "indices"), names.index("ndvi"))
+            threshold_classes_strips(ndvi, windows.plane(reflectance, bands.index("nir")), out)
+    classes = windows.stored_array(store, str(key), "classes")
+    counts = windows.value_counts(classes)
+    valid = counts.sum() - counts[NO_DATA]
+    share = {name: float(counts[code] / valid) if valid else float("nan") for name, code in
              (("soil", SOIL), ("crop", CROP), ("weed", WEED), ("shadow", SHADOW))}
+    step = windows.preview_step(classes.shape, 480)
     return dg.MaterializeResult(metadata={
         "method": method, **{f"{name}_fraction": number(v) for name, v in share.items()},
-        "class_preview": preview(class_map(classes, grid.resolution_m, max_side_px=480).png, "classes"),
-        "valid_fraction": number(float(valid.mean())),
+        "class_preview": preview(class_map(classes[::step, ::step], grid.resolution_m * step, max_side_px=480).png,
+                                 "classes"),
+        "valid_fraction": number(float(valid / counts.sum())),
     })

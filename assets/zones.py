@@ -12,7 +12,7 @@ usually points to soil, emitter clogging or salinity rather than to the season.
 import dagster as dg
 
 from assets._metadata import OWNERS, card, number, preview, table
-from pipelines.imagery import cube
+from pipelines.imagery import cube, windows
 from pipelines.imagery.parcels import load_parcels
 from pipelines.imagery.prescription import export_prescription
 from pipelines.imagery.zones import management_zones as zones_of
@@ -30,7 +30,8 @@ MIN_ZONE_AREA_M2 = 200.0
 def management_zones(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
     key = FlightKey.parse(context.partition_key)
     farm, grid, store = storage.farm(key.farm), storage.grid(key.farm), storage.store(key.farm)
-    ndvi = cube.read_product(store, cube.flight_group(str(key), "indices"))["indices"].sel(index="ndvi").values
+    names = windows.layer_names(store, str(key), "indices", "index")
+    ndvi = windows.plane(windows.stored_array(store, str(key), "indices"), names.index("ndvi"))
     zones = zones_of(ndvi, grid, load_parcels(farm, grid), n_zones=N_ZONES, min_area_m2=MIN_ZONE_AREA_M2)
     cube.write_product(store, cube.flight_group(str(key), "zones"), cube.raster(
         zones.ranks, grid, "zones", attrs={"long_name": "management zone rank (1 = lowest vigour, 0 = outside parcels or no data)"}))

@@ -24,7 +24,7 @@ import pandas as pd
 import shapely
 from affine import Affine
 
-from pipelines.imagery import cube
+from pipelines.imagery import cube, windows
 from pipelines.imagery.coverage import coverage
 from pipelines.imagery.grid import FarmGrid
 from pipelines.imagery.parcels import ParcelSet
@@ -76,7 +76,7 @@ def zone_outlines(ranks: np.ndarray, grid: FarmGrid, parcels: ParcelSet) -> gpd.
         cover = None if problem else coverage(outline, grid)
         zones: dict[int, shapely.Geometry] = {}
         if cover is not None:
-            window = ranks[cover.rows, cover.cols]
+            window = np.asarray(ranks[cover.rows, cover.cols])
             own = (cover.fraction >= OWN_PIXEL_COVERAGE) & (window > 0)
             if own.any():
                 labels = filled(np.where(own, window, 0).astype(np.uint8), own, cover.fraction > 0)
@@ -99,12 +99,13 @@ def zone_observations(store: cube.Store, outlines: gpd.GeoDataFrame, grid: FarmG
     for flight in cube.flights_in_store(store):
         if not start <= flight_date(flight) <= end or not cube.has_product(store, cube.flight_group(flight, "indices")):
             continue
-        ndvi = cube.read_product(store, cube.flight_group(flight, "indices"))["indices"].sel(index=["ndvi"]).values
+        names = windows.layer_names(store, flight, "indices", "index")
+        ndvi = windows.LayerStack(windows.stored_array(store, flight, "indices"), [names.index("ndvi")])
         stats = parcel_statistics(ndvi, ["ndvi"], grid, zone_set, stats=("count", "mean"))
         frame = pd.DataFrame({"parcel": stats["parcel_id"], "date": pd.Timestamp(flight_date(flight)),
                               "ndvi_mean": stats["ndvi_mean"]})
         if cube.has_product(store, cube.flight_group(flight, "classes")):
-            classes = cube.read_product(store, cube.flight_group(flight, "classes"))["classes"].values
+            classes = windows.stored_array(store, flight, "classes")
             frame["crop_cover_fraction"] = parcel_statistics(ndvi, ["ndvi"], grid, zone_set, classes,
                                                              stats=("count",))["crop_cover_fraction"].to_numpy()
         frames.append(frame)

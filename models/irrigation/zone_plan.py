@@ -27,7 +27,7 @@ from models.irrigation.season import season_balance
 from models.irrigation.zone_outlines import ZONES, zone_observations, zone_outlines, zoned_flight
 from pipelines.config import Farm, load_farm
 from pipelines.errors import InputDataError
-from pipelines.imagery import cube
+from pipelines.imagery import cube, windows
 from pipelines.imagery.grid import FarmGrid
 from pipelines.imagery.parcels import load_parcels
 
@@ -78,7 +78,7 @@ def zone_inputs(farm: Farm, data_root: str | Path, end: dt.date | None = None) -
         raise InputDataError(store, f"{NO_ZONES}: none on or before {end}",
                              "materialise management_zones for a flight of the season, or plan per parcel")
     grid = FarmGrid.of_farm(farm)
-    ranks = cube.read_product(store, cube.flight_group(flight, ZONES))[ZONES].values
+    ranks = windows.stored_array(store, flight, ZONES)
     outlines = zone_outlines(ranks, grid, load_parcels(farm, grid))
     zones = zone_table(base.parcels, outlines)
     observations = zone_observations(store, outlines, grid, farm.season.start, end)

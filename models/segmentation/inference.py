@@ -47,9 +47,10 @@ def _starts(length: int, tile: int, step: int) -> list[int]:
 
 def blended_strips(card: ModelCard, reflectance: np.ndarray, band_names: Sequence[str], tile: int = 512,
                    overlap: int = 64, batch: int = 4, runtime: str = "auto", runner=None):
-    """Yield (top, bottom, probabilities (class, bottom - top, x) float32) strip by strip, top to
-    bottom: the ramp-weighted sum of the overlapping tiles' softmax (not renormalised: compare
-    classes within a pixel only)."""
+    """Yield (top, bottom, probabilities (class, bottom - top, x) float32, valid (bottom - top, x))
+    strip by strip, top to bottom: the ramp-weighted sum of the overlapping tiles' softmax (not
+    renormalised: compare classes within a pixel only) and where every band is finite.
+    `reflectance` may be lazy (a Zarr array): one strip of rows is read at a time."""
     check_bands(card, band_names)
     if tile % MULTIPLE_PX or overlap >= tile // 2:
         raise ValueError(f"tile ({tile}) must be a multiple of {MULTIPLE_PX} and overlap ({overlap}) below tile/2")
@@ -68,7 +69,8 @@ def blended_strips(card: ModelCard, reflectance: np.ndarray, band_names: Sequenc
             rows = carry.shape[1] - (top - carry_top)
             if rows > 0:
                 strip[:, :rows] = carry[:, top - carry_top:]
-        features = normalise(feature_stack(reflectance[:, top:bottom], band_names, card.indices),
+        window = np.asarray(reflectance[:, top:bottom])
+        features = normalise(feature_stack(window, band_names, card.indices),
                              card.channel_mean, card.channel_std)
         features = np.pad(features, ((0, 0), (0, th - features.shape[1]), (0, max(0, tw - width))), mode="reflect")
         for first in range(0, len(col_starts), batch):
@@ -78,7 +80,7 @@ def blended_strips(card: ModelCard, reflectance: np.ndarray, band_names: Sequenc
                 span = min(tw, width - c)
                 strip[:, :, c:c + span] += p[:, :, :span] * weight[:, :span]
         done = row_starts[index + 1] if index + 1 < len(row_starts) else bottom
-        yield top, done, strip[:, : done - top]
+        yield top, done, strip[:, : done - top], np.isfinite(window[:, : done - top]).all(axis=0)
         carry, carry_top = strip, top
 
 
@@ -88,18 +90,23 @@ def _card(card_or_checkpoint: ModelCard | str | Path) -> ModelCard:
 
 def predict_classes(card_or_checkpoint: ModelCard | str | Path, reflectance: np.ndarray, band_names: Sequence[str],
                     tile: int = 512, overlap: int = 64, batch: int = 4, runtime: str = "auto",
-                    runner=None) -> np.ndarray:
+                    runner=None, out=None) -> np.ndarray:
     """Class map (y, x) uint8: 0 soil, 1 crop, 2 weed, 3 shadow, 255 no data (any band NaN).
 
     reflectance: (band, y, x) float32 in the card's band order; raises InputDataError when the
     bands differ from the ones the model was trained for. runtime: "auto" (the int8 ONNX graph when
     the card has one, else float32 ONNX, else torch), "onnx-int8", "onnx" or "torch"; `runner` reuses one from `runtime.runner_for`.
+    `reflectance` may be a lazy (band, y, x) array (a Zarr array) and `out` a writable (y, x) uint8
+    target (e.g. `windows.staged_raster`) filled strip by strip; it is returned (a new NumPy array
+    when not given).
     """
     card = _card(card_or_checkpoint)
-    out = np.full(reflectance.shape[1:], NO_DATA, np.uint8)
-    for top, done, probability in blended_strips(card, reflectance, band_names, tile, overlap, batch, runtime, runner):
-        out[top:done] = probability.argmax(0)
-    out[~np.isfinite(reflectance).all(axis=0)] = NO_DATA
+    out = np.full(reflectance.shape[1:], NO_DATA, np.uint8) if out is None else out
+    for top, done, probability, valid in blended_strips(card, reflectance, band_names, tile, overlap, batch, runtime,
+                                                        runner):
+        labels = probability.argmax(0).astype(np.uint8)
+        labels[~valid] = NO_DATA
+        out[top:done] = labels
     return out
 
 
@@ -126,7 +133,7 @@ def predict_calibrated_classes(card_or_checkpoint: ModelCard | str | Path, refle
     margin = np.empty((height, width), np.float32)
     plant_class = np.empty((height, width), np.uint8)
     ground_class = np.empty((height, width), np.uint8)
-    for top, done, p in blended_strips(card, reflectance, band_names, tile, overlap, batch, runtime, runner):
+    for top, done, p, _ in blended_strips(card, reflectance, band_names, tile, overlap, batch, runtime, runner):
         p = p / np.maximum(p.sum(axis=0), 1e-12)
         margin[top:done] = np.maximum(p[CROP], p[WEED]) - np.maximum(p[SOIL], p[SHADOW])
         plant_class[top:done] = np.where(p[WEED] > p[CROP], WEED, CROP)

@@ -98,8 +98,8 @@ def _run_moments(window: np.ndarray, runs: CoverageRuns) -> tuple[float, float, 
 def _sparse_row(values: np.ndarray, layer_names: Sequence[str], runs: CoverageRuns) -> dict | None:
     """count/mean/std of every layer from the sparse coverage; None when a covered pixel is NaN."""
     out: dict = {}
-    for name, layer in zip(layer_names, values):
-        total, mean, std = _run_moments(layer[runs.rows, runs.cols], runs)
+    for name, layer in zip(layer_names, np.asarray(values[:, runs.rows, runs.cols])):
+        total, mean, std = _run_moments(layer, runs)
         if not np.isfinite(mean) and total > 0:
             return None
         out.update({f"{name}_mean": mean, f"{name}_std": std})
@@ -119,7 +119,9 @@ def parcel_statistics(values: np.ndarray, layer_names: Sequence[str], grid: Farm
                       classes: np.ndarray | None = None, stats: Sequence[str] = STATS) -> pd.DataFrame:
     """One row per parcel: id, status, n_pixels, area_m2, [crop_cover_fraction, weed_pressure], <layer>_<stat>.
 
-    `values` is (layer, y, x) float32 on `grid`; `classes` (y, x) uint8 on the same grid.
+    `values` is (layer, y, x) float32 on `grid`; `classes` (y, x) uint8 on the same grid. Both may
+    be NumPy arrays or lazy sliceable arrays (a Zarr array, `windows.LayerStack`): only each
+    parcel's bounding-box window is read, so memory is one parcel window, not the mosaic.
     `stats` picks the layer statistics among STATS ("count" is n_pixels, always given);
     leaving out the quantiles skips their sort.
     Parcels with an error (see ParcelSet.problems) or without valid pixels keep their row with
@@ -156,10 +158,10 @@ def parcel_statistics(values: np.ndarray, layer_names: Sequence[str], grid: Farm
             row["status"] = problem or "outside grid"
             rows.append(row)
             continue
-        window = values[:, cover.rows, cover.cols]
+        window = np.asarray(values[:, cover.rows, cover.cols])
         weight = cover.fraction
         if classes is not None:
-            window_classes = classes[cover.rows, cover.cols]
+            window_classes = np.asarray(classes[cover.rows, cover.cols])
             row["crop_cover_fraction"], row["weed_pressure"] = _class_fractions(window_classes, weight)
             weight = np.where(window_classes == CROP, weight, np.float32(0))
         has_data = np.any(window == window, axis=0)

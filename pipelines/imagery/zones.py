@@ -117,7 +117,8 @@ def management_zones(index: np.ndarray, grid: FarmGrid, parcels: ParcelSet, n_zo
                      index_name: str = "ndvi") -> ZoneSet:
     """Zone every usable parcel into `n_zones` (2-5) zones of at least `min_area_m2` m².
 
-    `index` is (y, x) float32 on `grid` (NaN = no data); `smoothing_m` is the radius in metres of
+    `index` is (y, x) float32 on `grid` (NaN = no data), a NumPy array or a lazy sliceable one
+    (`windows.plane` of the Zarr product: only each parcel's window is read); `smoothing_m` is the radius in metres of
     the majority filter. Area in m², index mean/std coverage-weighted (population std).
     """
     if n_zones not in ZONE_COUNTS:
@@ -137,7 +138,7 @@ def management_zones(index: np.ndarray, grid: FarmGrid, parcels: ParcelSet, n_zo
         if cover is None:
             notes[pid] = f"{problem or 'outside grid'}: no zone"
             continue
-        window = index[cover.rows, cover.cols]
+        window = np.asarray(index[cover.rows, cover.cols])
         labels, note = _classes(window, cover, n_zones, min_area_px, method, radius_px, grid.pixel_area_m2)
         polygons = _absorb_slivers(_polygons(labels, cover, grid, outline), min_area_m2)
         stats = {v: _statistics(window, cover.fraction, labels, v) for v in polygons}

@@ -1,6 +1,7 @@
 """Fill the report dataclasses from a farm's configs and Zarr store (no rendering here).
 
-Reads the latest flight's indices, class map and management zones, the `parcels` season cube, and the
+Reads the latest flight's indices, class map and management zones (each parcel's window and a
+block-mean overview read strip by strip from the Zarr store, never the whole mosaic), the `parcels` season cube, and the
 `recommendations` cube (irrigation plan of the latest planned day, yield of the latest estimate).
 """
 from __future__ import annotations
@@ -15,11 +16,11 @@ import rasterio.features
 import xarray as xr
 
 from pipelines.config import Farm, load_crop
-from pipelines.imagery import cube, tables
+from pipelines.imagery import cube, tables, windows
 from pipelines.imagery.grid import FarmGrid
 from pipelines.imagery.parcels import load_parcels
 from pipelines.keys import FlightKey
-from pipelines.reports.maps import NO_DATA, class_map, ndvi_map, zones_map
+from pipelines.reports.maps import DEFAULT_MAX_SIDE_PX, NO_DATA, class_map, ndvi_map, zones_map
 from pipelines.reports.model import (BulletinRow, Cooperative, CooperativeReport, CooperativeRow, IrrigationBulletin,
                                      IrrigationDay, IrrigationPlan, Parcel, ParcelReport, TrendPoint, YieldEstimate)
 
@@ -107,12 +108,11 @@ def farm_reports(farm: Farm, data_root: str | Path) -> FarmReports:
     """Report contents for every parcel of `farm`, the cooperative summary and the weekly bulletin."""
     grid, store = FarmGrid.of_farm(farm), cube.farm_store(data_root, farm.id)
     flight = _latest_flight(store)
-    indices = cube.read_product(store, cube.flight_group(str(flight), "indices"))["indices"]
-    ndvi = indices.sel(index="ndvi").values
-    classes = cube.read_product(store, cube.flight_group(str(flight), "classes"))["classes"].values
-    zones_group = cube.flight_group(str(flight), "zones")
-    zones = (cube.read_product(store, zones_group)["zones"].fillna(0).values.astype(np.uint8)
-             if cube.has_product(store, zones_group) else None)
+    names = windows.layer_names(store, str(flight), "indices", "index")
+    ndvi = windows.plane(windows.stored_array(store, str(flight), "indices"), names.index("ndvi"))
+    classes = windows.stored_array(store, str(flight), "classes")
+    zones = (windows.stored_array(store, str(flight), "zones")
+             if cube.has_product(store, cube.flight_group(str(flight), "zones")) else None)
     season = tables.read_parcel_cube(store)
     rec = tables.read_recommendations(store) if cube.has_product(store, tables.RECOMMENDATIONS) else None
     cooperative = Cooperative.of_farm(farm)
@@ -135,7 +135,8 @@ def farm_reports(farm: Farm, data_root: str | Path) -> FarmReports:
         rows.append(CooperativeRow(parcel, latest.ndvi_mean if latest else None,
                                    latest.crop_cover_fraction if latest else None,
                                    latest.weed_pressure_fraction if latest else None, plan, estimate))
-    overview = ndvi_map(ndvi, grid.resolution_m)
+    factor = windows.preview_step(grid.shape, DEFAULT_MAX_SIDE_PX)
+    overview = ndvi_map(windows.block_mean_strips(ndvi, factor), grid.resolution_m * factor)
     summary = CooperativeReport(farm.id, farm.name, cooperative, flight.date, tuple(rows), overview)
     return FarmReports(tuple(reports), summary, _bulletin(farm, rec, [r.parcel for r in rows], cooperative))
 

@@ -1,0 +1,22 @@
+"""The end-to-end worker stays within a parcel window / row strip of memory on a 4 000² flight."""
+from __future__ import annotations
+
+import pytest
+
+WHOLE_INDICES_GB = 13 * 4000 * 4000 * 4 / 1024 ** 3
+"""What reading `indices.values` alone would add at 4 000² (13 float32 layers): 0.78 GB."""
+
+
+@pytest.mark.slow
+def test_quick_scale_run_is_bounded_in_memory_and_complete():
+    from benchmarks.bench_scale import run
+
+    rows = {row["case"].split(": ", 1)[1]: row for row in run(quick=True)}
+    peak = rows["peak RSS of the worker (VmHWM)"]["figure"]
+    assert peak < 0.95, f"peak RSS {peak} GB: a stage holds more than a strip/window of the 4 000² flight"
+    assert peak < 0.4 + WHOLE_INDICES_GB
+    total = rows["end to end (25 parcels)"]
+    stages = [r for case, r in rows.items() if case in ("ingest", "indices", "segmentation", "parcels", "recommendations", "reports")]
+    assert len(stages) == 6 and total["met"] is True
+    assert abs(sum(r["figure"] for r in stages) - total["figure"]) < 0.5
+    assert abs(sum(r["ratio"] for r in stages) - 1.0) < 0.01
