@@ -1,10 +1,15 @@
 """Backfill throughput of the Dagster instance: PostgreSQL vs SQLite, runs launched concurrently.
 
-A daily backfill of the `weather` asset over farm-days (one run per partition, as the daemon
+Two backfills are measured. (1) A daily backfill of the `weather` asset over farm-days (one run per partition, as the daemon
 launches them) is split between 2 worker processes started at once against the same instance,
 as the multiprocess run launcher does. Figure: runs per minute on PostgreSQL (a throwaway
 database on 127.0.0.1:5432); baseline: the same on SQLite in the same run. Every failed run is
 counted, and "database is locked" failures separately: the target is none on PostgreSQL.
+(2) A flight backfill of 30 flights x 3 farms (chtouka plus two copies of it, haouz and tadla, in a
+temporary configs dir): 90 dynamic partitions `<farm>-<yyyymmdd>` registered in the instance, one
+landed folder each (a symlink to one synthetic orthomosaic + its own flight.yaml), and one run of
+`flight_manifest` per partition through Dagster's multiprocess executor (`execute_job` of a
+reconstructable job; each step in its own process), split between 2 concurrent worker processes.
 """
 from __future__ import annotations
 
@@ -23,6 +28,41 @@ ROOT = Path(__file__).resolve().parents[1]
 WORKERS = 2
 FIRST_DAY = dt.date(2025, 10, 1)
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
+EXTRA_FARMS = ("haouz", "tadla")
+FIRST_FLIGHT = dt.date(2026, 1, 5)
+FLIGHT_EVERY_DAYS = 3
+
+
+def manifest_job():
+    """The `flight_manifest` asset as a job on the multiprocess executor (reconstructed in each step process)."""
+    import dagster as dg
+
+    from pipelines.definitions import defs
+
+    job = dg.define_asset_job("bench_manifest_job", selection=["flight_manifest"],
+                              executor_def=dg.multiprocess_executor.configured({"max_concurrent": 2}))
+    return dg.Definitions(assets=defs.assets, resources=defs.resources, jobs=[job]).get_job_def("bench_manifest_job")
+
+
+def _flight_worker(home: str, keys: list[str]) -> None:
+    """Execute one multiprocess run of `flight_manifest` per flight key; print the outcome."""
+    import dagster as dg
+
+    from benchmarks.bench_ops import manifest_job as job_fn  # a module path, not __main__, for the step processes
+    from pipelines.runs import QUIET
+
+    succeeded, failed = 0, []
+    with dg.DagsterInstance.from_config(home) as instance:
+        for key in keys:
+            result = dg.execute_job(dg.reconstructable(job_fn), instance, run_config=QUIET,
+                                    tags={"dagster/partition": key, "saqi/stage": "bench"})
+            if result.success:
+                succeeded += 1
+                continue
+            errors = [e.step_failure_data.error.message for e in result.all_events
+                      if e.is_step_failure and e.step_failure_data and e.step_failure_data.error]
+            failed.append(f"{key}: {errors[0].strip().splitlines()[-1] if errors else 'run failed'}")
+    print(json.dumps({"succeeded": succeeded, "failed": failed}))
 
 
 def _worker(home: str, days: list[str]) -> None:
@@ -40,9 +80,14 @@ def _worker(home: str, days: list[str]) -> None:
 
 def _throughput(home: Path, n_runs: int, env: dict) -> tuple[float, int, int]:
     days = [(FIRST_DAY + dt.timedelta(days=i)).isoformat() for i in range(n_runs)]
-    shares = [days[i::WORKERS] for i in range(WORKERS)]
+    return _concurrent(home, "worker", days, env)
+
+
+def _concurrent(home: Path, mode: str, items: list[str], env: dict) -> tuple[float, int, int]:
+    """Split `items` between WORKERS processes started at once; (succeeded runs/min, failed, locked)."""
+    shares = [items[i::WORKERS] for i in range(WORKERS)]
     started = time.perf_counter()
-    procs = [subprocess.Popen([sys.executable, "-m", "benchmarks.bench_ops", "worker", str(home), *share], cwd=ROOT,
+    procs = [subprocess.Popen([sys.executable, "-m", "benchmarks.bench_ops", mode, str(home), *share], cwd=ROOT,
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for share in shares]
     failures: list[str] = []
     succeeded = 0
@@ -68,6 +113,50 @@ def _postgres_database():
     with admin.cursor() as cursor:
         cursor.execute(f'CREATE DATABASE "{name}"')
     return admin, name
+
+
+def _flight_setup(work: Path, n_farms: int, n_flights: int) -> tuple[dict, list[str]]:
+    """Temp configs (+ farm copies), a landing area with one folder per flight; env and flight keys."""
+    from pipelines.config import load_farm
+    from pipelines.imagery.synthetic.flights import generate_farm_flights
+
+    configs = work / "configs"
+    shutil.copytree(ROOT / "configs", configs)
+    farms = ["chtouka", *EXTRA_FARMS][:n_farms]
+    for farm in farms[1:]:
+        shutil.copytree(configs / "farms" / "chtouka", configs / "farms" / farm)
+        yaml_path = configs / "farms" / farm / "farm.yaml"
+        yaml_path.write_text(yaml_path.read_text(encoding="utf-8").replace("id: chtouka", f"id: {farm}", 1), encoding="utf-8")
+    source = generate_farm_flights(load_farm("chtouka"), work / "source", work / "truth", dates=[FIRST_FLIGHT])[0]
+    landing = work / "landing"
+    keys = []
+    for farm in farms:
+        for i in range(n_flights):
+            day = FIRST_FLIGHT + dt.timedelta(days=FLIGHT_EVERY_DAYS * i)
+            folder = landing / farm / day.strftime("%Y%m%d")
+            folder.mkdir(parents=True)
+            (folder / "orthomosaic.tif").symlink_to(source.orthomosaic)
+            (folder / "flight.yaml").write_text(source.manifest.read_text(encoding="utf-8").replace(
+                FIRST_FLIGHT.isoformat(), day.isoformat()), encoding="utf-8")
+            keys.append(f"{farm}-{day:%Y%m%d}")
+    env = {"SAQI_CONFIGS": str(configs), "SAQI_LANDING_DIR": str(landing), "PYTHONPATH": str(ROOT)}
+    return env, keys
+
+
+def _flight_throughput(home: Path, keys: list[str], env: dict) -> tuple[float, int, int]:
+    """Register the flight partitions (untimed), then time the concurrent backfill of `flight_manifest`."""
+    registration = subprocess.run([sys.executable, "-m", "benchmarks.bench_ops", "register", str(home), *keys],
+                                  cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    if registration.returncode != 0:
+        raise RuntimeError(f"registering flight partitions in {home} failed: {registration.stderr.strip()[-500:]}")
+    return _concurrent(home, "flights", keys, env)
+
+
+def _register(home: str, keys: list[str]) -> None:
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(home) as instance:
+        instance.add_dynamic_partitions("flights", keys)
 
 
 def run(quick: bool = False) -> list[dict]:
