@@ -34,13 +34,13 @@ FLIGHT_EVERY_DAYS = 3
 
 
 def manifest_job():
-    """The `flight_manifest` asset as a job on the multiprocess executor (reconstructed in each step process)."""
+    """The `flight_manifest` asset as a job on the code location's own executor (multiprocess,
+    max_concurrent 2), reconstructed from this module path in each step process."""
     import dagster as dg
 
     from pipelines.definitions import defs
 
-    job = dg.define_asset_job("bench_manifest_job", selection=["flight_manifest"],
-                              executor_def=dg.multiprocess_executor.configured({"max_concurrent": 2}))
+    job = dg.define_asset_job("bench_manifest_job", selection=["flight_manifest"], executor_def=defs.executor)
     return dg.Definitions(assets=defs.assets, resources=defs.resources, jobs=[job]).get_job_def("bench_manifest_job")
 
 
@@ -159,38 +159,66 @@ def _register(home: str, keys: list[str]) -> None:
         instance.add_dynamic_partitions("flights", keys)
 
 
+def _row(case: str, rates: dict, failed: dict, locked: dict) -> dict:
+    return {
+        "benchmark": "ops",
+        "case": (f"{case}; failed runs PostgreSQL {failed['postgres']} (locked {locked['postgres']}), "
+                 f"SQLite {failed['sqlite']} (locked {locked['sqlite']})"),
+        "figure": rates["postgres"], "unit": "runs/min", "baseline": "same backfill on the SQLite instance",
+        "baseline_figure": rates["sqlite"],
+        "ratio": rates["postgres"] / rates["sqlite"] if rates["sqlite"] else float("nan"),
+        "target": "no failed run on PostgreSQL", "met": bool(failed["postgres"] == 0),
+    }
+
+
 def run(quick: bool = False) -> list[dict]:
     n_runs = 4 if quick else 24
+    n_farms, n_flights = (2, 3) if quick else (3, 30)
     work = Path(tempfile.mkdtemp(prefix="saqi-bench-ops-"))
     env = {**os.environ, "SAQI_DATA_ROOT": str(work / "data")}
-    admin = None
+    flight_env, keys = _flight_setup(work, n_farms, n_flights)
+    flight_env = {**env, **flight_env, "SAQI_DATA_ROOT": str(work / "flight-data")}
+    daily, flights = ({}, {}, {}), ({}, {}, {})
+    admins = []
     try:
-        sqlite_home = work / "sqlite"
-        sqlite_home.mkdir()
-        shutil.copy(ROOT / "configs" / "dagster" / "dagster.yaml", sqlite_home / "dagster.yaml")
-        sqlite_rate, sqlite_failed, sqlite_locked = _throughput(sqlite_home, n_runs, env)
-        admin, database = _postgres_database()
-        pg_home = work / "postgres"
-        pg_home.mkdir()
-        shutil.copy(ROOT / "configs" / "deploy" / "dagster-postgres.yaml", pg_home / "dagster.yaml")
-        pg_env = {**env, "DAGSTER_PG_HOST": PG["host"], "DAGSTER_PG_PORT": str(PG["port"]), "DAGSTER_PG_USER": PG["user"],
-                  "DAGSTER_PG_PASSWORD": "", "DAGSTER_PG_DB": database}
-        pg_rate, pg_failed, pg_locked = _throughput(pg_home, n_runs, pg_env)
+        for backend in ("sqlite", "postgres"):
+            homes = []
+            for case in ("daily", "flights"):
+                home = work / f"{backend}-{case}"
+                home.mkdir()
+                homes.append(home)
+                backend_env = {}
+                if backend == "sqlite":
+                    shutil.copy(ROOT / "configs" / "dagster" / "dagster.yaml", home / "dagster.yaml")
+                else:
+                    admin, database = _postgres_database()
+                    admins.append((admin, database))
+                    shutil.copy(ROOT / "configs" / "deploy" / "dagster-postgres.yaml", home / "dagster.yaml")
+                    backend_env = {"DAGSTER_PG_HOST": PG["host"], "DAGSTER_PG_PORT": str(PG["port"]),
+                                   "DAGSTER_PG_USER": PG["user"], "DAGSTER_PG_PASSWORD": "", "DAGSTER_PG_DB": database}
+                if case == "daily":
+                    figures = _throughput(home, n_runs, {**env, **backend_env})
+                    target = daily
+                else:
+                    figures = _flight_throughput(home, keys, {**flight_env, **backend_env})
+                    target = flights
+                for store, value in zip(target, figures):
+                    store[backend] = value
     finally:
-        if admin is not None:
+        for admin, database in admins:
             with admin.cursor() as cursor:
                 cursor.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
             admin.close()
         shutil.rmtree(work, ignore_errors=True)
-    return [{
-        "benchmark": "ops",
-        "case": (f"daily backfill, {n_runs} single-partition runs of `weather` from {WORKERS} concurrent processes; "
-                 f"failed runs PostgreSQL {pg_failed} (locked {pg_locked}), SQLite {sqlite_failed} (locked {sqlite_locked})"),
-        "figure": pg_rate, "unit": "runs/min", "baseline": "same backfill on the SQLite instance",
-        "baseline_figure": sqlite_rate, "ratio": pg_rate / sqlite_rate if sqlite_rate else float("nan"),
-        "target": "no failed run on PostgreSQL", "met": bool(pg_failed == 0),
-    }]
+    return [
+        _row(f"daily backfill, {n_runs} single-partition runs of `weather` from {WORKERS} concurrent processes",
+             *daily),
+        _row(f"flight backfill, {n_flights} flights x {n_farms} farms = {len(keys)} runs of `flight_manifest` on the "
+             f"multiprocess executor from {WORKERS} concurrent processes", *flights),
+    ]
 
 
-if __name__ == "__main__" and len(sys.argv) > 2 and sys.argv[1] == "worker":
-    _worker(sys.argv[2], sys.argv[3:])
+MODES = {"worker": _worker, "flights": _flight_worker, "register": _register}
+
+if __name__ == "__main__" and len(sys.argv) > 2 and sys.argv[1] in MODES:
+    MODES[sys.argv[1]](sys.argv[2], sys.argv[3:])
