@@ -7,26 +7,20 @@ a bundle of 10 indices against a numexpr loop with preallocated float32 outputs;
 """
 from __future__ import annotations
 
-import statistics
 import subprocess
 import sys
-import time
 
 import numexpr
 import numpy as np
+
+from benchmarks import median_seconds
 
 BUNDLE = ["ndvi", "ndre", "gndvi", "savi", "osavi", "msavi2", "evi2", "cire", "cig", "mcari2"]
 ROLES = ["blue", "green", "red", "rededge", "nir"]
 
 
 def _median_s(fn, repeats: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return median_seconds(fn, repeats, warmup=True)
 
 
 def _row(case, figure, unit, baseline, baseline_figure, ratio, target, met):

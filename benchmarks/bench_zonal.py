@@ -7,11 +7,11 @@ rasterstats is not installed: not measured.
 """
 from __future__ import annotations
 
-import statistics
-import time
 
 import geopandas as gpd
 import numpy as np
+
+from benchmarks import median_seconds
 import shapely
 from affine import Affine
 from rasterio.crs import CRS
@@ -38,12 +38,7 @@ def _parcels(grid: FarmGrid, count: int, rng: np.random.Generator) -> ParcelSet:
 
 
 def _timed(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return median_seconds(fn, repeats)
 
 
 def run(quick: bool = False) -> list[dict]:
