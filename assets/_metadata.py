@@ -6,6 +6,8 @@ import math
 import dagster as dg
 import pandas as pd
 
+from pipelines.imagery.preview import PREVIEW_MAX_BYTES
+
 OWNERS = {
     "ingest": ["team:data-engineering"],
     "imagery": ["team:agronomy"],
@@ -15,7 +17,6 @@ OWNERS = {
     "yield": ["team:agronomy"],
     "reports": ["team:cooperatives"],
 }
-PREVIEW_MAX_BYTES = 150_000
 
 
 def card(doc: str | None) -> str:

@@ -14,10 +14,10 @@ import dagster as dg
 import pandas as pd
 
 from assets._metadata import OWNERS, card, table
-from pipelines.imagery.flight import read_flight_folder
-from pipelines.keys import FlightKey
-from pipelines.partitions import flights
-from pipelines.resources import SaqiStorage
+from pipelines.core.keys import FlightKey
+from pipelines.imagery.ingest.flight import read_flight_folder
+from pipelines.orchestration.partitions import flights
+from pipelines.orchestration.resources import SaqiStorage
 
 
 @dg.asset(partitions_def=flights, group_name="ingest", owners=OWNERS["ingest"], kinds={"json"},

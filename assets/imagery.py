@@ -17,16 +17,16 @@ from pathlib import Path
 import dagster as dg
 
 from assets._metadata import OWNERS, number, preview, section
-from pipelines.config import load_sensor
-from pipelines.imagery import cube
-from pipelines.imagery.capture_mosaic import ingest_captures
-from pipelines.imagery.index_product import write_index_product
-from pipelines.imagery.orthomosaic import ingest_orthomosaic
-from pipelines.imagery.quality import preview_png
-from pipelines.keys import FlightKey
+from pipelines.core.config import load_sensor
+from pipelines.core.keys import FlightKey
+from pipelines.imagery.indices.product import write_index_product
+from pipelines.imagery.ingest.capture_mosaic import ingest_captures
+from pipelines.imagery.ingest.orthomosaic import ingest_orthomosaic
+from pipelines.imagery.preview import preview_png
+from pipelines.orchestration.partitions import flights
+from pipelines.orchestration.resources import SaqiStorage
 from pipelines.reports.maps import ndvi_map
-from pipelines.partitions import flights
-from pipelines.resources import SaqiStorage
+from pipelines.store import cube
 
 OUT_OF_RANGE_MAX = 0.01
 SATURATION_MAX = 0.02

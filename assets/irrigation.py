@@ -23,9 +23,9 @@ from assets._metadata import OWNERS, number, section, table
 from models.irrigation.et0 import reference_et_method, reference_et_mm
 from models.irrigation.farm_plan import farm_plan
 from models.irrigation.weather import read_weather
-from pipelines.imagery import tables
-from pipelines.partitions import farm_days, farm_of_day
-from pipelines.resources import SaqiStorage
+from pipelines.orchestration.partitions import farm_days, farm_of_day
+from pipelines.orchestration.resources import SaqiStorage
+from pipelines.store import tables
 
 ET0_MAX_MM = 15.0
 PLAN_COLUMNS = ["parcel", "crop", "irrigate_today", "depth_mm", "volume_m3", "next_irrigation_date", "depletion_mm",

@@ -20,14 +20,14 @@ import pandas as pd
 from rasterio.features import rasterize
 
 from assets._metadata import OWNERS, number, preview, section, table
-from pipelines.imagery import cube, tables, windows
-from pipelines.imagery.parcels import load_parcels
-from pipelines.imagery.vigour import low_vigour
-from pipelines.imagery.zonal import parcel_statistics
-from pipelines.keys import FlightKey
-from pipelines.partitions import all_flights, farms, flights
+from models.agronomy.vigour import low_vigour
+from pipelines.core.keys import FlightKey
+from pipelines.imagery.parcels.layer import load_parcels
+from pipelines.imagery.parcels.zonal import parcel_statistics
+from pipelines.orchestration.partitions import all_flights, farms, flights
+from pipelines.orchestration.resources import SaqiStorage
 from pipelines.reports.maps import ndvi_map
-from pipelines.resources import SaqiStorage
+from pipelines.store import cube, tables, windows
 
 SHOWN = ["parcel", "status", "n_pixels", "ndvi_mean", "ndvi_parcel_mean", "ndvi_p10", "ndvi_p90", "ndre_mean", "crop_cover_fraction", "weed_pressure"]
 

@@ -13,11 +13,15 @@ import dagster as dg
 import pandas as pd
 
 from assets._metadata import OWNERS, card, preview, table
-from pipelines.partitions import farm_of_day, farms
+from pipelines.orchestration.partitions import farm_of_day, farms
+from pipelines.orchestration.resources import SaqiStorage
 from pipelines.reports.assemble import farm_reports
 from pipelines.reports.delivery import deliver_all
-from pipelines.reports.render import render_cooperative_report, render_irrigation_bulletin, render_parcel_report
-from pipelines.resources import SaqiStorage
+from pipelines.reports.render import (
+    render_cooperative_report,
+    render_irrigation_bulletin,
+    render_parcel_report,
+)
 
 LANGUAGES = ("fr", "ar", "en")
 

@@ -22,15 +22,23 @@ import numpy as np
 
 from assets._metadata import OWNERS, number, preview, section
 from models.segmentation.card import load_card
-from models.segmentation.classes import CROP, NO_DATA, SHADOW, SOIL, WEED, flag_attributes
+from models.segmentation.classes import (
+    CROP,
+    NO_DATA,
+    SHADOW,
+    SOIL,
+    WEED,
+    flag_attributes,
+)
 from models.segmentation.vegetation import threshold_classes_strips
-from pipelines.config import farm_ids
-from pipelines.imagery import cube, windows
-from pipelines.imagery.parcels import load_parcels
-from pipelines.keys import FlightKey
-from pipelines.partitions import all_flights, flights
+from pipelines.core.config import farm_ids
+from pipelines.core.keys import FlightKey
+from pipelines.imagery.parcels.layer import load_parcels
+from pipelines.imagery.preview import preview_step
+from pipelines.orchestration.partitions import all_flights, flights
+from pipelines.orchestration.resources import SaqiStorage
 from pipelines.reports.maps import class_map
-from pipelines.resources import SaqiStorage
+from pipelines.store import cube, windows
 
 LATEST = "latest.json"
 
@@ -107,7 +115,7 @@ def crop_segmentation(context: dg.AssetExecutionContext, storage: SaqiStorage) -
     valid = counts.sum() - counts[NO_DATA]
     share = {name: float(counts[code] / valid) if valid else float("nan") for name, code in
              (("soil", SOIL), ("crop", CROP), ("weed", WEED), ("shadow", SHADOW))}
-    step = windows.preview_step(classes.shape, 480)
+    step = preview_step(classes.shape, 480)
     return dg.MaterializeResult(metadata={
         "method": method, **{f"{name}_fraction": number(v) for name, v in share.items()},
         "class_preview": preview(class_map(classes[::step, ::step], grid.resolution_m * step, max_side_px=480).png,

@@ -18,10 +18,10 @@ import pandas as pd
 from assets._metadata import OWNERS, card, number, table
 from models.irrigation.farm_plan import farm_season
 from models.yields.estimate import estimate_yield
-from pipelines.config import load_crop
-from pipelines.imagery import tables
-from pipelines.partitions import farms
-from pipelines.resources import SaqiStorage
+from pipelines.core.config import load_crop
+from pipelines.orchestration.partitions import farms
+from pipelines.orchestration.resources import SaqiStorage
+from pipelines.store import tables
 
 SHOWN = ["parcel", "crop", "model", "yield_t_ha", "yield_p10_t_ha", "yield_p90_t_ha", "yield_qx_ha"]
 

@@ -18,9 +18,9 @@ import xarray as xr
 
 from assets._metadata import OWNERS, card, number, table
 from models.irrigation.zone_plan import zone_plan
-from pipelines.imagery import cube
-from pipelines.partitions import all_flights, farm_days
-from pipelines.resources import SaqiStorage
+from pipelines.orchestration.partitions import all_flights, farm_days
+from pipelines.orchestration.resources import SaqiStorage
+from pipelines.store import cube
 
 SHOWN = ["zone_id", "crop", "area_m2", "irrigate_today", "depth_mm", "volume_m3", "next_irrigation_date", "ks",
          "depletion_spread_mm"]

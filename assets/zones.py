@@ -12,14 +12,14 @@ usually points to soil, emitter clogging or salinity rather than to the season.
 import dagster as dg
 
 from assets._metadata import OWNERS, card, number, preview, table
-from pipelines.imagery import cube, windows
-from pipelines.imagery.parcels import load_parcels
-from pipelines.imagery.prescription import export_prescription
-from pipelines.imagery.zones import management_zones as zones_of
-from pipelines.keys import FlightKey
-from pipelines.partitions import flights
+from pipelines.core.keys import FlightKey
+from pipelines.imagery.parcels.layer import load_parcels
+from pipelines.imagery.zones.delineation import management_zones as zones_of
+from pipelines.imagery.zones.prescription import export_prescription
+from pipelines.orchestration.partitions import flights
+from pipelines.orchestration.resources import SaqiStorage
 from pipelines.reports.maps import zones_map
-from pipelines.resources import SaqiStorage
+from pipelines.store import cube, windows
 
 N_ZONES = 3
 MIN_ZONE_AREA_M2 = 200.0

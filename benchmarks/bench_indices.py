@@ -31,7 +31,7 @@ def _row(case, figure, unit, baseline, baseline_figure, ratio, target, met):
 def _ndvi_rows(n: int, repeats: int) -> list[dict]:
     import spyndex
 
-    from pipelines.imagery.indices import compute_indices
+    from pipelines.imagery.indices.kernel import compute_indices
 
     rng = np.random.default_rng(0)
     pair = rng.uniform(0.02, 0.6, (2, n, n)).astype(np.float32)
@@ -63,8 +63,8 @@ def _ndvi_rows(n: int, repeats: int) -> list[dict]:
 def _bundle_rows(n: int, repeats: int) -> list[dict]:
     import spyndex
 
-    from pipelines.imagery.index_catalogue import index_catalogue
-    from pipelines.imagery.indices import compute_indices
+    from pipelines.imagery.indices.catalogue import index_catalogue
+    from pipelines.imagery.indices.kernel import compute_indices
 
     catalogue = index_catalogue()
     rng = np.random.default_rng(1)
@@ -115,9 +115,9 @@ def _float32_literals(formula: str, local: dict) -> str:
 STREAM_SCRIPT = r"""
 import sys, time, tempfile
 import numpy as np, dask.array as da, zarr
-from pipelines.imagery import cube
-from pipelines.imagery.grid import FarmGrid
-from pipelines.imagery.index_product import write_index_product
+from pipelines.store import cube
+from pipelines.core.grid import FarmGrid
+from pipelines.imagery.indices.product import write_index_product
 from affine import Affine
 from rasterio.crs import CRS
 n = int(sys.argv[1])

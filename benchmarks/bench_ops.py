@@ -38,7 +38,7 @@ def manifest_job():
     max_concurrent 2), reconstructed from this module path in each step process."""
     import dagster as dg
 
-    from pipelines.definitions import defs
+    from pipelines.orchestration.definitions import defs
 
     job = dg.define_asset_job("bench_manifest_job", selection=["flight_manifest"], executor_def=defs.executor)
     return dg.Definitions(assets=defs.assets, resources=defs.resources, jobs=[job]).get_job_def("bench_manifest_job")
@@ -48,8 +48,10 @@ def _flight_worker(home: str, keys: list[str]) -> None:
     """Execute one multiprocess run of `flight_manifest` per flight key; print the outcome."""
     import dagster as dg
 
-    from benchmarks.bench_ops import manifest_job as job_fn  # a module path, not __main__, for the step processes
-    from pipelines.runs import QUIET
+    from benchmarks.bench_ops import (
+        manifest_job as job_fn,  # a module path, not __main__, for the step processes
+    )
+    from pipelines.orchestration.runs import QUIET
 
     succeeded, failed = 0, []
     with dg.DagsterInstance.from_config(home) as instance:
@@ -69,8 +71,8 @@ def _worker(home: str, days: list[str]) -> None:
     """Run one single-partition run per day against the instance in `home`; print the outcome."""
     import dagster as dg
 
-    from pipelines.definitions import defs
-    from pipelines.runs import day_key, materialize_stage
+    from pipelines.orchestration.definitions import defs
+    from pipelines.orchestration.runs import day_key, materialize_stage
 
     with dg.DagsterInstance.from_config(home) as instance:
         keys = [day_key("chtouka", dt.date.fromisoformat(d)) for d in days]
@@ -117,8 +119,8 @@ def _postgres_database():
 
 def _flight_setup(work: Path, n_farms: int, n_flights: int) -> tuple[dict, list[str]]:
     """Temp configs (+ farm copies), a landing area with one folder per flight; env and flight keys."""
-    from pipelines.config import load_farm
-    from pipelines.imagery.synthetic.flights import generate_farm_flights
+    from pipelines.core.config import load_farm
+    from pipelines.synthetic.flights import generate_farm_flights
 
     configs = work / "configs"
     shutil.copytree(ROOT / "configs", configs)

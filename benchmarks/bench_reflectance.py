@@ -19,8 +19,8 @@ import numpy as np, rasterio
 from affine import Affine
 from rasterio.crs import CRS
 from rasterio.warp import reproject, Resampling
-from pipelines.imagery.grid import FarmGrid
-from pipelines.imagery.orthomosaic import ingest_orthomosaic
+from pipelines.core.grid import FarmGrid
+from pipelines.imagery.ingest.orthomosaic import ingest_orthomosaic
 import dask.array, zarr, rioxarray, xarray  # imports are not the work measured
 case, path, n, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 grid = FarmGrid(CRS.from_epsg(32629), Affine(0.25, 0, 464200.0, 0, -0.25, 3342850.0), n * 4 // 5, n * 4 // 5)
@@ -67,9 +67,9 @@ def _child(case: str, path: Path, n: int, out: Path) -> dict:
 def _capture_rows(folder: Path) -> list[dict]:
     import numpy as np
 
-    from pipelines.imagery.alignment import co_register
-    from pipelines.imagery.captures import group_captures
-    from pipelines.imagery.radiometry import calibrate_capture
+    from pipelines.imagery.ingest.alignment import co_register
+    from pipelines.imagery.ingest.captures import group_captures
+    from pipelines.imagery.ingest.radiometry import calibrate_capture
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "radiometry"))
     import test_radiometry_micasense as builder  # the vendor-layout capture builder of the tests

@@ -84,7 +84,7 @@ def write_mosaic(path: Path, grid, size_px: int, seed: int = 0) -> None:
     import rasterio
     from rasterio.windows import Window
 
-    from pipelines.imagery.synthetic.spectra import DRY_SOIL, HEALTHY_CANOPY
+    from pipelines.synthetic.spectra import DRY_SOIL, HEALTHY_CANOPY
 
     inside = np.zeros((size_px, size_px), bool)
     for r0, r1, c0, c1 in _parcel_boxes(size_px):
@@ -122,16 +122,16 @@ def stages(farm_id: str, mosaic: Path, data_root: Path) -> dict:
     from models.irrigation.farm_plan import farm_plan
     from models.segmentation.classes import NO_DATA, flag_attributes
     from models.segmentation.vegetation import threshold_classes_strips
-    from pipelines.config import load_farm, load_sensor
-    from pipelines.imagery import cube, tables, windows
-    from pipelines.imagery.grid import FarmGrid
-    from pipelines.imagery.index_product import write_index_product
-    from pipelines.imagery.orthomosaic import ingest_orthomosaic
-    from pipelines.imagery.parcels import load_parcels
-    from pipelines.imagery.zonal import parcel_statistics
-    from pipelines.imagery.zones import management_zones
+    from pipelines.core.config import load_farm, load_sensor
+    from pipelines.core.grid import FarmGrid
+    from pipelines.imagery.indices.product import write_index_product
+    from pipelines.imagery.ingest.orthomosaic import ingest_orthomosaic
+    from pipelines.imagery.parcels.layer import load_parcels
+    from pipelines.imagery.parcels.zonal import parcel_statistics
+    from pipelines.imagery.zones.delineation import management_zones
     from pipelines.reports.assemble import farm_reports
     from pipelines.reports.render import render_parcel_report
+    from pipelines.store import cube, tables, windows
 
     farm = load_farm(farm_id)
     grid, store = FarmGrid.of_farm(farm), cube.farm_store(data_root, farm_id)
@@ -229,8 +229,8 @@ def run(quick: bool = False) -> list[dict]:
 def _main(argv: list[str]) -> None:
     what, farm_id, tmp = argv[0], argv[1], Path(argv[2])
     if what == "mosaic":
-        from pipelines.config import load_farm
-        from pipelines.imagery.grid import FarmGrid
+        from pipelines.core.config import load_farm
+        from pipelines.core.grid import FarmGrid
 
         write_mosaic(tmp / "mosaic.tif", FarmGrid.of_farm(load_farm(farm_id)), int(farm_id[5:]))
     else:

@@ -21,8 +21,12 @@ from pathlib import Path
 import numpy as np
 
 from models.segmentation.inference import predict_classes
-from models.segmentation.training import LabelledImage, TrainingSettings, train_segmentation_model
-from pipelines.imagery.synthetic.spectra import DRY_SOIL, HEALTHY_CANOPY
+from models.segmentation.training import (
+    LabelledImage,
+    TrainingSettings,
+    train_segmentation_model,
+)
+from pipelines.synthetic.spectra import DRY_SOIL, HEALTHY_CANOPY
 
 BANDS = ["blue", "green", "red", "rededge", "nir"]
 TARGET_MPX_S = 1.5

@@ -16,12 +16,12 @@ import numpy as np
 import pandas as pd
 
 from models.irrigation.balance import water_balance
-from models.irrigation.farm_plan import parcel_table
 from models.irrigation.et0 import reference_et_mm
+from models.irrigation.farm_plan import parcel_table
 from models.irrigation.reference import pyfao56_parcel
 from models.irrigation.season import prepare_balance
 from models.irrigation.weather import read_weather
-from pipelines.config import load_farm
+from pipelines.core.config import load_farm
 
 TARGET = 100.0
 

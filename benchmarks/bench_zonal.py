@@ -7,18 +7,16 @@ rasterstats is not installed: not measured.
 """
 from __future__ import annotations
 
-
 import geopandas as gpd
 import numpy as np
-
-from benchmarks import median_seconds
 import shapely
 from affine import Affine
 from rasterio.crs import CRS
 
-from pipelines.imagery.grid import FarmGrid
-from pipelines.imagery.parcels import ParcelSet
-from pipelines.imagery.zonal import STATS, parcel_statistics
+from benchmarks import median_seconds
+from pipelines.core.grid import FarmGrid
+from pipelines.imagery.parcels.layer import ParcelSet
+from pipelines.imagery.parcels.zonal import STATS, parcel_statistics
 
 
 def _parcels(grid: FarmGrid, count: int, rng: np.random.Generator) -> ParcelSet:

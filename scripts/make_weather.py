@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from refet.calcs import ra_daily
 
-from pipelines.config import load_crop, load_farm
+from pipelines.core.config import load_crop, load_farm
 
 FARM = "chtouka"
 SEED = 20251001

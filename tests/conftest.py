@@ -11,13 +11,13 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 
 @pytest.fixture(scope="session")
 def farm():
-    from pipelines.config import load_farm
+    from pipelines.core.config import load_farm
 
     return load_farm("chtouka")
 
 
 @pytest.fixture(scope="session")
 def grid(farm):
-    from pipelines.imagery.grid import FarmGrid
+    from pipelines.core.grid import FarmGrid
 
     return FarmGrid.of_farm(farm)

@@ -18,10 +18,10 @@ from models.irrigation.et0 import reference_et_mm
 from models.irrigation.recommendation import recommend
 from models.irrigation.season import read_irrigation_events, season_balance
 from models.irrigation.weather import read_weather
-from pipelines.config import Farm, load_farm
-from pipelines.imagery import cube
-from pipelines.imagery.parcels import load_parcels
-from pipelines.imagery.tables import PARCELS, read_parcel_cube
+from pipelines.core.config import Farm, load_farm
+from pipelines.imagery.parcels.layer import load_parcels
+from pipelines.store import cube
+from pipelines.store.tables import PARCELS, read_parcel_cube
 
 NO_FLIGHTS = "no flights in the store yet: Kcb from FAO-56 stage tables only"
 

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from models.irrigation import et0 as fao
-from pipelines.config import Crop, TreeCover
+from pipelines.core.config import Crop, TreeCover
 
 KCB_MAX = 1.4
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from pipelines.errors import InputDataError
+from pipelines.core.errors import InputDataError
 
 OUTLOOK_DAYS = 7
 HORIZON_DAYS = 60

@@ -16,8 +16,8 @@ import xarray as xr
 
 from models.irrigation.balance import BalanceInputs, water_balance
 from models.irrigation.kcb import parcel_kcb, stage_fraction
-from pipelines.config import load_crop, load_irrigation_methods, load_soils
-from pipelines.errors import ConfigError, InputDataError
+from pipelines.core.config import load_crop, load_irrigation_methods, load_soils
+from pipelines.core.errors import ConfigError, InputDataError
 
 FALLBACK_SOIL = "loam"
 FALLBACK_METHOD = "surface"

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from models.irrigation import et0 as fao
-from pipelines.errors import InputDataError
+from pipelines.core.errors import InputDataError
 
 CANONICAL = ("tmin_c", "tmax_c", "rh_min_pct", "rh_max_pct", "rh_mean_pct", "tdew_c", "wind_ms",
              "wind_height_m", "solar_mj_m2", "sunshine_h", "rain_mm")

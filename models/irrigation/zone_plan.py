@@ -21,15 +21,25 @@ from pathlib import Path
 import pandas as pd
 import xarray as xr
 
-from models.irrigation.farm_plan import FarmInputs, farm_inputs, farm_plan, forecast_table
+from models.irrigation.farm_plan import (
+    FarmInputs,
+    farm_inputs,
+    farm_plan,
+    forecast_table,
+)
 from models.irrigation.recommendation import recommend
 from models.irrigation.season import season_balance
-from models.irrigation.zone_outlines import ZONES, zone_observations, zone_outlines, zoned_flight
-from pipelines.config import Farm, load_farm
-from pipelines.errors import InputDataError
-from pipelines.imagery import cube, windows
-from pipelines.imagery.grid import FarmGrid
-from pipelines.imagery.parcels import load_parcels
+from pipelines.core.config import Farm, load_farm
+from pipelines.core.errors import InputDataError
+from pipelines.core.grid import FarmGrid
+from pipelines.imagery.parcels.layer import load_parcels
+from pipelines.imagery.zones.outlines import (
+    ZONES,
+    zone_observations,
+    zone_outlines,
+    zoned_flight,
+)
+from pipelines.store import cube, windows
 
 NO_ZONES = "no management zones in the store up to the plan date (the management_zones asset writes them per flight)"
 PLAN_COLUMNS = ["parcel", "zone", "zone_id", "crop", "irrigation_method", "area_m2", "irrigate_today", "depth_mm",

@@ -10,7 +10,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from models.segmentation.classes import NAMES
-from pipelines.errors import InputDataError
+from pipelines.core.errors import InputDataError
 
 CARD_NAME = "model_card.json"
 WEIGHTS_NAME = "weights.safetensors"

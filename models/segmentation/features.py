@@ -1,6 +1,6 @@
 """Network input channels: the flight's bands plus vegetation indices, normalised per channel.
 
-Indices come from the project's catalogue (`pipelines.imagery.indices`); NDVI (Rouse et al. 1974)
+Indices come from the project's catalogue (`pipelines.imagery.indices.kernel`); NDVI (Rouse et al. 1974)
 is the default, ExG (Woebbecke et al. 1995) for RGB-only flights. Normalisation is z-scoring with
 the training data's per-channel mean and standard deviation (stored in the model card); NaN
 (no data) becomes 0 after it, i.e. the channel mean.
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from pipelines.imagery.indices import compute_indices
+from pipelines.imagery.indices.kernel import compute_indices
 
 
 def vegetation_index_name(band_names: Sequence[str]) -> str:

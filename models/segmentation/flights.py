@@ -17,8 +17,12 @@ from rasterio import features
 from models.segmentation.card import ModelCard
 from models.segmentation.classes import CROP, WEED
 from models.segmentation.pseudo_labels import parcel_pseudo_labels
-from models.segmentation.training import LabelledImage, TrainingSettings, train_segmentation_model
-from pipelines.config import load_crop
+from models.segmentation.training import (
+    LabelledImage,
+    TrainingSettings,
+    train_segmentation_model,
+)
+from pipelines.core.config import load_crop
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from models.segmentation.card import ModelCard, load_card
 from models.segmentation.classes import CROP, NO_DATA, SHADOW, SOIL, WEED
 from models.segmentation.features import feature_stack, normalise
 from models.segmentation.runtime import runner_for
-from pipelines.errors import InputDataError
+from pipelines.core.errors import InputDataError
 
 MULTIPLE_PX = 32
 """The U-Net halves the resolution up to 5 times: tile sides must be multiples of 32."""

@@ -20,10 +20,14 @@ from models.segmentation.evaluation import confusion_matrix, segmentation_scores
 from models.segmentation.features import vegetation_index_name
 from models.segmentation.inference import predict_calibrated_classes, predict_classes
 from models.segmentation.pseudo_labels import scene_pseudo_labels, vegetation_of
-from models.segmentation.training import LabelledImage, TrainingSettings, train_segmentation_model
+from models.segmentation.training import (
+    LabelledImage,
+    TrainingSettings,
+    train_segmentation_model,
+)
 from models.segmentation.vegetation import otsu_threshold
-from pipelines.errors import InputDataError
-from pipelines.imagery.indices import compute_indices
+from pipelines.core.errors import InputDataError
+from pipelines.imagery.indices.kernel import compute_indices
 
 DEFAULT_COLOURS = {"background": (0, 0, 0), "crop": (0, 255, 0), "weed": (255, 0, 0)}
 CODES = {"background": SOIL, "crop": CROP, "weed": WEED}

@@ -29,8 +29,12 @@ from skimage import morphology
 from models.segmentation.classes import CROP, NO_DATA, SHADOW, SOIL, WEED
 from models.segmentation.features import vegetation_index_name
 from models.segmentation.rows import RowDetectionError, detect_rows
-from models.segmentation.vegetation import SHADOW_NIR_MAX, otsu_threshold, vegetation_mask
-from pipelines.imagery.indices import compute_indices
+from models.segmentation.vegetation import (
+    SHADOW_NIR_MAX,
+    otsu_threshold,
+    vegetation_mask,
+)
+from pipelines.imagery.indices.kernel import compute_indices
 
 SPACING_TOLERANCE = 0.35
 CEREAL_OUTLIER_SIGMA = 3.0

@@ -17,7 +17,11 @@ from pathlib import Path
 import numpy as np
 
 from models.segmentation.card import ModelCard
-from models.segmentation.network import build_network, machine_threads, use_machine_threads
+from models.segmentation.network import (
+    build_network,
+    machine_threads,
+    use_machine_threads,
+)
 
 RUNTIMES = ("auto", "onnx-int8", "onnx", "torch")
 
@@ -54,7 +58,12 @@ def quantise_onnx(path: Path, calibration: list[np.ndarray], out: Path) -> Path:
     import tempfile
 
     import onnx
-    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     class Reader(CalibrationDataReader):

@@ -18,12 +18,29 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, Field
 
-from models.segmentation.card import ONNX_INT8_NAME, ONNX_NAME, WEIGHTS_NAME, ModelCard, code_version, file_sha256
+from models.segmentation.card import (
+    ONNX_INT8_NAME,
+    ONNX_NAME,
+    WEIGHTS_NAME,
+    ModelCard,
+    code_version,
+    file_sha256,
+)
 from models.segmentation.classes import NAMES, NO_DATA
 from models.segmentation.evaluation import confusion_matrix, segmentation_scores
-from models.segmentation.features import channel_statistics, feature_stack, normalise, vegetation_index_name
-from models.segmentation.network import (DEFAULT_DECODER_CHANNELS, DEFAULT_DEPTH, DEFAULT_ENCODER, build_network,
-                                         use_machine_threads)
+from models.segmentation.features import (
+    channel_statistics,
+    feature_stack,
+    normalise,
+    vegetation_index_name,
+)
+from models.segmentation.network import (
+    DEFAULT_DECODER_CHANNELS,
+    DEFAULT_DEPTH,
+    DEFAULT_ENCODER,
+    build_network,
+    use_machine_threads,
+)
 from models.segmentation.runtime import export_onnx, quantise_onnx
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from pipelines.config import load_crop
+from pipelines.core.config import load_crop
 
 PAR_FRACTION = 0.48
 RUE_CV, HI_CV, FAPAR_CV = 0.15, 0.10, 0.08

@@ -15,14 +15,32 @@ import pandas as pd
 import rasterio.features
 import xarray as xr
 
-from pipelines.config import Farm, load_crop
-from pipelines.imagery import cube, tables, windows
-from pipelines.imagery.grid import FarmGrid
-from pipelines.imagery.parcels import load_parcels
-from pipelines.keys import FlightKey
-from pipelines.reports.maps import DEFAULT_MAX_SIDE_PX, NO_DATA, class_map, ndvi_map, zones_map
-from pipelines.reports.model import (BulletinRow, Cooperative, CooperativeReport, CooperativeRow, IrrigationBulletin,
-                                     IrrigationDay, IrrigationPlan, Parcel, ParcelReport, TrendPoint, YieldEstimate)
+from pipelines.core.config import Farm, load_crop
+from pipelines.core.grid import FarmGrid
+from pipelines.core.keys import FlightKey
+from pipelines.imagery import preview
+from pipelines.imagery.parcels.layer import load_parcels
+from pipelines.reports.maps import (
+    DEFAULT_MAX_SIDE_PX,
+    NO_DATA,
+    class_map,
+    ndvi_map,
+    zones_map,
+)
+from pipelines.reports.model import (
+    BulletinRow,
+    Cooperative,
+    CooperativeReport,
+    CooperativeRow,
+    IrrigationBulletin,
+    IrrigationDay,
+    IrrigationPlan,
+    Parcel,
+    ParcelReport,
+    TrendPoint,
+    YieldEstimate,
+)
+from pipelines.store import cube, tables, windows
 
 MAP_MARGIN_PX = 8
 
@@ -135,8 +153,8 @@ def farm_reports(farm: Farm, data_root: str | Path) -> FarmReports:
         rows.append(CooperativeRow(parcel, latest.ndvi_mean if latest else None,
                                    latest.crop_cover_fraction if latest else None,
                                    latest.weed_pressure_fraction if latest else None, plan, estimate))
-    factor = windows.preview_step(grid.shape, DEFAULT_MAX_SIDE_PX)
-    overview = ndvi_map(windows.block_mean_strips(ndvi, factor), grid.resolution_m * factor)
+    factor = preview.preview_step(grid.shape, DEFAULT_MAX_SIDE_PX)
+    overview = ndvi_map(preview.block_mean_strips(ndvi, factor), grid.resolution_m * factor)
     summary = CooperativeReport(farm.id, farm.name, cooperative, flight.date, tuple(rows), overview)
     return FarmReports(tuple(reports), summary, _bulletin(farm, rec, [r.parcel for r in rows], cooperative))
 

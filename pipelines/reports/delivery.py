@@ -26,7 +26,7 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Callable, Mapping
 
-from pipelines.errors import ConfigError
+from pipelines.core.errors import ConfigError
 from pipelines.reports.i18n import N_, Formatter
 from pipelines.reports.model import Cooperative
 from pipelines.reports.render import RenderedReport, file_stem

@@ -13,6 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from pipelines.imagery.preview import block_factor, reduce_mean
 from pipelines.reports.i18n import N_
 from pipelines.reports.model import LegendEntry, MapImage
 
@@ -57,23 +58,6 @@ def _check(array: np.ndarray, pixel_size_m: float, what: str) -> None:
         raise ValueError(f"{what} map: expected a non-empty 2-D array (y, x), got shape {array.shape}")
     if not pixel_size_m > 0:
         raise ValueError(f"{what} map: pixel size must be positive metres, got {pixel_size_m}")
-
-
-def _reduce_mean(array: np.ndarray, factor: int) -> np.ndarray:
-    """Block mean over `factor` × `factor` pixels, ignoring NaN (a block of only NaN stays NaN)."""
-    if factor == 1:
-        return array
-    height, width = (array.shape[0] // factor) * factor, (array.shape[1] // factor) * factor
-    blocks = array[:height, :width].reshape(height // factor, factor, width // factor, factor)
-    valid = np.isfinite(blocks)
-    count = valid.sum(axis=(1, 3))
-    total = np.where(valid, blocks, 0.0).sum(axis=(1, 3))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
-
-
-def _factor(shape: tuple[int, int], max_side_px: int) -> int:
-    return max(1, math.ceil(max(shape) / max_side_px))
 
 
 def scale_bar_length_m(width_m: float) -> float:
@@ -133,8 +117,8 @@ def ndvi_map(ndvi: np.ndarray, pixel_size_m: float, *, max_side_px: int = DEFAUL
     hundreds of colours)."""
     ndvi = np.asarray(ndvi, dtype=np.float32)
     _check(ndvi, pixel_size_m, "NDVI")
-    factor = _factor(ndvi.shape, max_side_px)
-    reduced = _reduce_mean(ndvi, factor)
+    factor = block_factor(ndvi.shape, max_side_px)
+    reduced = reduce_mean(ndvi, factor)
     low, high = NDVI_RANGE
     levels = round((high - low) / NDVI_STEP)
     steps = np.clip(np.floor((np.nan_to_num(reduced) - low) / NDVI_STEP), 0, levels - 1)
@@ -152,7 +136,7 @@ def class_map(classes: np.ndarray, pixel_size_m: float, *, max_side_px: int = DE
     unknown = np.setdiff1d(np.unique(classes), [0, 1, 2, 3, NO_DATA])
     if unknown.size:
         raise ValueError(f"class map: unknown class codes {unknown.tolist()}; expected 0 soil, 1 crop, 2 weed, 3 shadow, 255 no data")
-    factor = _factor(classes.shape, max_side_px)
+    factor = block_factor(classes.shape, max_side_px)
     indices = classes[::factor, ::factor]
     colours = np.array([[int(e.colour[i : i + 2], 16) / 255 for i in (1, 3, 5)] for e in CLASS_LEGEND])
     return MapImage(_png(indices, colours, pixel_size_m * factor), N_("Crop, weeds and soil"), legend=CLASS_LEGEND)
@@ -166,7 +150,7 @@ def zones_map(zones: np.ndarray, pixel_size_m: float, *, max_side_px: int = DEFA
     if present.size and (present.min() < 1 or present.max() > len(ZONE_LABELS)):
         raise ValueError(f"zones map: zone numbers must be 1…{len(ZONE_LABELS)}, got {present.tolist()}")
     count = int(present.max()) if present.size else 1
-    factor = _factor(zones.shape, max_side_px)
+    factor = block_factor(zones.shape, max_side_px)
     sampled = zones[::factor, ::factor].astype(np.int16)
     indices = np.where((sampled >= 1) & (sampled <= count), sampled - 1, NO_DATA)
     colours = _colours(ZONE_COLOURMAP, count + 1)[1:]

@@ -23,7 +23,7 @@ class Cooperative:
 
     @classmethod
     def of_farm(cls, farm) -> "Cooperative":
-        """The cooperative of a farm configuration (`pipelines.config.Farm`)."""
+        """The cooperative of a farm configuration (`pipelines.core.config.Farm`)."""
         coop = farm.cooperative
         return cls(coop.name, coop.region, coop.province, coop.email, coop.language)
 

@@ -2,8 +2,8 @@ import shutil
 
 import pytest
 
-from pipelines.config import farm_ids, load_crop, load_farm, load_soils
-from pipelines.errors import ConfigError
+from pipelines.core.config import farm_ids, load_crop, load_farm, load_soils
+from pipelines.core.errors import ConfigError
 
 
 def test_sample_farm_is_a_souss_massa_cooperative_in_utm_29n(farm):

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from pipelines.imagery import cube
+from pipelines.store import cube
 
 
 def _reflectance(grid, value):

@@ -2,8 +2,8 @@ import datetime as dt
 
 import pytest
 
-from pipelines.errors import InputDataError
-from pipelines.keys import FlightKey
+from pipelines.core.errors import InputDataError
+from pipelines.core.keys import FlightKey
 
 
 def test_flight_key_round_trip():

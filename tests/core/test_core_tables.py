@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines.imagery import cube, tables
+from pipelines.store import cube, tables
 
 SEASON = (dt.date(2025, 10, 1), dt.date(2026, 6, 30))
 VARIABLES = {"depth_mm": {"units": "mm"}, "next_irrigation_date": {"units": "days since 2025-10-01"}}

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import spyndex
 
-from pipelines.errors import ConfigError
-from pipelines.imagery.index_catalogue import index_catalogue
-from pipelines.imagery.indices import compute_indices
+from pipelines.core.errors import ConfigError
+from pipelines.imagery.indices.catalogue import index_catalogue
+from pipelines.imagery.indices.kernel import compute_indices
 
 ROLES = ["blue", "green", "red", "rededge", "nir", "swir"]
 SPYNDEX_BAND = {"blue": "B", "green": "G", "red": "R", "rededge": "RE1", "nir": "N", "swir": "S1"}

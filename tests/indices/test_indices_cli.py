@@ -7,8 +7,8 @@ import rasterio
 from rasterio.enums import ColorInterp
 
 from pipelines.cli import main
-from pipelines.config import load_farm
-from pipelines.imagery.grid import FarmGrid
+from pipelines.core.config import load_farm
+from pipelines.core.grid import FarmGrid
 
 GRID = FarmGrid.of_farm(load_farm("chtouka"))
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numexpr
 import numpy as np
 
-from pipelines.imagery.index_catalogue import index_catalogue
-from pipelines.imagery.indices import compute_indices
+from pipelines.imagery.indices.catalogue import index_catalogue
+from pipelines.imagery.indices.kernel import compute_indices
 
 ROLES = ["blue", "green", "red", "rededge", "nir", "swir"]
 

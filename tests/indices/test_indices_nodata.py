@@ -3,7 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipelines.imagery.indices import compute_indices, computable_indices, out_of_range_fraction
+from pipelines.imagery.indices.kernel import (
+    computable_indices,
+    compute_indices,
+    out_of_range_fraction,
+)
 
 ROLES = ["blue", "green", "red", "rededge", "nir"]
 

@@ -8,11 +8,11 @@ import pytest
 from affine import Affine
 from rasterio.crs import CRS
 
-from pipelines.errors import InputDataError
-from pipelines.imagery import cube
-from pipelines.imagery.grid import FarmGrid
-from pipelines.imagery.index_product import write_index_product
-from pipelines.imagery.indices import compute_indices
+from pipelines.core.errors import InputDataError
+from pipelines.core.grid import FarmGrid
+from pipelines.imagery.indices.kernel import compute_indices
+from pipelines.imagery.indices.product import write_index_product
+from pipelines.store import cube
 
 GRID = FarmGrid(CRS.from_epsg(32629), Affine(0.25, 0.0, 464200.0, 0.0, -0.25, 3342850.0), 700, 1100)
 BANDS = ["green", "red", "rededge", "nir"]

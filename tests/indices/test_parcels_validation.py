@@ -5,10 +5,10 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from pipelines.config import load_farm
-from pipelines.errors import InputDataError
-from pipelines.imagery.grid import FarmGrid
-from pipelines.imagery.parcels import load_parcels
+from pipelines.core.config import load_farm
+from pipelines.core.errors import InputDataError
+from pipelines.core.grid import FarmGrid
+from pipelines.imagery.parcels.layer import load_parcels
 
 FARM = load_farm("chtouka")
 GRID = FarmGrid.of_farm(FARM)

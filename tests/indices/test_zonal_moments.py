@@ -8,9 +8,9 @@ import shapely
 from affine import Affine
 from rasterio.crs import CRS
 
-from pipelines.imagery.grid import FarmGrid
-from pipelines.imagery.parcels import ParcelSet
-from pipelines.imagery.zonal import parcel_statistics
+from pipelines.core.grid import FarmGrid
+from pipelines.imagery.parcels.layer import ParcelSet
+from pipelines.imagery.parcels.zonal import parcel_statistics
 
 GRID = FarmGrid(CRS.from_epsg(32629), Affine(0.25, 0.0, 464200.0, 0.0, -0.25, 3342850.0), 400, 300)
 MOMENTS = ("count", "mean", "std")

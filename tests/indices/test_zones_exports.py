@@ -12,11 +12,11 @@ import shapely
 from pyproj import Transformer
 
 from pipelines.cli import main
-from pipelines.config import load_farm, load_prescription_rules
-from pipelines.imagery.grid import FarmGrid
-from pipelines.imagery.parcels import load_parcels
-from pipelines.imagery.prescription import export_prescription, zone_rates
-from pipelines.imagery.zones import ZoneSet, management_zones
+from pipelines.core.config import load_farm, load_prescription_rules
+from pipelines.core.grid import FarmGrid
+from pipelines.imagery.parcels.layer import load_parcels
+from pipelines.imagery.zones.delineation import ZoneSet, management_zones
+from pipelines.imagery.zones.prescription import export_prescription, zone_rates
 
 FARM = load_farm("chtouka")
 GRID = FarmGrid.of_farm(FARM)
@@ -134,7 +134,7 @@ def test_parcels_zones_cli_writes_every_export_and_the_zone_raster(tmp_path, cap
 
 
 def test_unknown_rule_is_refused_with_the_known_ones(zones, tmp_path):
-    from pipelines.errors import ConfigError
+    from pipelines.core.errors import ConfigError
 
     with pytest.raises(ConfigError, match="irrigation"):
         export_prescription(zones, "potassium", tmp_path)

@@ -8,10 +8,10 @@ import shapely
 from affine import Affine
 from rasterio.crs import CRS
 
-from pipelines.imagery.grid import FarmGrid
-from pipelines.imagery.parcels import ParcelSet
-from pipelines.imagery.zone_classes import natural_breaks
-from pipelines.imagery.zones import management_zones
+from pipelines.core.grid import FarmGrid
+from pipelines.imagery.parcels.layer import ParcelSet
+from pipelines.imagery.zones.classes import natural_breaks
+from pipelines.imagery.zones.delineation import management_zones
 
 GRID = FarmGrid(CRS.from_epsg(32629), Affine(0.25, 0.0, 464200.0, 0.0, -0.25, 3342850.0), 480, 240)
 WEST, SOUTH, EAST, NORTH = GRID.bounds

@@ -31,11 +31,11 @@ def demo(tmp_path_factory, farm):
     patch.setenv("SAQI_LANDING_DIR", str(data / "landing"))
     import dagster as dg
 
-    from pipelines.definitions import ASSET_MODULES
-    from pipelines.imagery.synthetic import generate_farm_flights
-    from pipelines.keys import FlightKey
-    from pipelines.resources import default_storage
-    from pipelines.runs import run_farm
+    from pipelines.core.keys import FlightKey
+    from pipelines.orchestration.definitions import ASSET_MODULES
+    from pipelines.orchestration.resources import default_storage
+    from pipelines.orchestration.runs import run_farm
+    from pipelines.synthetic import generate_farm_flights
 
     generated = generate_farm_flights(farm, data / "landing", data / "truth", dates=FLIGHTS)
     bad = data / "landing" / "chtouka" / BAD.split("-")[1]
@@ -60,7 +60,7 @@ def _truth(generated, name):
 
 
 def test_every_asset_materialised_and_bad_flight_quarantined(demo):
-    from pipelines.definitions import defs
+    from pipelines.orchestration.definitions import defs
 
     expected = {node.key.to_user_string() for node in defs.resolve_asset_graph().asset_nodes}
     assert expected <= demo["materialised"]
@@ -97,8 +97,8 @@ def test_ndvi_of_crop_and_soil_pixels(demo):
 
 
 def test_parcel_pixel_counts_match_polygon_areas(demo, farm, grid):
-    from pipelines.imagery.parcels import load_parcels
-    from pipelines.imagery.tables import read_parcel_cube
+    from pipelines.imagery.parcels.layer import load_parcels
+    from pipelines.store.tables import read_parcel_cube
 
     season = read_parcel_cube(demo["data"] / "chtouka.zarr")
     assert season.dims == ("parcel", "time", "variable") and season.sizes["time"] == 2
@@ -109,7 +109,7 @@ def test_parcel_pixel_counts_match_polygon_areas(demo, farm, grid):
 
 
 def test_recommendations_are_physical(demo):
-    from pipelines.imagery.tables import read_recommendations
+    from pipelines.store.tables import read_recommendations
 
     rec = read_recommendations(demo["data"] / "chtouka.zarr").sel(date=[np.datetime64(d) for d in DAYS])
     depletion, taw = rec["depletion_mm"].values, rec["taw_mm"].values
@@ -121,7 +121,7 @@ def test_recommendations_are_physical(demo):
 
 
 def test_yield_and_reports(demo):
-    from pipelines.imagery.tables import read_recommendations
+    from pipelines.store.tables import read_recommendations
 
     rec = read_recommendations(demo["data"] / "chtouka.zarr")
     wheat = rec["yield_t_ha"].sel(parcel=["P01", "P02"]).max("date").values
@@ -131,8 +131,8 @@ def test_yield_and_reports(demo):
 
 
 def test_zone_plan_covers_each_parcel(demo, farm, grid):
-    from pipelines.imagery import cube
-    from pipelines.imagery.parcels import load_parcels
+    from pipelines.imagery.parcels.layer import load_parcels
+    from pipelines.store import cube
 
     plan = cube.read_product(demo["data"] / "chtouka.zarr", f"zone_plans/{DAYS[-1].isoformat()}")["zone_plan"].load()
     areas = plan.sel(variable="area_m2").to_series()

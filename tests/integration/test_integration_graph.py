@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _graph() -> dict:
-    from pipelines.definitions import defs
+    from pipelines.orchestration.definitions import defs
 
     graph = {}
     for node in defs.resolve_asset_graph().asset_nodes:
@@ -35,7 +35,7 @@ def test_asset_graph_matches_reviewed_snapshot():
 
 
 def test_every_asset_explains_itself_to_agronomists():
-    from pipelines.definitions import defs
+    from pipelines.orchestration.definitions import defs
 
     for node in defs.resolve_asset_graph().asset_nodes:
         assert node.description and len(node.description) > 80, node.key
@@ -44,7 +44,7 @@ def test_every_asset_explains_itself_to_agronomists():
 
 
 def test_definitions_load_without_torch():
-    code = "import sys, pipelines.definitions; print('torch' in sys.modules)"
+    code = "import sys, pipelines.orchestration.definitions; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip() == "False"
 

@@ -11,13 +11,13 @@ import pandas as pd
 import xarray as xr
 from rasterio.features import rasterize
 
-from pipelines.config import load_farm
-from pipelines.imagery import cube
-from pipelines.imagery.grid import FarmGrid
-from pipelines.imagery.parcels import load_parcels
-from pipelines.imagery.tables import PARCELS
-from pipelines.imagery.zonal import parcel_statistics
-from pipelines.imagery.zones import management_zones
+from pipelines.core.config import load_farm
+from pipelines.core.grid import FarmGrid
+from pipelines.imagery.parcels.layer import load_parcels
+from pipelines.imagery.parcels.zonal import parcel_statistics
+from pipelines.imagery.zones.delineation import management_zones
+from pipelines.store import cube
+from pipelines.store.tables import PARCELS
 
 FLIGHT_NDVI = {"20260115": 0.45, "20260220": 0.65, "20260320": 0.70}
 STEP = 0.1

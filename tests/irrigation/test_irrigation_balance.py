@@ -9,7 +9,7 @@ from models.irrigation.balance import water_balance
 from models.irrigation.kcb import table_kcb, tree_kcb
 from models.irrigation.reference import pyfao56_parcel
 from models.irrigation.season import prepare_balance, season_balance
-from pipelines.config import load_crop
+from pipelines.core.config import load_crop
 
 EVENTS = pd.DataFrame({"date": pd.to_datetime(["2026-02-01", "2026-03-10", "2026-03-15", "2026-04-20"]),
                        "parcel": ["P01", "P08", "P04", "P01"], "depth_mm": [30.0, 20.0, 15.0, 40.0]})

@@ -42,7 +42,7 @@ def test_plan_reads_flights_from_the_parcels_cube(tmp_path):
     import xarray as xr
 
     from models.irrigation.farm_plan import farm_plan
-    from pipelines.imagery import cube
+    from pipelines.store import cube
 
     parcels = [f"P{i:02d}" for i in range(1, 11)]
     times = pd.to_datetime(["2026-02-01", "2026-03-01"])

@@ -1,13 +1,12 @@
 """Today's plan: refill depth, efficiency, volume, next date, outlook with a forecast."""
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from models.irrigation.recommendation import recommend
 from models.irrigation.season import season_balance
-from pipelines.errors import InputDataError
+from pipelines.core.errors import InputDataError
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 from models.irrigation import et0 as fao
 from models.irrigation.et0 import reference_et_method, reference_et_mm
 from models.irrigation.weather import read_weather
-from pipelines.errors import InputDataError
+from pipelines.core.errors import InputDataError
 
 
 def _write(tmp_path, frame: pd.DataFrame):

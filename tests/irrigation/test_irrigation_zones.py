@@ -8,13 +8,13 @@ from contextlib import redirect_stdout
 import numpy as np
 import pandas as pd
 import pytest
+from irrigation_zoned_store import STEP, UNIFORM, write_zoned_store
 
 from models.irrigation.farm_plan import farm_season, parcel_table
 from models.irrigation.zone_plan import NO_ZONES, zone_inputs, zone_plan, zone_season
 from pipelines.cli import main
-from pipelines.config import load_farm
-from pipelines.errors import InputDataError
-from irrigation_zoned_store import STEP, UNIFORM, write_zoned_store
+from pipelines.core.config import load_farm
+from pipelines.core.errors import InputDataError
 
 PLAN_DATE = dt.date(2026, 4, 10)
 

@@ -13,9 +13,9 @@ import time
 import numpy as np
 import zarr
 
-from pipelines.config import load_farm
-from pipelines.imagery import cube
-from pipelines.imagery.grid import FarmGrid
+from pipelines.core.config import load_farm
+from pipelines.core.grid import FarmGrid
+from pipelines.store import cube
 
 BANDS = ["red", "nir"]
 WIDTH_PX, HEIGHT_PX = 1024, 768  # a corner of the farm grid: 2 x 2 chunks of 512 px, 6 MB per product

@@ -10,10 +10,16 @@ import dagster as dg
 import pytest
 
 from pipelines.cli import main
-from pipelines.config import configs_dir
-from pipelines.definitions import defs
-from pipelines.resources import SaqiStorage
-from pipelines.runs import BACKFILL_ASSETS, backfill_keys, day_key, materialize_stage, submit_backfill
+from pipelines.core.config import configs_dir
+from pipelines.orchestration.definitions import defs
+from pipelines.orchestration.resources import SaqiStorage
+from pipelines.orchestration.runs import (
+    BACKFILL_ASSETS,
+    backfill_keys,
+    day_key,
+    materialize_stage,
+    submit_backfill,
+)
 
 FROM, TO = dt.date(2025, 10, 1), dt.date(2025, 10, 3)
 

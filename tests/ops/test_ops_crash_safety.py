@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import zarr
 
-from pipelines.imagery import cube
+from pipelines.store import cube
 
 WRITER = Path(__file__).with_name("store_writer.py")
 ROOT = Path(__file__).resolve().parents[2]

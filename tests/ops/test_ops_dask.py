@@ -4,11 +4,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipelines.imagery import cube
-from pipelines.imagery.grid import FarmGrid
-from pipelines.imagery.index_dask import write_index_product_distributed
-from pipelines.imagery.index_product import write_index_product
-from pipelines.resources import DaskCluster
+from pipelines.core.grid import FarmGrid
+from pipelines.imagery.indices.distributed import write_index_product_distributed
+from pipelines.imagery.indices.product import write_index_product
+from pipelines.orchestration.resources import DaskCluster
+from pipelines.store import cube
 
 BANDS = ["blue", "green", "red", "rededge", "nir"]
 

@@ -11,14 +11,14 @@ import fsspec
 import numpy as np
 import pytest
 
-from pipelines.config import configs_dir, load_farm
-from pipelines.definitions import defs
-from pipelines.imagery import cube, tables
-from pipelines.imagery.synthetic import generate_farm_flights
-from pipelines.jobs import FLIGHT_ASSETS
-from pipelines.resources import SaqiStorage
-from pipelines.runs import materialize_stage
-from pipelines.sensors import landing_sensor
+from pipelines.core.config import configs_dir, load_farm
+from pipelines.orchestration.definitions import defs
+from pipelines.orchestration.jobs import FLIGHT_ASSETS
+from pipelines.orchestration.resources import SaqiStorage
+from pipelines.orchestration.runs import materialize_stage
+from pipelines.orchestration.sensors import landing_sensor
+from pipelines.store import cube, tables
+from pipelines.synthetic import generate_farm_flights
 
 FLIGHT = "chtouka-20260115"
 
@@ -59,7 +59,7 @@ def test_flight_to_cube_through_s3(bucket, tmp_path, grid):
 
 
 def _small(grid, value):
-    from pipelines.imagery.grid import FarmGrid
+    from pipelines.core.grid import FarmGrid
 
     corner = FarmGrid(grid.crs, grid.transform, 600, 400)
     return cube.raster(np.full((2, 400, 600), value, dtype="float32"), corner, "reflectance", "band", ["red", "nir"])

@@ -10,10 +10,10 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pipelines.config import configs_dir
-from pipelines.definitions import defs
-from pipelines.resources import SaqiStorage
-from pipelines.runs import day_key, materialize_stage
+from pipelines.core.config import configs_dir
+from pipelines.orchestration.definitions import defs
+from pipelines.orchestration.resources import SaqiStorage
+from pipelines.orchestration.runs import day_key, materialize_stage
 
 ROOT = Path(__file__).resolve().parents[2]
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}

@@ -7,8 +7,12 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from pipelines.partitions import farm_days, farms
-from pipelines.schedules import TIMEZONE, daily_irrigation_schedule, weekly_reports_schedule
+from pipelines.orchestration.partitions import farm_days, farms
+from pipelines.orchestration.schedules import (
+    TIMEZONE,
+    daily_irrigation_schedule,
+    weekly_reports_schedule,
+)
 
 MOROCCO = ZoneInfo(TIMEZONE)
 
@@ -42,8 +46,8 @@ def test_weekly_schedule_reports_every_farm_on_monday():
 
 
 def test_jobs_resolve_with_the_partitioning_their_triggers_use():
-    from pipelines.definitions import defs
-    from pipelines.partitions import flights
+    from pipelines.orchestration.definitions import defs
+    from pipelines.orchestration.partitions import flights
 
     repository = defs.get_repository_def()
     assert repository.get_job("flight_job").partitions_def == flights

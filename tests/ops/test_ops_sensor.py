@@ -8,11 +8,11 @@ import fsspec
 import pytest
 import yaml
 
-from pipelines.config import configs_dir
-from pipelines.errors import InputDataError
-from pipelines.keys import FlightKey
-from pipelines.resources import SaqiStorage
-from pipelines.sensors import landing_sensor
+from pipelines.core.config import configs_dir
+from pipelines.core.errors import InputDataError
+from pipelines.core.keys import FlightKey
+from pipelines.orchestration.resources import SaqiStorage
+from pipelines.orchestration.sensors import landing_sensor
 
 MANIFEST = yaml.safe_dump({"sensor": "micasense_altum", "kind": "orthomosaic", "captured": "2026-01-15",
                            "files": ["orthomosaic.tif"]}).encode()

@@ -9,7 +9,7 @@ import rasterio
 from affine import Affine
 from rasterio.crs import CRS
 
-from pipelines.imagery.grid import FarmGrid
+from pipelines.core.grid import FarmGrid
 
 # A 75 m × 50 m block of the chtouka grid (EPSG:32629, 0.25 m).
 GRID = FarmGrid(CRS.from_epsg(32629), Affine(0.25, 0, 464200.0, 0, -0.25, 3342850.0), 300, 200)

@@ -6,7 +6,7 @@ import pytest
 from scipy import ndimage
 from skimage.transform import AffineTransform, warp
 
-from pipelines.imagery.alignment import co_register
+from pipelines.imagery.ingest.alignment import co_register
 
 
 def _scene(shape=(480, 640), seed=3) -> np.ndarray:

@@ -21,13 +21,13 @@ import numpy as np
 import pytest
 from PIL import Image, TiffImagePlugin
 from pyproj import Proj, Transformer
-from test_radiometry_micasense import BANDS, E, SHAPE, _dn, _xmp
+from test_radiometry_micasense import BANDS, SHAPE, E, _dn, _xmp
 
-from pipelines.config import configs_dir, load_farm, load_sensor
-from pipelines.errors import InputDataError
-from pipelines.imagery import cube
-from pipelines.imagery.capture_mosaic import METHOD, ingest_captures
-from pipelines.imagery.grid import FarmGrid
+from pipelines.core.config import configs_dir, load_farm, load_sensor
+from pipelines.core.errors import InputDataError
+from pipelines.core.grid import FarmGrid
+from pipelines.imagery.ingest.capture_mosaic import METHOD, ingest_captures
+from pipelines.store import cube
 
 ALTITUDE_M, ELEVATION_M = 144.0, 95.0
 PX_PER_MM, FOCAL_MM = 266.6667, 5.4                 # 3.75 µm pixels, as the RedEdge-MX
@@ -173,8 +173,8 @@ def test_capture_flight_through_the_reflectance_asset(tmp_path):
     import dagster as dg
 
     from assets.imagery import reflectance
-    from pipelines.imagery.flight import read_flight_folder
-    from pipelines.resources import SaqiStorage
+    from pipelines.imagery.ingest.flight import read_flight_folder
+    from pipelines.orchestration.resources import SaqiStorage
 
     flight = "chtouka-20260115"
     folder = tmp_path / "landing" / "chtouka" / "20260115"
@@ -202,8 +202,8 @@ def test_dji_footprint_from_xmp_gps_relative_altitude_and_gimbal_yaw(tmp_path, p
     from test_radiometry_dji import CENTRE, RHO
     from test_radiometry_dji import write_capture as write_dji
 
-    from pipelines.imagery.captures import read_band_image
-    from pipelines.imagery.footprint import footprint
+    from pipelines.imagery.ingest.captures import read_band_image
+    from pipelines.imagery.ingest.footprint import footprint
 
     x, y = 464500.0, 3342600.0
     lon, lat = TO_LONLAT.transform(x, y)

@@ -11,9 +11,9 @@ import pytest
 import tifffile
 from scipy import ndimage
 
-from pipelines.imagery.alignment import co_register, optical_centre_priors
-from pipelines.imagery.captures import group_captures
-from pipelines.imagery.radiometry import calibrate_capture
+from pipelines.imagery.ingest.alignment import co_register, optical_centre_priors
+from pipelines.imagery.ingest.captures import group_captures
+from pipelines.imagery.ingest.radiometry import calibrate_capture
 
 SHAPE = (260, 320)
 CENTRE = (163.0, 128.0)                        # CalibratedOpticalCenterX/Y, px

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 from affine import Affine
 
-from pipelines.config import load_farm
-from pipelines.imagery.flight import read_flight_folder
+from pipelines.core.config import load_farm
+from pipelines.imagery.ingest.flight import read_flight_folder
 
 FIVE = ["blue", "green", "red", "rededge", "nir"]
 

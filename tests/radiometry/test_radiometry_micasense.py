@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import tifffile
 
-from pipelines.imagery.captures import group_captures
-from pipelines.imagery.radiometry import calibrate_capture
+from pipelines.imagery.ingest.captures import group_captures
+from pipelines.imagery.ingest.radiometry import calibrate_capture
 
 BANDS = [("Blue", 1, 0.05), ("Green", 2, 0.08), ("Red", 3, 0.06), ("NIR", 4, 0.45), ("Red edge", 5, 0.25)]
 A1, A2, A3, K = 0.02, 1.5e-7, 1.4e-6, [1e-4, -2e-7, 1e-9, 0, 0, 0]

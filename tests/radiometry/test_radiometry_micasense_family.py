@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from test_radiometry_micasense import SHAPE, _xmp, write_band_file, write_capture
 
-from pipelines.imagery.captures import group_captures
-from pipelines.imagery.radiometry import calibrate_capture
+from pipelines.imagery.ingest.captures import group_captures
+from pipelines.imagery.ingest.radiometry import calibrate_capture
 
 TRUTH = {"blue": 0.05, "green": 0.08, "red": 0.06, "rededge": 0.25, "nir": 0.45}
 LWIR_C = 31.4  # surface temperature of the synthetic field, °C

@@ -8,10 +8,10 @@ import rasterio.shutil
 from affine import Affine
 from pyproj import Transformer
 
-from pipelines.config import load_sensor
-from pipelines.errors import InputDataError
-from pipelines.imagery.cube import read_product
-from pipelines.imagery.orthomosaic import ingest_orthomosaic, inspect_orthomosaic
+from pipelines.core.config import load_sensor
+from pipelines.core.errors import InputDataError
+from pipelines.imagery.ingest.orthomosaic import ingest_orthomosaic, inspect_orthomosaic
+from pipelines.store.cube import read_product
 
 FIVE = ["blue", "green", "red", "rededge", "nir"]
 LEVELS = {"blue": 0.05, "green": 0.08, "red": 0.06, "rededge": 0.25, "nir": 0.45}

@@ -8,11 +8,11 @@ import pytest
 import rasterio
 from test_radiometry_micasense import BANDS, SHAPE, write_capture
 
-from pipelines.errors import InputDataError
-from pipelines.imagery.bands import band_role
-from pipelines.imagery.captures import group_captures
-from pipelines.imagery.panel import panel_region
-from pipelines.imagery.radiometry import calibrate_capture
+from pipelines.core.bands import band_role
+from pipelines.core.errors import InputDataError
+from pipelines.imagery.ingest.captures import group_captures
+from pipelines.imagery.ingest.panel import panel_region
+from pipelines.imagery.ingest.radiometry import calibrate_capture
 
 PANEL_RHO = {"blue": 0.49, "green": 0.50, "red": 0.51, "rededge": 0.52, "nir": 0.53}  # the panel's calibration sheet
 SIDE = 34

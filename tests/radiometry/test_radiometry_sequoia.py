@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.errors import InputDataError
-from pipelines.imagery.captures import group_captures
-from pipelines.imagery.xmp import parse_xmp
+from pipelines.core.errors import InputDataError
+from pipelines.imagery.ingest.captures import group_captures
+from pipelines.imagery.ingest.xmp import parse_xmp
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "sequoia"
 needs_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"real Sequoia sample absent ({DATA})")
@@ -54,7 +54,7 @@ def test_xmp_with_entities_is_refused_not_expanded():
 
 @needs_data
 def test_sequoia_sunshine_calibration_is_flagged_relative():
-    from pipelines.imagery.radiometry import calibrate_capture
+    from pipelines.imagery.ingest.radiometry import calibrate_capture
 
     result = calibrate_capture(group_captures(sorted(DATA.glob("*.TIF")))[0])
     assert result.method == "irradiance sensor" and result.relative

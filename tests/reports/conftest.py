@@ -7,11 +7,20 @@ import json
 import numpy as np
 import pytest
 
-from pipelines.config import load_crop, load_farm
+from pipelines.core.config import load_crop, load_farm
 from pipelines.reports import maps
 from pipelines.reports.model import (
-    BulletinRow, Cooperative, CooperativeReport, CooperativeRow, IrrigationBulletin, IrrigationDay,
-    IrrigationPlan, Parcel, ParcelReport, TrendPoint, YieldEstimate,
+    BulletinRow,
+    Cooperative,
+    CooperativeReport,
+    CooperativeRow,
+    IrrigationBulletin,
+    IrrigationDay,
+    IrrigationPlan,
+    Parcel,
+    ParcelReport,
+    TrendPoint,
+    YieldEstimate,
 )
 
 FLIGHT = dt.date(2026, 3, 14)

@@ -10,8 +10,17 @@ from dataclasses import replace
 
 import pytest
 
-from pipelines.errors import ConfigError
-from pipelines.reports.delivery import LOG_NAME, RetryPolicy, SmtpSettings, deliver, deliver_all, delivery_log, outbox_dir, redeliver_failed
+from pipelines.core.errors import ConfigError
+from pipelines.reports.delivery import (
+    LOG_NAME,
+    RetryPolicy,
+    SmtpSettings,
+    deliver,
+    deliver_all,
+    delivery_log,
+    outbox_dir,
+    redeliver_failed,
+)
 from pipelines.reports.model import Cooperative
 from pipelines.reports.render import render_irrigation_bulletin
 

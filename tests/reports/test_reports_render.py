@@ -12,7 +12,11 @@ import numpy as np
 import pytest
 
 from pipelines.reports.i18n import Formatter, translations
-from pipelines.reports.render import render_cooperative_report, render_irrigation_bulletin, render_parcel_report
+from pipelines.reports.render import (
+    render_cooperative_report,
+    render_irrigation_bulletin,
+    render_parcel_report,
+)
 
 pytestmark = pytest.mark.skipif(not shutil.which("pdftotext") or not shutil.which("pdftoppm"), reason="poppler-utils (pdftotext, pdftoppm) not installed: make debs")
 BIDI_CONTROLS = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))

@@ -9,12 +9,13 @@ import pytest
 
 from models.segmentation.classes import NO_DATA
 from models.segmentation.vegetation import threshold_classes, threshold_classes_strips
-from pipelines.imagery import cube, windows
-from pipelines.imagery.index_product import write_index_product
-from pipelines.imagery.parcels import load_parcels
-from pipelines.imagery.zonal import parcel_statistics
-from pipelines.imagery.zones import management_zones
-from pipelines.reports.maps import _reduce_mean
+from pipelines.imagery import preview
+from pipelines.imagery.indices.product import write_index_product
+from pipelines.imagery.parcels.layer import load_parcels
+from pipelines.imagery.parcels.zonal import parcel_statistics
+from pipelines.imagery.preview import reduce_mean as _reduce_mean
+from pipelines.imagery.zones.delineation import management_zones
+from pipelines.store import cube, windows
 
 BANDS = ["blue", "green", "red", "rededge", "nir"]
 FLIGHT = "chtouka-20260301"
@@ -25,8 +26,8 @@ STRIP_PX = 256
 @pytest.fixture(scope="module")
 def flight_store(tmp_path_factory, farm, grid):
     """The synthetic chtouka scene of 1 March on the farm grid, with NaN holes, as reflectance + indices."""
-    from pipelines.imagery.synthetic.layout import farm_layout
-    from pipelines.imagery.synthetic.scene import render
+    from pipelines.synthetic.layout import farm_layout
+    from pipelines.synthetic.scene import render
 
     scene = render(farm_layout(farm, 3), dt.date(2026, 3, 1)).reflectance
     top, left = (scene.shape[1] - grid.height) // 2, (scene.shape[2] - grid.width) // 2
@@ -91,16 +92,20 @@ def test_overview_block_mean_by_strips_equals_whole(flight_store):
     store, _, values, names = flight_store
     ndvi = values[names.index("ndvi")]
     view = windows.plane(windows.stored_array(store, FLIGHT, "indices"), names.index("ndvi"))
-    factor = windows.preview_step(ndvi.shape, 480)
+    factor = preview.preview_step(ndvi.shape, 480)
     assert factor == 4
-    strips = windows.block_mean_strips(view, factor, strip_px=STRIP_PX + 2)
+    strips = preview.block_mean_strips(view, factor, strip_px=STRIP_PX + 2)
     assert np.array_equal(strips, _reduce_mean(ndvi, factor), equal_nan=True)
 
 
 def test_predict_classes_streams_strips_into_a_staged_product(flight_store, grid, tmp_path):
     from models.segmentation.inference import predict_classes
     from models.segmentation.pseudo_labels import scene_pseudo_labels
-    from models.segmentation.training import LabelledImage, TrainingSettings, train_segmentation_model
+    from models.segmentation.training import (
+        LabelledImage,
+        TrainingSettings,
+        train_segmentation_model,
+    )
 
     store, reflectance, _, _ = flight_store
     crop = np.nan_to_num(reflectance[:, 800:1056, 800:1056])

@@ -14,7 +14,11 @@ def scene():
 def tiny_card(tmp_path_factory, scene):
     """A network trained for 30 small steps on the scene's pseudo-labels (seconds)."""
     from models.segmentation.pseudo_labels import scene_pseudo_labels
-    from models.segmentation.training import LabelledImage, TrainingSettings, train_segmentation_model
+    from models.segmentation.training import (
+        LabelledImage,
+        TrainingSettings,
+        train_segmentation_model,
+    )
 
     reflectance, _ = scene
     labels = scene_pseudo_labels(reflectance, BANDS)

@@ -4,7 +4,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from pipelines.imagery.synthetic.spectra import DRY_SOIL, HEALTHY_CANOPY, SHADOW_FACTOR, WEED_CANOPY
+
+from pipelines.synthetic.spectra import (
+    DRY_SOIL,
+    HEALTHY_CANOPY,
+    SHADOW_FACTOR,
+    WEED_CANOPY,
+)
 
 BANDS = ["blue", "green", "red", "rededge", "nir"]
 

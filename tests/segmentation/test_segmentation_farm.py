@@ -13,7 +13,11 @@ import rasterio
 
 from models.segmentation.classes import NO_DATA
 from models.segmentation.evaluation import confusion_matrix, segmentation_scores
-from models.segmentation.flights import FlightSample, flight_pseudo_labels, train_from_flights
+from models.segmentation.flights import (
+    FlightSample,
+    flight_pseudo_labels,
+    train_from_flights,
+)
 from models.segmentation.inference import predict_classes
 from models.segmentation.training import TrainingSettings
 from models.segmentation.vegetation import threshold_classes
@@ -24,8 +28,8 @@ DATES = (dt.date(2026, 2, 20), dt.date(2026, 3, 25), dt.date(2026, 4, 25))
 
 @pytest.fixture(scope="module")
 def flights(tmp_path_factory, farm, grid):
-    from pipelines.imagery.parcels import load_parcels
-    from pipelines.imagery.synthetic import generate_farm_flights
+    from pipelines.imagery.parcels.layer import load_parcels
+    from pipelines.synthetic import generate_farm_flights
 
     root = tmp_path_factory.mktemp("farm")
     parcels = load_parcels(farm, grid).frame

@@ -10,7 +10,7 @@ from segmentation_scenes import BANDS
 from models.segmentation.card import load_card
 from models.segmentation.classes import NO_DATA
 from models.segmentation.inference import predict_classes
-from pipelines.errors import InputDataError
+from pipelines.core.errors import InputDataError
 
 
 def test_tiles_blend_like_one_pass(tiny_card, scene):

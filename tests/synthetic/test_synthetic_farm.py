@@ -13,9 +13,9 @@ from scipy.ndimage import binary_erosion
 from shapely.geometry import shape
 
 from pipelines.cli import main
-from pipelines.imagery.synthetic import DEFAULT_FLIGHT_DATES, generate_farm_flights
-from pipelines.imagery.synthetic.layout import farm_layout
-from pipelines.imagery.synthetic.scene import row_distance_m
+from pipelines.synthetic import DEFAULT_FLIGHT_DATES, generate_farm_flights
+from pipelines.synthetic.layout import farm_layout
+from pipelines.synthetic.scene import row_distance_m
 
 MARCH, APRIL = 2, 3
 BANDS = ("blue", "green", "red", "rededge", "nir")

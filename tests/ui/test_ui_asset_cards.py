@@ -16,7 +16,7 @@ How to read it: more is wetter."""
 
 
 def _nodes():
-    from pipelines.definitions import defs
+    from pipelines.orchestration.definitions import defs
 
     return defs.resolve_asset_graph().asset_nodes
 
@@ -36,7 +36,7 @@ def test_catalogue_summaries_read_as_sentences():
 
 
 def test_every_check_says_when_it_fails_or_warns():
-    from pipelines.definitions import defs
+    from pipelines.orchestration.definitions import defs
 
     specs = [spec for asset in defs.assets for spec in asset.check_specs]
     assert len(specs) >= 9

@@ -51,10 +51,14 @@ def instance(tmp_path_factory, farm):
         patch.setenv(name, value)
     import dagster as dg
 
-    from pipelines.definitions import ASSET_MODULES
-    from pipelines.imagery.synthetic import generate_farm_flights
-    from pipelines.resources import default_storage
-    from pipelines.runs import FLIGHT_ANALYSIS, FLIGHT_INGEST, materialize_stage
+    from pipelines.orchestration.definitions import ASSET_MODULES
+    from pipelines.orchestration.resources import default_storage
+    from pipelines.orchestration.runs import (
+        FLIGHT_ANALYSIS,
+        FLIGHT_INGEST,
+        materialize_stage,
+    )
+    from pipelines.synthetic import generate_farm_flights
 
     generate_farm_flights(farm, data / "landing", data / "truth", dates=[FLIGHT_DATE])
     defs = dg.Definitions(assets=dg.load_assets_from_modules(ASSET_MODULES),
@@ -210,7 +214,7 @@ def test_latest_materialisation_shows_parcel_table_and_ndvi_preview(webserver, p
     page.get_by_text("ndvi_parcel_mean", exact=True).first.wait_for()
     rendered = _rendered_table(page)
 
-    from pipelines.imagery.parcels import load_parcels
+    from pipelines.imagery.parcels.layer import load_parcels
 
     assert [r["parcel"] for r in rendered] == sorted(load_parcels(farm).ids) == [r["parcel"] for r in records]
     for shown, stored in zip(rendered, records):

@@ -1,0 +1,1 @@
+"""Agronomic readings of parcel statistics (crop stages, vigour)."""

@@ -1,1 +1,0 @@
-"""Sub-commands of the `saqi` console script; each module exposes `register(subparsers)`."""

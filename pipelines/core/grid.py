@@ -1,0 +1,53 @@
+"""The farm's fixed grid (DESIGN contract): CRS, north-up affine transform, shape, coordinates."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from affine import Affine
+from rasterio.crs import CRS
+
+from pipelines.core.config import Farm, Grid
+
+
+@dataclass(frozen=True)
+class FarmGrid:
+    """Pixel-centre coordinates and geotransform of a farm; all flights share it pixel for pixel."""
+
+    crs: CRS
+    transform: Affine
+    width: int
+    height: int
+
+    @classmethod
+    def from_config(cls, grid: Grid) -> "FarmGrid":
+        res = grid.resolution_m
+        transform = Affine(res, 0.0, grid.origin_x_m, 0.0, -res, grid.origin_y_m)
+        return cls(CRS.from_user_input(grid.crs), transform, grid.width, grid.height)
+
+    @classmethod
+    def of_farm(cls, farm: Farm) -> "FarmGrid":
+        return cls.from_config(farm.grid)
+
+    @property
+    def resolution_m(self) -> float:
+        return self.transform.a
+
+    @property
+    def pixel_area_m2(self) -> float:
+        return abs(self.transform.a * self.transform.e)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.height, self.width
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        west, north = self.transform.c, self.transform.f
+        return west, north + self.height * self.transform.e, west + self.width * self.transform.a, north
+
+    def x_coords(self) -> np.ndarray:
+        return self.transform.c + (np.arange(self.width) + 0.5) * self.transform.a
+
+    def y_coords(self) -> np.ndarray:
+        return self.transform.f + (np.arange(self.height) + 0.5) * self.transform.e

@@ -1,0 +1,201 @@
+"""DN → radiance → reflectance for raw captures, per vendor model, with irradiance sensor and/or panel.
+
+Models (units in each function's docstring):
+- MicaSense (RedEdge, Altum): L = V(x,y)·(a1/g)·(p − p_BL)/(t_e + a2·y − a3·t_e·y), p normalised by
+  2^16, g = ISO/100, V = 1/(1 + Σ k_i r^(i+1)) about the vignetting centre (MicaSense "Radiometric
+  Calibration Model", imageprocessing docs); L in W m⁻² sr⁻¹ nm⁻¹; ρ = π L / E with E the DLS
+  spectral irradiance (W m⁻² nm⁻¹).
+- Parrot Sequoia: I = f²·(p/V − B)/(A·ε·γ + C), V the 2-D vignetting polynomial over x/width,
+  y/height, A,B,C = SensorModel, ε exposure (s), γ ISO (Parrot SEQ-AN-01 "Pixel value to
+  irradiance using the sensor calibration model"); sunshine irradiance = CH0 /(gain·t_int) from
+  IrradianceList: same arbitrary unit per flight, so the ratio is *relative* reflectance unless a
+  panel fixes the scale.
+- DJI P4 Multispectral / Mavic 3M (DJI "P4 Multispectral Image Processing Guide" v1.0 2020.07,
+  Eq. 6–9, and "Mavic 3M Image Processing Guide" v1.0 2023.08): camera signal X = (p − p_BL)/65535
+  / (SensorGain · t_e), p and the black level normalised by 65535 (Eq. 7; black level EXIF
+  BlackLevel, 4096 on the P4M, XMP BlackCurrent 3200 on the M3M), times the vignetting factor
+  1 + Σ k_i r^(i+1), r the distance in pixels to CalibratedOpticalCenterX/Y (M3M:
+  VignettingCenter), k = VignettingData (Eq. 8–9); ρ ∝ X · pCam / LS with pCam =
+  SensorGainAdjustment and LS = Irradiance, the sunlight-sensor value (Eq. 6). LS has no
+  absolute unit: the result is relative reflectance unless a panel fixes the scale.
+Panel: ρ = ρ_panel · L / L_panel (mean radiance on the panel), scaled by E_panel/E when an
+irradiance sensor is present too (light changes between the panel shot and the flight).
+"""
+from __future__ import annotations
+
+import base64
+import struct
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from pipelines.core.errors import InputDataError
+from pipelines.imagery.ingest.captures import BandImage, Capture
+from pipelines.imagery.ingest.panel import panel_reflectance as panel_reflectance_of
+from pipelines.imagery.ingest.panel import panel_region
+from pipelines.imagery.ingest.xmp import numbers
+
+SEQUOIA_GAINS = (1.0, 2.0, 4.0, 8.0)  # sunshine-sensor gain index → gain (Parrot SEQ-AN-01)
+
+
+def _radius(shape: tuple[int, int], cx: float, cy: float) -> np.ndarray:
+    rows, cols = np.indices(shape, dtype=np.float32)
+    return np.hypot(cols - cx, rows - cy)
+
+
+def micasense_radiance(image: BandImage, dn: np.ndarray) -> np.ndarray:
+    """Spectral radiance W m⁻² sr⁻¹ nm⁻¹ (MicaSense calibration model, with row gradient)."""
+    a1, a2, a3 = numbers(image.xmp.get("RadiometricCalibration"))[:3]
+    cx, cy = numbers(image.xmp.get("VignettingCenter"))[:2]
+    k = numbers(image.xmp.get("VignettingPolynomial"))
+    r = _radius(dn.shape, cx, cy)
+    vignette = 1.0 / (1.0 + sum(coef * r ** (i + 1) for i, coef in enumerate(k)))
+    rows = np.arange(dn.shape[0], dtype=np.float32)[:, None]
+    gain, te = image.iso / 100.0, image.exposure_s
+    signal = (dn - image.black_level) / 65536.0
+    return vignette * a1 / gain * signal / (te + a2 * rows - a3 * te * rows)
+
+
+def sequoia_irradiance_image(image: BandImage, dn: np.ndarray) -> np.ndarray:
+    """Irradiance at the sensor, arbitrary unit per flight (Parrot SEQ-AN-01)."""
+    a, b, c = numbers(image.xmp.get("SensorModel"))[:3]
+    exponents = numbers(image.xmp.get("VignettingPolynomial2DName"))
+    coefs = numbers(image.xmp.get("VignettingPolynomial2D"))
+    y, x = np.indices(dn.shape, dtype=np.float64)
+    x, y = x / dn.shape[1], y / dn.shape[0]
+    vignette = sum(cf * x ** int(exponents[2 * i]) * y ** int(exponents[2 * i + 1]) for i, cf in enumerate(coefs))
+    f = image.f_number or 2.2
+    return (f ** 2 * (dn / vignette - b) / (a * image.exposure_s * image.iso + c)).astype(np.float32)
+
+
+def sequoia_sunshine(image: BandImage) -> float:
+    """Mean sunshine-sensor irradiance CH0 /(gain · integration time), arbitrary unit (IrradianceList)."""
+    raw = base64.b64decode(str(image.xmp.get("IrradianceList", "")))
+    records = [struct.unpack_from("<QHHHHfff", raw, i) for i in range(0, len(raw) - 27, 28)]
+    if not records:
+        raise InputDataError(image.path, "has no sunshine-sensor records (IrradianceList)", "calibrate with a panel")
+    return float(np.mean([ch0 / (SEQUOIA_GAINS[min(gi, 3)] * max(t_ms, 1)) for _, ch0, _, gi, t_ms, *_ in records]))
+
+
+def dji_signal(image: BandImage, dn: np.ndarray) -> np.ndarray:
+    """X · pCam: black-level-, vignetting-, gain- and exposure-normalised signal, 1/s (DJI guides Eq. 6–9).
+
+    Exposure t_e in seconds from EXIF ExposureTime (the XMP ExposureTime is the same in µs).
+    """
+    xmp = image.xmp
+    centre = numbers(xmp.get("VignettingCenter"))[:2] or [
+        float(xmp.get("CalibratedOpticalCenterX", dn.shape[1] / 2)), float(xmp.get("CalibratedOpticalCenterY", dn.shape[0] / 2))]
+    k = numbers(xmp.get("VignettingData") or xmp.get("VignettingPolynomial"))
+    r = _radius(dn.shape, *centre)
+    vignette = 1.0 + sum(coef * r ** (i + 1) for i, coef in enumerate(k))
+    gain = float(xmp.get("SensorGain", image.iso / 100.0))
+    p_cam = float(xmp.get("SensorGainAdjustment", 1.0))
+    return ((dn - image.black_level) / 65535.0 * vignette / (gain * image.exposure_s) * p_cam).astype(np.float32)
+
+
+def band_signal(image: BandImage, dn: np.ndarray | None = None) -> tuple[np.ndarray, float | None, bool]:
+    """(radiance-like image, irradiance or None, absolute?) for one band file, per its vendor layout."""
+    dn = image.dn() if dn is None else dn
+    layout = image.sensor.metadata_layout
+    if layout == "micasense":
+        irradiance = float(image.xmp["Irradiance"]) if "Irradiance" in image.xmp else None
+        return micasense_radiance(image, dn), irradiance, True
+    if layout == "sequoia":
+        irradiance = sequoia_sunshine(image) if "IrradianceList" in image.xmp else None
+        return sequoia_irradiance_image(image, dn), irradiance, False
+    if layout == "dji":
+        irradiance = float(image.xmp["Irradiance"]) if "Irradiance" in image.xmp else None
+        return dji_signal(image, dn), irradiance, False
+    raise InputDataError(image.path, f"sensor '{image.sensor.id}' has no radiometric model ({layout!r})",
+                         "set metadata_layout in its configs/sensors profile to micasense, sequoia or dji")
+
+
+@dataclass
+class CalibratedCapture:
+    """Reflectance (band, y, x) float32 of one capture with how it was obtained."""
+
+    reflectance: np.ndarray
+    bands: list[str]
+    method: str
+    relative: bool
+    irradiance: dict[str, float | None]
+    panel_radiance: dict[str, float] = field(default_factory=dict)
+    saturation_fraction: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    temperature_c: np.ndarray | None = None   # LWIR surface temperature (y, x) °C at the thermal band's size
+
+
+def thermal_celsius(image: BandImage) -> np.ndarray:
+    """MicaSense LWIR band → surface temperature °C: DN are centi-kelvin (T = DN/100 − 273.15)."""
+    return (image.dn() / 100.0 - 273.15).astype(np.float32)
+
+
+def _split_bands(capture: Capture) -> tuple[list[BandImage], list[BandImage], list[str]]:
+    """(reflective band images, LWIR images, warnings): panchromatic bands are reported as not used."""
+    reflective, thermal, warnings = [], [], []
+    for image in capture.images:
+        if image.band == "lwir":
+            thermal.append(image)
+            warnings.append(f"{image.path.name}: LWIR band read as surface temperature (°C, {image.shape[1]}×"
+                            f"{image.shape[0]} px), kept apart from reflectance")
+        elif image.band == "panchro":
+            warnings.append(f"{image.path.name}: panchromatic band not used ({image.shape[1]}×{image.shape[0]} px, "
+                            f"other resolution than the narrow bands; pan-sharpening is not implemented)")
+        else:
+            reflective.append(image)
+    return reflective, thermal, warnings
+
+
+def calibrate_capture(capture: Capture, panel: Capture | None = None,
+                      panel_reflectance: float | list[float] | dict[str, float] | None = None) -> CalibratedCapture:
+    """Reflectance of a capture from the irradiance sensor, a panel capture, or both (see module doc).
+
+    Narrow bands only: an LWIR band becomes `temperature_c`, a panchromatic band is left out
+    (both said in `warnings`).
+    """
+    images, thermal, warnings = _split_bands(capture)
+    bands = [image.band for image in images]
+    signals, irradiance, absolute, saturation = [], {}, True, {}
+    for image in images:
+        dn = image.dn()
+        saturation[image.band] = round(float(np.mean(dn >= 65535)), 6)
+        signal, e, is_absolute = band_signal(image, dn)
+        signals.append(signal)
+        irradiance[image.band] = e
+        absolute &= is_absolute
+    warnings = list(capture.warnings) + warnings
+    have_irradiance = all(v is not None for v in irradiance.values())
+    panel_l: dict[str, float] = {}
+    if panel is not None:
+        panel_images = [im for im in panel.images if im.band in bands]
+        if sorted(im.band for im in panel_images) != sorted(bands):
+            raise InputDataError(panel.images[0].path, f"panel capture has bands {[im.band for im in panel_images]}, "
+                                 f"the capture {bands}", "give the panel capture of the same camera, all bands")
+        rho = panel_reflectance_of(panel_images, panel_reflectance)
+        factors = {}
+        for image in panel_images:
+            dn = image.dn()
+            sig, e_panel, _ = band_signal(image, dn)
+            region = panel_region(sig, dn, path=image.path)
+            if region.saturated_skipped:
+                warnings.append(f"{image.path.name}: a brighter uniform but saturated square was skipped; if it was "
+                                f"the panel, shoot it again with a shorter exposure")
+            panel_l[image.band] = float(np.mean(sig[region.rows, region.cols]))
+            light = (e_panel / irradiance[image.band]) if have_irradiance and e_panel else 1.0
+            factors[image.band] = rho[image.band] / panel_l[image.band] * light
+        reflectance = np.stack([s * factors[b] for s, b in zip(signals, bands)])
+        method, relative = "panel" + (" + irradiance sensor" if have_irradiance else ""), False
+    elif have_irradiance:
+        scale = np.pi if absolute else 1.0
+        reflectance = np.stack([scale * s / irradiance[b] for s, b in zip(signals, bands)])
+        method, relative = "irradiance sensor", not absolute
+        if relative:
+            warnings.append(f"{capture.sensor.name}: irradiance-sensor reflectance is relative (no absolute "
+                            f"calibration); fly a calibration panel for absolute reflectance")
+    else:
+        reflectance = np.stack(signals)
+        method, relative = "none (radiance only)", True
+        warnings.append(f"capture {capture.capture_id}: no irradiance data and no panel; values are relative "
+                        f"radiance, not reflectance")
+    return CalibratedCapture(reflectance.astype(np.float32), bands, method, relative, irradiance, panel_l,
+                             saturation, warnings, thermal_celsius(thermal[0]) if thermal else None)

@@ -1,0 +1,1 @@
+"""Parcels and any polygon layer: reading and validation, exact pixel coverage, zonal statistics."""

@@ -1,0 +1,1 @@
+"""Management zones: class breaks, delineation, outlines, prescriptions and ISO 11783-10 TASKDATA."""

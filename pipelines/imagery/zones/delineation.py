@@ -1,0 +1,166 @@
+"""Management zones within parcels from an index map (issue 4).
+
+Per parcel: the index of its pixels is split into `n_zones` classes (`zone_classes`: 1-D k-means
+or Fisher-Jenks natural breaks, coverage-weighted), smoothed by a majority filter, fragments
+smaller than `min_area_m2` are merged into the neighbouring class, and the classes are
+vectorised (rasterio `shapes`) and clipped to the parcel outline. Pixels are weighted by their
+exact coverage of the parcel (`coverage.coverage`), so a fragment's weighted pixel area is the
+area of its clipped polygon. Zones are ranked by their coverage-weighted index mean:
+rank 1 = lowest vigour. A zone may be a MultiPolygon (one class, several patches).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from affine import Affine
+
+from pipelines.core.grid import FarmGrid
+from pipelines.imagery.parcels.coverage import Coverage, coverage
+from pipelines.imagery.parcels.layer import ParcelSet
+from pipelines.imagery.zones.classes import (
+    filled,
+    kmeans_breaks,
+    merge_fragments,
+    natural_breaks,
+    smoothed,
+)
+
+METHODS = {"kmeans": kmeans_breaks, "natural_breaks": natural_breaks}
+ZONE_COUNTS = range(2, 6)
+COLUMNS = ["parcel_id", "crop", "zone", "n_zones", "area_m2", "index_mean", "index_std"]
+
+
+@dataclass(frozen=True)
+class ZoneSet:
+    """Zones (GeoDataFrame in the grid CRS, COLUMNS + geometry), the (y, x) uint8 rank raster
+    (1..n, 0 outside parcels or no data; a pixel belongs to a parcel when at least half inside),
+    and a note per parcel zoned with fewer zones than asked (or none), saying why."""
+
+    frame: gpd.GeoDataFrame
+    ranks: np.ndarray
+    index_name: str
+    grid: FarmGrid
+    parcels: ParcelSet
+    notes: dict[str, str] = field(default_factory=dict)
+
+
+def _classes(window: np.ndarray, cover: Coverage, n_zones: int, min_area_px: float, method: str,
+             radius_px: int, pixel_area_m2: float) -> tuple[np.ndarray, str | None]:
+    inside = cover.fraction > 0
+    valid = inside & np.isfinite(window)
+    labels = np.zeros(window.shape, np.uint8)
+    values, weights = window[valid].astype(np.float64), cover.fraction[valid].astype(np.float64)
+    valid_px = float(weights.sum())
+    if valid_px == 0:
+        return labels, "no valid index pixels: no zone"
+    if valid_px < n_zones * min_area_px:
+        labels[inside] = 1
+        return labels, (f"valid area {valid_px * pixel_area_m2:.0f} m² is below {n_zones} × the minimum zone area "
+                        f"{min_area_px * pixel_area_m2:g} m²: one zone")
+    if np.unique(values).size < n_zones:
+        labels[inside] = 1
+        return labels, f"fewer than {n_zones} distinct index values: one zone"
+    breaks = METHODS[method](values, weights, n_zones)
+    labels[valid] = np.digitize(values, breaks) + 1
+    labels = filled(labels, valid, inside)
+    labels = smoothed(labels, inside, radius_px)
+    return merge_fragments(labels, cover.fraction, min_area_px), None
+
+
+def _polygons(labels: np.ndarray, cover: Coverage, grid: FarmGrid, outline) -> dict[int, shapely.Geometry]:
+    from rasterio.features import shapes
+
+    transform = grid.transform @ Affine.translation(cover.cols.start, cover.rows.start)
+    parts: dict[int, list] = {}
+    for geojson, value in shapes(labels, mask=labels > 0, connectivity=4, transform=transform):
+        parts.setdefault(int(value), []).append(shapely.geometry.shape(geojson))
+    clipped = {}
+    for value, polys in parts.items():
+        geom = shapely.intersection(shapely.MultiPolygon(polys), outline)
+        polygons = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon" and p.area > 0]
+        if polygons:
+            clipped[value] = shapely.MultiPolygon(polygons)
+    return clipped
+
+
+def _absorb_slivers(zones: dict[int, shapely.Geometry], min_area_m2: float) -> dict[int, shapely.Geometry]:
+    """Clipping can cut a patch where it touched itself only outside the parcel: merge the
+    resulting pieces below the minimum area into the zone sharing the longest border."""
+    if len(zones) < 2:
+        return zones
+    zones = dict(zones)
+    for value in list(zones):
+        pieces = list(shapely.get_parts(zones[value]))
+        kept = [p for p in pieces if p.area >= min_area_m2]
+        for piece in (p for p in pieces if p.area < min_area_m2):
+            shared = {v: shapely.length(shapely.intersection(piece.boundary, g.boundary))
+                      for v, g in zones.items() if v != value}
+            best = max(shared, key=shared.get)
+            if shared[best] > 0:
+                zones[best] = shapely.union(zones[best], piece)
+            else:
+                kept.append(piece)
+        zones[value] = shapely.MultiPolygon(kept) if kept else None
+    return {v: shapely.MultiPolygon([p for p in shapely.get_parts(g) if p.geom_type == "Polygon"])
+            for v, g in zones.items() if g is not None}
+
+
+def _statistics(window: np.ndarray, weight: np.ndarray, labels: np.ndarray, value: int) -> tuple[float, float]:
+    w = np.where((labels == value) & np.isfinite(window), weight, 0.0).astype(np.float64)
+    total = w.sum()
+    if total == 0:
+        return float("nan"), float("nan")
+    v = np.where(w > 0, window, 0.0).astype(np.float64)
+    mean = float((w * v).sum() / total)
+    return mean, float(np.sqrt(max((w * (v - mean) ** 2).sum() / total, 0.0)))
+
+
+def management_zones(index: np.ndarray, grid: FarmGrid, parcels: ParcelSet, n_zones: int = 3,
+                     min_area_m2: float = 200.0, method: str = "kmeans", smoothing_m: float = 1.0,
+                     index_name: str = "ndvi") -> ZoneSet:
+    """Zone every usable parcel into `n_zones` (2-5) zones of at least `min_area_m2` m².
+
+    `index` is (y, x) float32 on `grid` (NaN = no data), a NumPy array or a lazy sliceable one
+    (`windows.plane` of the Zarr product: only each parcel's window is read); `smoothing_m` is the radius in metres of
+    the majority filter. Area in m², index mean/std coverage-weighted (population std).
+    """
+    if n_zones not in ZONE_COUNTS:
+        raise ValueError(f"n_zones must be between 2 and 5, got {n_zones}")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
+    if index.shape != grid.shape:
+        raise ValueError(f"index must be (y, x) = {grid.shape}, got {index.shape}")
+    min_area_px = min_area_m2 / grid.pixel_area_m2
+    radius_px = int(round(smoothing_m / grid.resolution_m))
+    ranks = np.zeros(grid.shape, np.uint8)
+    rows, notes = [], {}
+    crops = parcels.frame["crop"] if "crop" in parcels.frame.columns else [None] * len(parcels.frame)
+    for pid, crop, outline in zip(parcels.frame["id"], crops, parcels.frame.geometry):
+        problem = parcels.problem_of(pid)
+        cover = None if problem else coverage(outline, grid)
+        if cover is None:
+            notes[pid] = f"{problem or 'outside grid'}: no zone"
+            continue
+        window = np.asarray(index[cover.rows, cover.cols])
+        labels, note = _classes(window, cover, n_zones, min_area_px, method, radius_px, grid.pixel_area_m2)
+        polygons = _absorb_slivers(_polygons(labels, cover, grid, outline), min_area_m2)
+        stats = {v: _statistics(window, cover.fraction, labels, v) for v in polygons}
+        order = sorted(polygons, key=lambda v: (np.isnan(stats[v][0]), stats[v][0]))
+        if note is None and len(order) < n_zones:
+            note = f"{len(order)} of {n_zones} zones remain after smoothing and the {min_area_m2:g} m² minimum"
+        if note:
+            notes[pid] = note
+        rank_of = np.zeros(256, np.uint8)
+        for rank, value in enumerate(order, start=1):
+            rank_of[value] = rank
+            mean, std = stats[value]
+            rows.append({"parcel_id": pid, "crop": crop, "zone": rank, "n_zones": len(order),
+                         "area_m2": polygons[value].area, "index_mean": mean, "index_std": std,
+                         "geometry": polygons[value]})
+        target = ranks[cover.rows, cover.cols]
+        np.copyto(target, rank_of[labels], where=(cover.fraction >= 0.5) & (labels > 0))
+    frame = gpd.GeoDataFrame(rows, columns=[*COLUMNS, "geometry"], geometry="geometry", crs=parcels.frame.crs)
+    return ZoneSet(frame, ranks, index_name, grid, parcels, notes)

@@ -1,0 +1,130 @@
+"""Run stages of the asset graph in-process against an instance (wiring module: imports dagster).
+
+Used by `saqi demo` and `saqi run`; the UI, schedules and backfills launch the same assets
+through Dagster's own run launcher instead.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import dagster as dg
+
+from pipelines.core.keys import FlightKey
+
+FLIGHT_INGEST = ("flight_manifest", "reflectance", "vegetation_indices")
+FLIGHT_ANALYSIS = ("crop_segmentation", "parcel_stats", "management_zones")
+MODEL = ("segmentation_model",)
+FARM_SEASON = ("parcel_timeseries",)
+DAILY = ("weather", "reference_et", "irrigation_plan", "zone_irrigation_plan")
+FARM_OUTPUTS = ("yield_estimate", "parcel_reports")
+
+
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+@dataclass
+class StageOutcome:
+    """Which partitions of a stage succeeded and why the others failed."""
+
+    stage: str
+    succeeded: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def _failure(result: dg.ExecuteInProcessResult) -> str:
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data:
+            return event.step_failure_data.error.message.strip().splitlines()[-1] if event.step_failure_data.error else "failed"
+    return "failed"
+
+
+def materialize_stage(defs: dg.Definitions, stage: str, selection: Sequence[str], partition_keys: Iterable[str | None],
+                      instance: dg.DagsterInstance, config: dict | None = None) -> StageOutcome:
+    """Materialise `selection` once per partition key; a failed partition never stops the others."""
+    assets = list(defs.assets or [])
+    resources = dict(defs.resources or {})
+    outcome = StageOutcome(stage)
+    for key in partition_keys:
+        label = key or "-"
+        result = dg.materialize(assets, instance=instance, resources=resources, partition_key=key,
+                                run_config={**QUIET, **({"ops": config} if config else {})},
+                                selection=list(selection), raise_on_error=False, tags={"saqi/stage": stage})
+        if result.success:
+            outcome.succeeded.append(label)
+        else:
+            outcome.failed[label] = _failure(result)
+    return outcome
+
+
+def day_key(farm: str, day: dt.date) -> dg.MultiPartitionKey:
+    return dg.MultiPartitionKey({"date": day.isoformat(), "farm": farm})
+
+
+def run_farm(defs: dg.Definitions, instance: dg.DagsterInstance, farm: str, flights: Sequence[FlightKey],
+             days: Sequence[dt.date], training: dict | None = None) -> list[StageOutcome]:
+    """Materialise the whole graph for one farm: its flights, the model, the season, the plan, the reports."""
+    keys = [str(f) for f in flights]
+    instance.add_dynamic_partitions("flights", [k for k in keys if not instance.has_dynamic_partition("flights", k)])
+    outcomes = [materialize_stage(defs, "flight ingest", FLIGHT_INGEST, keys, instance)]
+    usable = outcomes[0].succeeded
+    outcomes.append(materialize_stage(defs, "segmentation model", MODEL, [None], instance,
+                                      {"segmentation_model": {"config": training}} if training else None))
+    outcomes.append(materialize_stage(defs, "flight analysis", FLIGHT_ANALYSIS, usable, instance))
+    outcomes.append(materialize_stage(defs, "season", FARM_SEASON, [farm], instance))
+    outcomes.append(materialize_stage(defs, "daily irrigation", DAILY, [day_key(farm, d) for d in days], instance))
+    outcomes.append(materialize_stage(defs, "yield and reports", FARM_OUTPUTS, [farm], instance))
+    return outcomes
+
+
+BACKFILL_ASSETS = {"daily": DAILY, "flights": FLIGHT_INGEST + FLIGHT_ANALYSIS}
+
+
+def backfill_keys(kind: str, farms: Sequence[str], start: dt.date, end: dt.date,
+                  instance: dg.DagsterInstance) -> list[str | dg.MultiPartitionKey]:
+    """Partition keys of a backfill: each (day, farm) for `daily`; each registered flight of the
+    farms flown between `start` and `end` (inclusive) for `flights`. Farm ids are validated."""
+    from pipelines.core.errors import SaqiError
+    from pipelines.core.keys import farm_id
+    from pipelines.orchestration.partitions import farms as farm_partitions
+
+    if kind not in BACKFILL_ASSETS:
+        raise SaqiError(f"assets must be one of {sorted(BACKFILL_ASSETS)}, not {kind!r}")
+    if end < start:
+        raise SaqiError(f"--to {end} is before --from {start}: swap the dates")
+    known = set(farm_partitions.get_partition_keys())
+    for farm in farms:
+        if farm_id(farm) not in known:
+            raise SaqiError(f"farm '{farm}' has no configs/farms/{farm}/farm.yaml (known: {', '.join(sorted(known))})")
+    if kind == "daily":
+        days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+        return [day_key(farm, day) for farm in farms for day in days]
+    keys = []
+    for text in instance.get_dynamic_partitions("flights"):
+        try:
+            flight = FlightKey.parse(text)
+        except SaqiError:
+            continue
+        if flight.farm in farms and start <= flight.date <= end:
+            keys.append(str(flight))
+    return sorted(keys)
+
+
+def submit_backfill(defs: dg.Definitions, instance: dg.DagsterInstance, kind: str,
+                    keys: Sequence[str | dg.MultiPartitionKey], title: str) -> str:
+    """Record an asset backfill in the instance for the daemon to run (the same object the UI's
+    "Materialize → backfill" creates); returns its id, shown at /overview/backfills/<id>."""
+    import time
+
+    from dagster._core.execution.backfill import PartitionBackfill
+    from dagster._core.utils import make_new_backfill_id
+
+    graph = defs.resolve_asset_graph()
+    backfill = PartitionBackfill.from_asset_partitions(
+        backfill_id=make_new_backfill_id(), asset_graph=graph, partition_names=[str(k) for k in keys],
+        asset_selection=[dg.AssetKey(name) for name in BACKFILL_ASSETS[kind]], backfill_timestamp=time.time(),
+        tags={"saqi/backfill": kind}, dynamic_partitions_store=instance, all_partitions=False, title=title,
+        description=None, run_config=None)
+    instance.add_backfill(backfill)
+    return backfill.backfill_id

@@ -1,0 +1,137 @@
+"""Per-parcel tables in the farm store: the `parcels` cube (parcel, time, variable) and the
+`recommendations` cube (parcel, date), both per the DESIGN Zarr contract.
+
+Per-flight statistics are written whole per flight (`flights/<flight>/parcel_stats`); the
+`parcels` cube is assembled from them, so two flights written at once never race. The
+`recommendations` cube covers the whole season, preallocated once, and each day writes only
+its own region (chunks of one day), so a re-run replaces that day and nothing else.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from pipelines.store import cube
+from pipelines.store.publish import is_remote, join
+
+PARCELS = "parcels"
+RECOMMENDATIONS = "recommendations"
+
+
+def stats_product(stats: pd.DataFrame, flight: str, date: dt.date) -> xr.DataArray:
+    """A flight's parcel table (one row per parcel, numeric columns) as (parcel, variable)."""
+    table = stats.set_index("parcel")
+    numeric = table.select_dtypes("number").astype("float64")
+    return xr.DataArray(
+        numeric.to_numpy(), dims=("parcel", "variable"), name="parcel_stats",
+        coords={"parcel": np.array(numeric.index, dtype=object), "variable": np.array(numeric.columns, dtype=object)},
+        attrs={"flight": flight, "date": date.isoformat(), "long_name": "per-parcel statistics of one flight"},
+    )
+
+
+def assemble_parcel_cube(store: cube.Store) -> xr.DataArray:
+    """Stack every flight's `parcel_stats` into the season's (parcel, time, variable) cube."""
+    layers = []
+    for flight in cube.flights_in_store(store):
+        group = cube.flight_group(flight, "parcel_stats")
+        if cube.has_product(store, group):
+            layer = cube.read_product(store, group)["parcel_stats"].load()
+            layers.append(layer.expand_dims(time=[np.datetime64(layer.attrs["date"], "ns")]).assign_coords(flight=("time", np.array([flight], dtype=object))))
+    if not layers:
+        raise LookupError(f"{store}: no flight has parcel statistics yet")
+    cube_ = xr.concat(layers, dim="time", join="outer").sortby("time").transpose("parcel", "time", "variable")
+    cube_.attrs = {"long_name": "per-parcel statistics per flight (season time series)"}
+    return cube_.rename("parcel_stats")
+
+
+def read_parcel_cube(store: cube.Store) -> xr.DataArray:
+    return cube.read_product(store, PARCELS)["parcel_stats"].load()
+
+
+@contextmanager
+def _store_lock(store: cube.Store) -> Iterator[None]:
+    """Serialise first-time creation of the season cube between processes (local stores).
+
+    Object stores have no lock: there, create the season cube with a single run (the first day
+    of the season) before days of the same farm run in parallel."""
+    if is_remote(store):
+        yield
+        return
+    store = Path(store)
+    store.mkdir(parents=True, exist_ok=True)
+    with open(store / ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _season_template(parcels: list[str], start: dt.date, end: dt.date, variables: dict[str, dict]) -> xr.Dataset:
+    dates = pd.date_range(start, end, freq="D")
+    shape = (len(parcels), len(dates))
+    data = {name: (("parcel", "date"), np.full(shape, np.nan, dtype="float64"), attrs) for name, attrs in variables.items()}
+    return xr.Dataset(data, coords={"parcel": np.array(parcels, dtype=object), "date": dates})
+
+
+def write_day(store: cube.Store, day: pd.DataFrame, date: dt.date, season: tuple[dt.date, dt.date],
+              variables: dict[str, dict]) -> None:
+    """Write one date's rows (index = parcel, columns = variables) into the recommendations cube.
+
+    `variables` maps every variable of the cube to its CF attributes (units, long_name); the cube
+    is created for the whole season on first use. Only this date's chunks are rewritten.
+    """
+    start, end = season
+    if not start <= date <= end:
+        raise ValueError(f"{date} is outside the season {start}..{end}")
+    parcels = sorted(map(str, day.index))
+    group = join(str(store), RECOMMENDATIONS)
+    with _store_lock(store):
+        if not cube.has_product(store, RECOMMENDATIONS):
+            template = _season_template(parcels, start, end, variables)
+            cube.write_product(store, RECOMMENDATIONS, template.assign_attrs(season=f"{start}/{end}"), chunks={"date": 1})
+        existing = xr.open_zarr(str(store), group=RECOMMENDATIONS, consolidated=False)
+        missing = set(day.columns) - set(existing.data_vars)
+        if missing or list(existing.parcel.values) != parcels:
+            raise ValueError(f"{group}: cube has variables {sorted(existing.data_vars)} and parcels "
+                             f"{list(existing.parcel.values)}; got {sorted(day.columns)} for {parcels}: "
+                             "delete the recommendations group to rebuild it for the new layout")
+        index = int((np.datetime64(date) - existing.date.values[0].astype("datetime64[D]")).astype(int))
+        region = day.reindex(parcels)
+        update = xr.Dataset({name: (("parcel", "date"), region[[name]].to_numpy(dtype="float64")) for name in day.columns})
+        update.to_zarr(str(store), group=RECOMMENDATIONS, region={"parcel": slice(None), "date": slice(index, index + 1)},
+                       consolidated=False, zarr_format=3)
+
+
+def read_recommendations(store: cube.Store) -> xr.Dataset:
+    return xr.open_zarr(str(store), group=RECOMMENDATIONS, consolidated=False).load()
+
+
+def recommendation_variables(season_start: dt.date) -> dict[str, dict]:
+    """Every variable of the `recommendations` cube with its CF attributes (the contract)."""
+    mm = "mm"
+    return {
+        "irrigate_today": {"units": "1", "long_name": "irrigate today (1) or not (0)"},
+        "depth_mm": {"units": mm, "long_name": "gross irrigation depth to apply today"},
+        "net_depth_mm": {"units": mm, "long_name": "net irrigation depth (root-zone refill)"},
+        "volume_m3": {"units": "m3", "long_name": "gross irrigation volume for the parcel"},
+        "next_irrigation_date": {"units": f"days since {season_start.isoformat()}", "long_name": "next irrigation date"},
+        "depletion_mm": {"units": mm, "long_name": "root-zone depletion Dr (FAO-56 eq. 85)"},
+        "taw_mm": {"units": mm, "long_name": "total available water TAW (FAO-56 eq. 82)"},
+        "raw_mm": {"units": mm, "long_name": "readily available water RAW (FAO-56 eq. 83)"},
+        "ks": {"units": "1", "long_name": "water stress coefficient Ks (FAO-56 eq. 84)"},
+        "stress": {"units": "1", "long_name": "water stress flag (Ks < 1)"},
+        "kcb": {"units": "1", "long_name": "basal crop coefficient Kcb"},
+        "etc_mm": {"units": mm, "long_name": "crop evapotranspiration ETc"},
+        "et0_mm": {"units": mm, "long_name": "reference evapotranspiration ET0 (FAO-56 eq. 6)"},
+        "yield_t_ha": {"units": "t ha-1", "long_name": "expected yield"},
+        "yield_p10_t_ha": {"units": "t ha-1", "long_name": "yield, 10th percentile"},
+        "yield_p90_t_ha": {"units": "t ha-1", "long_name": "yield, 90th percentile"},
+    }
