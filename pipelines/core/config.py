@@ -25,7 +25,7 @@ from pydantic import (
 from pipelines.core.errors import ConfigError
 
 CONFIGS_DIR = Path(os.environ.get("SAQI_CONFIGS", Path(__file__).resolve().parents[2] / "configs"))
-FARM_ID = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
+FARM_ID = re.compile(r"[a-z][a-z0-9_]{1,40}")  # fullmatch only (no trailing newline)
 
 
 class _Strict(BaseModel):
@@ -98,7 +98,7 @@ class Farm(_Strict):
     @field_validator("id")
     @classmethod
     def _safe_id(cls, value: str) -> str:
-        if not FARM_ID.match(value):
+        if not FARM_ID.fullmatch(value):
             raise ValueError("farm id must be lower-case letters, digits and '_' (it becomes a path and a partition key)")
         return value
 
@@ -230,8 +230,8 @@ def farm_ids(root: Path | None = None) -> list[str]:
 
 @lru_cache(maxsize=64)
 def _load_farm(root: Path, farm_id: str) -> Farm:
-    if not FARM_ID.match(farm_id):
-        raise ConfigError(root / "farms", "id", f"'{farm_id}' is not a valid farm id", "use lower-case letters, digits, '_'")
+    if not isinstance(farm_id, str) or not FARM_ID.fullmatch(farm_id):
+        raise ConfigError(root / "farms", "id", f"{farm_id!r} is not a valid farm id", "use lower-case letters, digits, '_'")
     path = root / "farms" / farm_id / "farm.yaml"
     data = _read_yaml(path)
     if data.get("id") != farm_id:

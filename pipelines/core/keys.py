@@ -7,15 +7,17 @@ from dataclasses import dataclass
 
 from pipelines.core.errors import InputDataError
 
-FLIGHT_KEY = re.compile(r"^(?P<farm>[a-z][a-z0-9_]{1,40})-(?P<date>\d{8})(?:-(?P<n>[1-9]\d?))?$")
-FOLDER = re.compile(r"^(?P<date>\d{8})(?:-(?P<n>[1-9]\d?))?$")
-FARM = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
+# Matched with `fullmatch` only: `$` would accept a trailing newline ("chtouka\n"), and `\d` would
+# accept Arabic-Indic digits; a key becomes a path and a partition, so both are refused.
+FLIGHT_KEY = re.compile(r"(?P<farm>[a-z][a-z0-9_]{1,40})-(?P<date>[0-9]{8})(?:-(?P<n>[1-9][0-9]?))?")
+FOLDER = re.compile(r"(?P<date>[0-9]{8})(?:-(?P<n>[1-9][0-9]?))?")
+FARM = re.compile(r"[a-z][a-z0-9_]{1,40}")
 
 
 def farm_id(text: str) -> str:
     """Return `text` if it is a farm id safe to put in a path (no '..', separator or absolute path)."""
-    if not isinstance(text, str) or not FARM.match(text):
-        raise InputDataError(str(text), "not a farm id", "use 2-41 lower-case letters, digits or '_', starting with a letter")
+    if not isinstance(text, str) or not FARM.fullmatch(text):
+        raise InputDataError(repr(text), "not a farm id", "use 2-41 lower-case letters, digits or '_', starting with a letter")
     return text
 
 
@@ -27,16 +29,16 @@ class FlightKey:
 
     @classmethod
     def parse(cls, key: str) -> "FlightKey":
-        match = FLIGHT_KEY.match(key)
+        match = FLIGHT_KEY.fullmatch(key) if isinstance(key, str) else None
         if not match:
-            raise InputDataError(key, "not a flight key", "use <farm>-<yyyymmdd>[-n], e.g. chtouka-20260115")
+            raise InputDataError(repr(key), "not a flight key", "use <farm>-<yyyymmdd>[-n], e.g. chtouka-20260115")
         return cls(match["farm"], _date(key, match["date"]), int(match["n"] or 0))
 
     @classmethod
     def from_folder(cls, farm: str, folder: str) -> "FlightKey":
-        match = FOLDER.match(folder)
+        match = FOLDER.fullmatch(folder) if isinstance(folder, str) else None
         if not match:
-            raise InputDataError(folder, "flight folder name is not yyyymmdd[-n]", "rename it, e.g. 20260115 or 20260115-2")
+            raise InputDataError(repr(folder), "flight folder name is not yyyymmdd[-n]", "rename it, e.g. 20260115 or 20260115-2")
         return cls.parse(f"{farm}-{folder}")
 
     @property
