@@ -28,7 +28,11 @@ def run(args: argparse.Namespace) -> int:
     from pipelines.imagery.ingest.band_raster import read_band_raster
 
     catalogue = index_catalogue(args.catalogue)
+    from pipelines.cli import warn
+
     raster = read_band_raster(args.raster, _names(args.bands))
+    for text in raster.warnings:
+        warn(text)
     result = compute_indices(raster.values, raster.band_names, _names(args.index), catalogue=catalogue)
     for name, reason in result.skipped.items():
         print(f"skipped {name}: {reason}")

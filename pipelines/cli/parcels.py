@@ -3,6 +3,7 @@ and `saqi parcels zones RASTER PARCELS -o OUTDIR [--index ndvi] [--zones 3] [--m
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from pipelines.cli.indices import _names
@@ -35,15 +36,18 @@ def register(subparsers) -> None:
 
 
 def run_stats(args: argparse.Namespace) -> int:
+    from pipelines.cli import warn
     from pipelines.imagery.indices.kernel import compute_indices
     from pipelines.imagery.ingest.band_raster import read_band_raster
     from pipelines.imagery.parcels.layer import load_parcels
     from pipelines.imagery.parcels.zonal import parcel_statistics
 
     raster = read_band_raster(args.raster, _names(args.bands))
+    for text in raster.warnings:
+        warn(text)
     parcels = load_parcels(args.parcels, raster.grid, repair=args.repair_geometries)
     for problem in parcels.problems:
-        print(f"{problem.severity}: {problem}")
+        print(f"{problem.severity}: {args.parcels}: {problem}", file=sys.stderr)
     result = compute_indices(raster.values, raster.band_names, _names(args.index))
     for name, reason in result.skipped.items():
         print(f"skipped {name}: {reason}")
@@ -67,10 +71,14 @@ def run_zones(args: argparse.Namespace) -> int:
     )
 
     rule = prescription_rule(args.rule)
+    from pipelines.cli import warn
+
     raster = read_band_raster(args.raster, _names(args.bands))
+    for text in raster.warnings:
+        warn(text)
     parcels = load_parcels(args.parcels, raster.grid, repair=args.repair_geometries)
     for problem in parcels.problems:
-        print(f"{problem.severity}: {problem}")
+        print(f"{problem.severity}: {args.parcels}: {problem}", file=sys.stderr)
     result = compute_indices(raster.values, raster.band_names, [args.index])
     if not result.names:
         raise InputDataError(args.raster, f"cannot compute {args.index}: {result.skipped[args.index.lower()]}",

@@ -21,9 +21,11 @@ import xarray as xr
 import zarr
 from zarr.codecs import BloscCodec
 
+from pipelines.core.errors import StoreError, disk_full
 from pipelines.core.grid import FarmGrid
 from pipelines.core.keys import farm_id as valid_farm_id
 from pipelines.store import publish
+from pipelines.store.lock import product_lock, writer_active
 from pipelines.store.publish import STAGING, Store, is_remote, join
 
 __all__ = ["STAGING", "Store", "farm_store", "flight_group", "raster", "zarr_encoding", "staged_product",
@@ -31,6 +33,8 @@ __all__ = ["STAGING", "Store", "farm_store", "flight_group", "raster", "zarr_enc
 CHUNK_PX = 512
 VERSION_ATTR = "saqi_version"
 LOAD_ATTEMPTS = 5
+READ_WAIT_S = 5.0
+"""How long a reader waits for a product that is absent while its writer holds the lock (publishing)."""
 
 
 def farm_store(data_root: str | Path, farm_id: str) -> Store:
@@ -96,36 +100,54 @@ def _stamp(staging: Store) -> str:
 
 
 @contextlib.contextmanager
-def staged_product(store: Store, group: str) -> Iterator[Store]:
+def staged_product(store: Store, group: str, *, locked: bool = False) -> Iterator[Store]:
     """Yield a private location (Path, or URL for a remote store) to write a product's Zarr group
     into; on success stamp it with a fresh version and publish it in place of the old product.
 
-    On an exception the staging group is removed and the published product is untouched. A
-    SIGKILLed writer leaves only staging debris, removed by the next write or `cleanup`.
+    The product's exclusive write lock (`pipelines.store.lock`) is held from staging to publication
+    (`locked=True`: the caller already holds it, e.g. for a read-modify-write). On an exception the
+    staging group is removed and the published product is untouched; a full disk becomes a named
+    `StoreError`. A SIGKILLed writer leaves only staging debris, removed by the next write or `cleanup`.
     """
-    with publish.staging_area(store) as staging:
-        yield staging
-        _stamp(staging)
-        _ensure_groups(store, group)
-        publish.publish(store, staging, group)
+    with contextlib.nullcontext() if locked else product_lock(store, group), publish.staging_area(store) as staging:
+        try:
+            yield staging
+            _stamp(staging)
+            _ensure_groups(store, group)
+            publish.publish(store, staging, group)
+        except OSError as exc:
+            if disk_full(exc):
+                raise StoreError(join(str(store), group), "no space left on the device while writing; the published "
+                                 "product is unchanged and the staging folder is removed",
+                                 "free disk space (or raise the quota) and run again") from exc
+            raise
 
 
 def write_product(store: Store, group: str, product: xr.DataArray | xr.Dataset,
-                  chunks: dict[str, int] | None = None) -> None:
+                  chunks: dict[str, int] | None = None, *, locked: bool = False) -> None:
     """Write one product group atomically (replace, never append or duplicate).
 
     Chunks: 512 px along y/x, one layer along band/index, whole along other dims unless `chunks`
     says otherwise.
     """
     dataset = product.to_dataset() if isinstance(product, xr.DataArray) else product
-    with staged_product(store, group) as staging:
+    with staged_product(store, group, locked=locked) as staging:
         dataset.to_zarr(str(staging), mode="w", consolidated=False, zarr_format=3, encoding=zarr_encoding(dataset, chunks))
 
 
-def read_product(store: Store, group: str) -> xr.Dataset:
-    """Open a product group lazily (dask-backed). A lazy view is not protected against a concurrent
-    replacement of the same product; use `load_product` when another run may be rewriting it."""
-    return xr.open_zarr(str(store), group=group, consolidated=False, decode_coords="all")
+def read_product(store: Store, group: str, **open_options) -> xr.Dataset:
+    """Open a product group lazily (dask-backed). An open that finds the product absent while its
+    writer holds the lock (the instant of the swap) is retried for up to READ_WAIT_S. A lazy view
+    is not protected against a later replacement; use `load_product` when another run may be
+    rewriting it."""
+    deadline = time.monotonic() + READ_WAIT_S
+    while True:
+        try:
+            return xr.open_zarr(str(store), group=group, consolidated=False, **{"decode_coords": "all", **open_options})
+        except (FileNotFoundError, KeyError, zarr.errors.BaseZarrError):
+            if time.monotonic() >= deadline or not writer_active(store, group):
+                raise
+            time.sleep(0.02)
 
 
 def product_version(store: Store, group: str) -> str | None:
@@ -135,22 +157,23 @@ def product_version(store: Store, group: str) -> str | None:
     return zarr.open_group(str(store), path=group, mode="r", zarr_format=3).attrs.get(VERSION_ATTR)
 
 
-def load_product(store: Store, group: str) -> xr.Dataset:
+def load_product(store: Store, group: str, **open_options) -> xr.Dataset:
     """Read a whole product into memory, consistent even while another process replaces it.
 
     Optimistic read: the version stamp is read before and after loading; a change means the
-    product was swapped mid-read and the read is repeated (bounded attempts).
+    product was swapped mid-read and the read is repeated (bounded attempts). `open_options` go to
+    `xarray.open_zarr` (e.g. decode_times=False to rewrite a product as stored).
     """
     for _ in range(LOAD_ATTEMPTS):
         before = product_version(store, group)
         try:
-            dataset = read_product(store, group).load()
+            dataset = read_product(store, group, **open_options).load()
         except (FileNotFoundError, KeyError, OSError, zarr.errors.BaseZarrError):
             continue
         if before == dataset.attrs.get(VERSION_ATTR) == product_version(store, group) and has_product(store, group):
             return dataset
-    raise RuntimeError(f"{join(str(store), group)}: product kept changing during {LOAD_ATTEMPTS} reads; "
-                       "retry when the run rewriting it has finished")
+    raise StoreError(join(str(store), group), f"the product kept changing during {LOAD_ATTEMPTS} reads",
+                     "retry when the run rewriting it has finished")
 
 
 def has_product(store: Store, group: str) -> bool:

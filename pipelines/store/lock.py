@@ -95,3 +95,23 @@ def product_lock(store, group: str, timeout_s: float = WAIT_S, lease_s: float = 
     if "://" in text and not text.startswith("file://"):
         return _remote_lease(text, group, timeout_s, lease_s)
     return _local_lock(Path(store), group, timeout_s)
+
+
+def writer_active(store, group: str) -> bool:
+    """Whether a writer holds product `group`'s lock now (a reader then waits instead of failing)."""
+    text = str(store)
+    if "://" in text and not text.startswith("file://"):
+        url = f"{text.rstrip('/')}/{LOCKS}/{lock_name(group)}.lease"
+        fs, path = fsspec.core.url_to_fs(url, use_listings_cache=False)
+        lease = _read_lease(fs, path)
+        return lease is not None and float(lease.get("expires", 0)) >= time.time()
+    path = Path(store) / LOCKS / f"{lock_name(group)}.lock"
+    if not path.is_file():
+        return False
+    with open(path, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
