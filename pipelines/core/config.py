@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from pipelines.core.errors import ConfigError
+from pipelines.core.errors import ConfigError, control_characters
 
 CONFIGS_DIR = Path(os.environ.get("SAQI_CONFIGS", Path(__file__).resolve().parents[2] / "configs"))
 FARM_ID = re.compile(r"[a-z][a-z0-9_]{1,40}")  # fullmatch only (no trailing newline)
@@ -71,12 +71,35 @@ class Season(_Strict):
         return self
 
 
+EMAIL_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                           r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+")
+"""One addr-spec (RFC 5322 dot-atom local part, a dotted domain); no display name, comment or list. fullmatch only."""
+
+
+def _plain_text(value: str) -> str:
+    if control_characters(value):
+        raise ValueError(f"{value!r} holds control characters (line breaks, tabs…); it reaches e-mail headers and documents")
+    return value
+
+
 class Cooperative(_Strict):
     name: str
     region: str
     province: str
     language: Literal["fr", "ar", "en"] = "fr"
     email: str | None = None
+
+    @field_validator("name", "region", "province")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        return _plain_text(value)
+
+    @field_validator("email")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is not None and (not EMAIL_ADDRESS.fullmatch(value) or len(value) > 254):
+            raise ValueError(f"{value!r} is not one e-mail address (write a single address such as bureau@cooperative.ma)")
+        return value
 
 
 class Farm(_Strict):
@@ -94,6 +117,11 @@ class Farm(_Strict):
     irrigation_events: str | None = None
     harvests: str | None = None
     directory: Path = Field(default=Path("."), exclude=True)
+
+    @field_validator("name")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        return _plain_text(value)
 
     @field_validator("id")
     @classmethod

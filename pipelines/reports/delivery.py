@@ -23,7 +23,6 @@ import datetime as dt
 import json
 import logging
 import os
-import re
 import shutil
 import smtplib
 import ssl
@@ -34,6 +33,7 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Callable, Mapping
 
+from pipelines.core.config import EMAIL_ADDRESS
 from pipelines.core.errors import ConfigError, InputDataError, control_characters
 from pipelines.reports.i18n import N_, Formatter
 from pipelines.reports.model import Cooperative
@@ -42,15 +42,13 @@ from pipelines.reports.render import RenderedReport, file_stem
 LOG_NAME = "deliveries.jsonl"
 TLS_MODES = {"none": 25, "starttls": 587, "ssl": 465}
 ENVIRONMENT = "environment variables"
-ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+")
-"""One addr-spec (RFC 5322 dot-atom local part, a dotted domain); no display name, comment or list."""
 log = logging.getLogger(__name__)
 
 
 def email_address(text: str | None, name: str, field: str) -> str:
     """Return the address, or refuse it naming where it came from (`name`, `field`)."""
     value = (text or "").strip()
-    if control_characters(str(text or "")) or not ADDRESS.fullmatch(value) or len(value) > 254:
+    if control_characters(str(text or "")) or not EMAIL_ADDRESS.fullmatch(value) or len(value) > 254:
         raise InputDataError(name, f"{text!r} is not one e-mail address", "write a single address such as bureau@cooperative.ma",
                              field=field)
     return value

@@ -15,7 +15,7 @@ import numpy as np
 import shapely
 
 from pipelines.core.config import Farm
-from pipelines.core.errors import InputDataError
+from pipelines.core.errors import InputDataError, control_characters
 from pipelines.core.grid import FarmGrid
 
 ATTRIBUTES = ("id", "member", "crop", "sowing_date", "irrigation_method", "soil_texture")
@@ -85,6 +85,13 @@ def _attribute_problems(frame: gpd.GeoDataFrame) -> list[ParcelProblem]:
         if missing:
             problems.append(ParcelProblem(pid, "missing attribute", "error", f"attribute(s) {missing} are missing",
                                           f"add them to the feature properties ({', '.join(ATTRIBUTES)})"))
+    for row, record in frame.iterrows():
+        text = str(record["id"]) if "id" in frame.columns and record["id"] is not None else ""
+        found = control_characters(text)
+        if found:
+            problems.append(ParcelProblem(text, "control character in id", "error",
+                                          f"id {text!r} (row {row}) holds control character(s) {', '.join(found)}",
+                                          "remove line breaks, tabs and other invisible characters from the id"))
     counts = frame["id"].astype(str).value_counts() if "id" in frame.columns else {}
     for pid, count in getattr(counts, "items", lambda: [])():
         if count > 1:
