@@ -7,6 +7,7 @@ do not. Invalid geometries are repaired (shapely.make_valid) only when asked.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,9 +72,22 @@ def _read(path: Path) -> gpd.GeoDataFrame:
         frame = gpd.read_file(path, engine="pyogrio")
     except Exception as exc:  # pyogrio raises its own DataSourceError family
         raise InputDataError(path, f"cannot be read as a vector file ({exc})", "export it as GeoJSON, GeoPackage or Shapefile") from None
+    if frame.empty:
+        raise InputDataError(path, "holds no parcel (no feature)", "draw the parcel outlines, one feature per parcel")
     if frame.crs is None:
         raise InputDataError(path, "has no coordinate reference system", "add a .prj / CRS (GeoJSON is WGS84 by definition)")
     return frame.rename(columns={k: v for k, v in SHAPEFILE_NAMES.items() if k in frame.columns and v not in frame.columns})
+
+
+def _geojson_ids(path: Path) -> list | None:
+    """The `id` property of every feature of a GeoJSON file as written (None for other formats)."""
+    if path.suffix.lower() not in (".geojson", ".json"):
+        return None
+    try:
+        features = json.loads(path.read_text(encoding="utf-8")).get("features") or []
+        return [(f.get("properties") or {}).get("id") for f in features]
+    except (ValueError, AttributeError, TypeError):
+        return None
 
 
 def _attribute_problems(frame: gpd.GeoDataFrame) -> list[ParcelProblem]:
@@ -161,6 +175,9 @@ def load_parcels(farm_or_path: Farm | str | Path, grid: FarmGrid | None = None, 
     if grid is None:
         raise ValueError("load_parcels needs the farm grid when given a path")
     frame = _read(path)
+    raw_ids = _geojson_ids(path)
+    if raw_ids is not None and len(raw_ids) == len(frame) and "id" in frame.columns:
+        frame["id"] = raw_ids   # GDAL cuts a string at NUL: keep the file's own id so the check below sees it
     frame = frame.to_crs(grid.crs.to_wkt()).reset_index(drop=True)
     problems = _attribute_problems(frame)
     if "id" not in frame.columns:
