@@ -58,6 +58,15 @@ def main(argv: list[str] | None = None) -> int:
         return error.exit_code
 
 
+def output_path(path: Path) -> Path:
+    """Refuse an output (file or folder) whose parent folder does not exist, before any work is done."""
+    from pipelines.core.errors import InputDataError
+
+    if not path.parent.is_dir():
+        raise InputDataError(path, f"the output folder {path.parent} does not exist", "create it first or choose another -o")
+    return path
+
+
 def warn(text: str) -> None:
     """A named warning (suspicious but usable input, repaired and flagged) on stderr."""
     print(f"saqi: warning: {text}", file=sys.stderr)

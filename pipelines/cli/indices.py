@@ -28,8 +28,9 @@ def run(args: argparse.Namespace) -> int:
     from pipelines.imagery.ingest.band_raster import read_band_raster
 
     catalogue = index_catalogue(args.catalogue)
-    from pipelines.cli import warn
+    from pipelines.cli import output_path, warn
 
+    output_path(args.output)
     raster = read_band_raster(args.raster, _names(args.bands))
     for text in raster.warnings:
         warn(text)

@@ -36,12 +36,13 @@ def register(subparsers) -> None:
 
 
 def run_stats(args: argparse.Namespace) -> int:
-    from pipelines.cli import warn
+    from pipelines.cli import output_path, warn
     from pipelines.imagery.indices.kernel import compute_indices
     from pipelines.imagery.ingest.band_raster import read_band_raster
     from pipelines.imagery.parcels.layer import load_parcels
     from pipelines.imagery.parcels.zonal import parcel_statistics
 
+    output_path(args.output)
     raster = read_band_raster(args.raster, _names(args.bands))
     for text in raster.warnings:
         warn(text)
@@ -71,8 +72,9 @@ def run_zones(args: argparse.Namespace) -> int:
     )
 
     rule = prescription_rule(args.rule)
-    from pipelines.cli import warn
+    from pipelines.cli import output_path, warn
 
+    output_path(args.output)
     raster = read_band_raster(args.raster, _names(args.bands))
     for text in raster.warnings:
         warn(text)

@@ -93,7 +93,8 @@ def translate(exc: BaseException, inputs: Sequence[str | Path] = ()) -> SaqiErro
     if isinstance(exc, (FileNotFoundError, NotADirectoryError, IsADirectoryError)):
         return InputDataError(name, f"not found or not a file ({text})", "check the path")
     if _is_rasterio(exc):
-        return InputDataError(name, f"is not a readable raster ({text})", "give a complete GeoTIFF; copy the file again if it was cut short")
+        return InputDataError(name, f"a raster could not be read or written ({text})",
+                              "check the raster files and the output folder named on the command line")
     if isinstance(exc, (ValueError, TypeError, KeyError, IndexError, UnicodeError, OSError)):
         return InputDataError(name, f"cannot be used ({type(exc).__name__}: {text})", "check this input against docs/errors.md")
     error = SaqiError(f"{name}: unexpected {type(exc).__name__}: {text}; rerun with --debug and report it with the traceback")

@@ -98,7 +98,7 @@ class SmtpSettings:
         try:
             sender = email_address(sender, ENVIRONMENT, "SAQI_SMTP_FROM")
         except InputDataError:
-            raise ConfigError(ENVIRONMENT, "SAQI_SMTP_FROM", f"'{sender}' is not a sender address", "set it, e.g. SAQI_SMTP_FROM=reports@cooperative.ma") from None
+            raise ConfigError(ENVIRONMENT, "SAQI_SMTP_FROM", f"{sender!r} is not a sender address", "set it, e.g. SAQI_SMTP_FROM=reports@cooperative.ma") from None
         cafile = environ.get("SAQI_SMTP_CAFILE") or None
         if cafile and not Path(cafile).is_file():
             raise ConfigError(ENVIRONMENT, "SAQI_SMTP_CAFILE", f"{cafile} does not exist", "point it at the CA certificate (PEM) or unset it")

@@ -35,7 +35,8 @@ class ParcelProblem:
     fix: str
 
     def __str__(self) -> str:
-        return f'parcel "{self.parcel_id}": {self.message}; {self.fix}'
+        shown = repr(self.parcel_id)[1:-1] if control_characters(self.parcel_id) else self.parcel_id
+        return f'parcel "{shown}": {self.message}; {self.fix}'
 
 
 @dataclass(frozen=True)
