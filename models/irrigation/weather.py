@@ -45,7 +45,7 @@ MAX_GAP_DAYS = 7
 RANGES = {"tmin_c": (-30, 45), "tmax_c": (-25, 55), "solar_mj_m2": (0, 45), "wind_ms": (0, 40),
           "sunshine_h": (0, 24), "rain_mm": (0, 500), "tdew_c": (-50, 40)}
 DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
-REPAIRS = ("dropped", "clipped", "decimal comma", "not a number", "set to 0", "day missing")
+REPAIRS = ("dropped", "clipped", "decimal comma", "not a number", "set to 0", "day missing", "crossed")
 """Flags that record a repair of the station's own values (reported as warnings)."""
 DEWPOINT_DEPRESSION_C = 2.0
 DEFAULT_U2_MS = 2.0
@@ -146,6 +146,19 @@ def _fill_gaps(frame: pd.DataFrame, flags: pd.Series, path: Path, max_gap_days: 
         missing = frame["rain_mm"].isna()
         _flag(flags, missing, "rain_mm missing: assumed 0")
         frame["rain_mm"] = frame["rain_mm"].fillna(0.0)
+
+
+def _order_temperatures(frame: pd.DataFrame, flags: pd.Series) -> None:
+    """After gap filling an interpolated temperature can cross the measured one (tmin above tmax);
+    the measured value is kept and the other set equal to it, flagged (FAO-56 needs tmax >= tmin)."""
+    crossed = (frame["tmax_c"] < frame["tmin_c"]).to_numpy()
+    if not crossed.any():
+        return
+    tmin_filled = flags.str.contains("tmin_c interpolated").to_numpy()
+    lower_tmin = crossed & (tmin_filled | ~flags.str.contains("tmax_c interpolated").to_numpy())
+    frame.loc[lower_tmin, "tmin_c"] = frame.loc[lower_tmin, "tmax_c"]
+    frame.loc[crossed & ~lower_tmin, "tmax_c"] = frame.loc[crossed & ~lower_tmin, "tmin_c"]
+    _flag(flags, crossed, "interpolated temperature crossed the measured one: set equal to it")
 
 
 def _humidity(frame: pd.DataFrame, flags: pd.Series) -> None:
@@ -271,6 +284,7 @@ def weather_table(frame: pd.DataFrame, path: str | Path, lat_deg: float, krs: fl
     _flag(flags, days.isin(absent), "day missing from the file")
     _remove_spikes(frame, flags)
     _fill_gaps(frame, flags, path, max_gap_days)
+    _order_temperatures(frame, flags)
     _humidity(frame, flags)
     _wind(frame, flags, path)
     _solar(frame, flags, lat_deg, krs)

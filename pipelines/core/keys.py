@@ -43,14 +43,23 @@ class FlightKey:
 
     @property
     def folder(self) -> str:
-        return self.date.strftime("%Y%m%d") + (f"-{self.number}" if self.number else "")
+        day = f"{self.date.year:04d}{self.date.month:02d}{self.date.day:02d}"
+        return day + (f"-{self.number}" if self.number else "")
 
     def __str__(self) -> str:
         return f"{self.farm}-{self.folder}"
 
 
+YEARS = range(2000, 2100)
+"""Years a drone flight can have: outside them a date is a typo (and year 1 has no 4-digit strftime)."""
+
+
 def _date(key: str, text: str) -> dt.date:
     try:
-        return dt.datetime.strptime(text, "%Y%m%d").date()
+        date = dt.datetime.strptime(text, "%Y%m%d").date()
     except ValueError:
-        raise InputDataError(key, f"'{text}' is not a calendar date", "use yyyymmdd") from None
+        raise InputDataError(repr(key), f"'{text}' is not a calendar date", "use yyyymmdd") from None
+    if date.year not in YEARS:
+        raise InputDataError(repr(key), f"'{text}' is not a calendar date of a flight (year {date.year})",
+                             f"use yyyymmdd with a year in {YEARS.start}..{YEARS.stop - 1}")
+    return date
