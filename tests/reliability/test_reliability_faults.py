@@ -126,6 +126,7 @@ def _writer(store, value, *extra) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_points_of_publishes(tmp_path):
     """Six writers killed after a random delay (seeded), from start-up to the middle of their second
     publish (scaled by one whole write's time on this machine): each leaves the product whole."""
@@ -152,6 +153,7 @@ def test_sigkill_at_random_points_of_publishes(tmp_path):
     assert _uniform(store) == 0.9 and _debris(store) == []
 
 
+@pytest.mark.slow
 def test_two_writers_and_a_reader_of_one_product(tmp_path):
     store = tmp_path / "chtouka.zarr"
     assert _writer(store, 0.1).wait(TIMEOUT_S) == 0
@@ -237,3 +239,18 @@ def test_a_crash_between_two_mails_keeps_the_record_of_the_first(tmp_path):
         delivery.deliver_all(items, tmp_path / "outbox", smtp=settings, sleep=lambda s: None)
     [record] = delivery.delivery_log(tmp_path / "outbox")
     assert (record.report, record.status) == ("a.pdf", "sent") and sent == ["Report a"]
+
+
+def test_dagster_instance_marks_dead_and_hung_runs_failed(tmp_path, monkeypatch):
+    """configs/dagster/dagster.yaml turns run monitoring on (start timeout, max runtime), so a run
+    whose worker died does not stay STARTED forever."""
+    import shutil
+
+    import dagster as dg
+
+    shutil.copy(ROOT / "configs" / "dagster" / "dagster.yaml", tmp_path / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    with dg.DagsterInstance.get() as instance:
+        assert instance.run_monitoring_enabled
+        assert 0 < instance.run_monitoring_start_timeout_seconds <= 600
+        assert 0 < instance.run_monitoring_max_runtime_seconds <= 24 * 3600

@@ -171,3 +171,31 @@ def test_weather_repairs_are_warnings_that_name_the_day():
     assert [w.split(": ")[1] for w in table.attrs["warnings"]] == ["2026-01-04", "2026-01-07"]
     assert json.dumps(table.attrs["warnings"])  # plain strings
     assert np.isfinite(table["tmax_c"]).all() and isinstance(table, pd.DataFrame)
+
+
+@SLOW
+@given(st.one_of(st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=12),
+                 st.text(min_size=1, max_size=6), st.sampled_from(["P<1>&\"", "\ufffe", "a\x0bb", "\U0001f600"])))
+def test_taskdata_is_well_formed_for_any_parcel_id_or_refused(tmp_path_factory, pid):
+    """XML escaping: & < > " and any character XML allows in a parcel id give a well-formed
+    TASKDATA.XML whose partfield carries the id unchanged; anything else is refused by name."""
+    import xml.etree.ElementTree as ET
+
+    import geopandas as gpd
+    import shapely
+
+    from pipelines.core.config import PrescriptionRule
+    from pipelines.imagery.zones.taskdata import write_taskdata
+
+    box = shapely.box(make.ORIGIN[0] + 2, make.ORIGIN[1] - 10, make.ORIGIN[0] + 10, make.ORIGIN[1] - 2)
+    zones = gpd.GeoDataFrame({"parcel_id": [pid], "zone": [1], "rate": [10.0]}, geometry=[box], crs="EPSG:32629")
+    outlines = gpd.GeoDataFrame({"id": [pid]}, geometry=[box], crs="EPSG:32629")
+    rule = PrescriptionRule(product="water & <salt>", rate_field="rate", unit="mm", base_rate=10, response=0, min_rate=0,
+                            max_rate=20, reference="test")
+    try:
+        path = write_taskdata(zones, outlines, rule, tmp_path_factory.mktemp("taskdata"), 'Coop "Al Khair"', "Farm <1>")
+    except InputDataError as exc:
+        assert "parcel id" in str(exc)
+        return
+    root = ET.parse(path).getroot()
+    assert root.find("PFD").get("C") == pid and root.find("PDT").get("B") == "water & <salt>"

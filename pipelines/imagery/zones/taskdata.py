@@ -13,6 +13,7 @@ Coordinates are WGS84 decimal degrees (PNT C = north/latitude, D = east/longitud
 """
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -20,7 +21,7 @@ import geopandas as gpd
 import shapely
 
 from pipelines.core.config import PrescriptionRule
-from pipelines.core.errors import refuse_control
+from pipelines.core.errors import InputDataError, refuse_control
 
 PROCESS_DATA = {"mm": (1, 1e6, "0.000001"), "kg/ha": (6, 100.0, "0.01")}
 """rule unit -> (DDI, factor from the unit to the DDI unit, VPN scale back to the unit)."""
@@ -46,11 +47,19 @@ def _polygons(geometry: shapely.Geometry, polygon_type: str, name: str) -> list[
     return elements
 
 
+_XML_CHAR = re.compile("[\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+"""A character XML 1.0 allows (Char production, section 2.2)."""
+
+
 def _text(value: object, field: str) -> str:
     """Text for an XML attribute: ElementTree escapes & < > " but writes control characters as they are,
     which makes the document not well-formed; refuse them here (they are refused at the edge too)."""
     text = str(value)
     refuse_control(text, "TASKDATA.XML", field)
+    outside = sorted({f"U+{ord(c):04X}" for c in text if not _XML_CHAR.fullmatch(c)})
+    if outside:
+        raise InputDataError("TASKDATA.XML", f"{field} {text!r} holds character(s) {', '.join(outside)} that XML 1.0 forbids",
+                             "remove them from the source name", field=field)
     return text
 
 
