@@ -54,7 +54,7 @@ def _css_string(text: str):
     """A CSS string literal for `content:` in @page margin boxes, safe inside a <style> element."""
     from markupsafe import Markup
 
-    escaped = str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\A ").replace("<", "\\3C ")
+    escaped = str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\A ").replace("\r", "\\D ").replace("\f", "\\C ").replace("<", "\\3C ")
     return Markup('"' + escaped + '"')
 
 
