@@ -27,7 +27,7 @@ def flight_manifest(context: dg.AssetExecutionContext, storage: SaqiStorage) -> 
     farm = storage.farm(key.farm)
     manifest = read_flight_folder(storage.flight_folder(key), farm)
     document = manifest.model_dump_json(indent=1)
-    (storage.folder("manifests", key.farm) / f"{key}.json").write_text(document, encoding="utf-8")
+    storage.manifest_path(key).write_text(document, encoding="utf-8")
     quarantine = storage.folder("quarantine") / f"{key}.json"
     if manifest.quarantined:
         quarantine.write_text(document, encoding="utf-8")

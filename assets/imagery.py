@@ -46,7 +46,7 @@ REFLECTANCE_CHECKS = [
 
 
 def _manifest(storage: SaqiStorage, key: FlightKey) -> dict:
-    return json.loads((Path(storage.data_root) / "manifests" / key.farm / f"{key}.json").read_text(encoding="utf-8"))
+    return json.loads(storage.manifest_path(key).read_text(encoding="utf-8"))
 
 
 def _alignment_check(residuals: dict[str, float | None]) -> dg.AssetCheckResult:
@@ -71,12 +71,12 @@ def reflectance(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.M
     captures = manifest["kind"] == "captures"
     if captures:
         summary = ingest_captures([Path(manifest["folder"]) / name for name in manifest["files"]], storage.grid(key.farm), store,
-                                  cube.flight_group(str(key), "reflectance"), sensor,
+                                  cube.flight_group(key, "reflectance"), sensor,
                                   ground_elevation_m=storage.farm(key.farm).location.elevation_m)
     else:
-        summary = ingest_orthomosaic(Path(manifest["folder"]) / manifest["files"][0], storage.grid(key.farm), store, cube.flight_group(str(key), "reflectance"),
+        summary = ingest_orthomosaic(Path(manifest["folder"]) / manifest["files"][0], storage.grid(key.farm), store, cube.flight_group(key, "reflectance"),
                                      sensor=sensor, reflectance_scale=manifest.get("reflectance_scale"))
-    data = cube.read_product(store, cube.flight_group(str(key), "reflectance"))["reflectance"]
+    data = cube.read_product(store, cube.flight_group(key, "reflectance"))["reflectance"]
     bands = [str(b) for b in data.band.values]
     small = data[:, ::4, ::4].values
     out_of_range, saturated = summary["outside_0_1p5_fraction"], summary["saturation_fraction"]

@@ -23,7 +23,7 @@ from assets._metadata import OWNERS, number, section, table
 from models.irrigation.et0 import reference_et_method, reference_et_mm
 from models.irrigation.farm_plan import farm_plan
 from models.irrigation.weather import read_weather
-from pipelines.orchestration.partitions import farm_days, farm_of_day
+from pipelines.orchestration.partitions import farm_day, farm_days, farm_of_day
 from pipelines.orchestration.resources import SaqiStorage
 from pipelines.store import tables
 
@@ -33,8 +33,7 @@ PLAN_COLUMNS = ["parcel", "crop", "irrigate_today", "depth_mm", "volume_m3", "ne
 
 
 def _day(context: dg.AssetExecutionContext) -> tuple[str, dt.date]:
-    keys = context.partition_key.keys_by_dimension
-    return keys["farm"], dt.date.fromisoformat(keys["date"])
+    return farm_day(context.partition_key)
 
 
 def _weather(storage: SaqiStorage, farm_id: str, day: dt.date) -> tuple[pd.DataFrame, object]:

@@ -27,7 +27,8 @@ from pipelines.imagery.parcels.zonal import parcel_statistics
 from pipelines.orchestration.partitions import all_flights, farms, flights
 from pipelines.orchestration.resources import SaqiStorage
 from pipelines.reports.maps import ndvi_map
-from pipelines.store import cube, tables, windows
+from pipelines.store import cube, products, tables, windows
+from pipelines.store.products import INDICES
 
 SHOWN = ["parcel", "status", "n_pixels", "ndvi_mean", "ndvi_parcel_mean", "ndvi_p10", "ndvi_p90", "ndre_mean", "crop_cover_fraction", "weed_pressure"]
 
@@ -55,16 +56,16 @@ def _parcel_ndvi_preview(stats: pd.DataFrame, frame, grid) -> dg.MetadataValue:
 def parcel_stats(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
     key = FlightKey.parse(context.partition_key)
     farm, grid, store = storage.farm(key.farm), storage.grid(key.farm), storage.store(key.farm)
-    names = windows.layer_names(store, str(key), "indices", "index")
-    indices = windows.stored_array(store, str(key), "indices")
-    classes = windows.stored_array(store, str(key), "classes")
+    names = products.layer_names(store, key, INDICES)
+    indices = windows.stored_array(store, key, "indices")
+    classes = windows.stored_array(store, key, "classes")
     parcels = load_parcels(farm, grid)
     stats = parcel_statistics(indices, names, grid, parcels, classes)
-    field = parcel_statistics(windows.LayerStack(indices, [names.index("ndvi")]), ["ndvi_parcel"], grid, parcels, None,
+    field = parcel_statistics(products.layers(store, key, INDICES, ["ndvi"]), ["ndvi_parcel"], grid, parcels, None,
                              stats=("count", "mean"))
     field = field[["parcel_id", "n_pixels", "ndvi_parcel_mean"]].rename(columns={"n_pixels": "parcel_n_pixels"})
     stats = stats.merge(field, on="parcel_id").rename(columns={"parcel_id": "parcel"})
-    cube.write_product(store, cube.flight_group(str(key), "parcel_stats"), tables.stats_product(stats, str(key), key.date))
+    cube.write_product(store, cube.flight_group(key, "parcel_stats"), tables.stats_product(stats, str(key), key.date))
     empty = stats.loc[~(stats["n_pixels"] > 0), "parcel"].tolist()
     weak = low_vigour(stats, parcels.frame, key.date)
     return dg.MaterializeResult(

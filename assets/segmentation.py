@@ -38,7 +38,8 @@ from pipelines.imagery.preview import preview_step
 from pipelines.orchestration.partitions import all_flights, flights
 from pipelines.orchestration.resources import SaqiStorage
 from pipelines.reports.maps import class_map
-from pipelines.store import cube, windows
+from pipelines.store import cube, products, windows
+from pipelines.store.products import INDICES, REFLECTANCE
 
 LATEST = "latest.json"
 
@@ -92,14 +93,14 @@ def segmentation_model(context: dg.AssetExecutionContext, config: TrainingConfig
 def crop_segmentation(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
     key = FlightKey.parse(context.partition_key)
     store, grid = storage.store(key.farm), storage.grid(key.farm)
-    reflectance = windows.stored_array(store, str(key), "reflectance")
-    bands = windows.layer_names(store, str(key), "reflectance", "band")
+    reflectance = windows.stored_array(store, key, "reflectance")
+    bands = products.layer_names(store, key, REFLECTANCE)
     card = _latest_card(storage)
     if card is not None:
         method = f"U-Net {card.encoder} (sha256 {card.sha256[:12]}), tiled inference"
     else:
         method = "Otsu NDVI threshold + morphology (no segmentation model yet)"
-    group = cube.flight_group(str(key), "classes")
+    group = cube.flight_group(key, "classes")
     with windows.staged_raster(store, group, grid, "classes", np.uint8, NO_DATA,
                                attrs={**flag_attributes(), "method": method}) as out:
         if card is not None:
@@ -107,10 +108,9 @@ def crop_segmentation(context: dg.AssetExecutionContext, storage: SaqiStorage) -
 
             predict_classes(card, reflectance, bands, out=out)
         else:
-            names = windows.layer_names(store, str(key), "indices", "index")
-            ndvi = windows.plane(windows.stored_array(store, str(key), "indices"), names.index("ndvi"))
+            ndvi = products.layer(store, key, INDICES, "ndvi")
             threshold_classes_strips(ndvi, windows.plane(reflectance, bands.index("nir")), out)
-    classes = windows.stored_array(store, str(key), "classes")
+    classes = windows.stored_array(store, key, "classes")
     counts = windows.value_counts(classes)
     valid = counts.sum() - counts[NO_DATA]
     share = {name: float(counts[code] / valid) if valid else float("nan") for name, code in

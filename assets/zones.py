@@ -19,7 +19,8 @@ from pipelines.imagery.zones.prescription import export_prescription
 from pipelines.orchestration.partitions import flights
 from pipelines.orchestration.resources import SaqiStorage
 from pipelines.reports.maps import zones_map
-from pipelines.store import cube, windows
+from pipelines.store import cube, products
+from pipelines.store.products import INDICES
 
 N_ZONES = 3
 MIN_ZONE_AREA_M2 = 200.0
@@ -30,10 +31,9 @@ MIN_ZONE_AREA_M2 = 200.0
 def management_zones(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
     key = FlightKey.parse(context.partition_key)
     farm, grid, store = storage.farm(key.farm), storage.grid(key.farm), storage.store(key.farm)
-    names = windows.layer_names(store, str(key), "indices", "index")
-    ndvi = windows.plane(windows.stored_array(store, str(key), "indices"), names.index("ndvi"))
+    ndvi = products.layer(store, key, INDICES, "ndvi")
     zones = zones_of(ndvi, grid, load_parcels(farm, grid), n_zones=N_ZONES, min_area_m2=MIN_ZONE_AREA_M2)
-    cube.write_product(store, cube.flight_group(str(key), "zones"), cube.raster(
+    cube.write_product(store, cube.flight_group(key, "zones"), cube.raster(
         zones.ranks, grid, "zones", attrs={"long_name": "management zone rank (1 = lowest vigour, 0 = outside parcels or no data)"}))
     files = export_prescription(zones, "irrigation", storage.folder("prescriptions", key.farm, str(key)),
                                 customer=farm.cooperative.name, farm_name=farm.name)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -23,9 +22,9 @@ from pydantic import (
 )
 
 from pipelines.core.errors import ConfigError
+from pipelines.core.keys import FARM
 
 CONFIGS_DIR = Path(os.environ.get("SAQI_CONFIGS", Path(__file__).resolve().parents[2] / "configs"))
-FARM_ID = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
 
 
 class _Strict(BaseModel):
@@ -98,7 +97,7 @@ class Farm(_Strict):
     @field_validator("id")
     @classmethod
     def _safe_id(cls, value: str) -> str:
-        if not FARM_ID.match(value):
+        if not FARM.match(value):
             raise ValueError("farm id must be lower-case letters, digits and '_' (it becomes a path and a partition key)")
         return value
 
@@ -230,7 +229,7 @@ def farm_ids(root: Path | None = None) -> list[str]:
 
 @lru_cache(maxsize=64)
 def _load_farm(root: Path, farm_id: str) -> Farm:
-    if not FARM_ID.match(farm_id):
+    if not FARM.match(farm_id):
         raise ConfigError(root / "farms", "id", f"'{farm_id}' is not a valid farm id", "use lower-case letters, digits, '_'")
     path = root / "farms" / farm_id / "farm.yaml"
     data = _read_yaml(path)

@@ -21,10 +21,10 @@ import yaml
 
 from pipelines.core.errors import InputDataError
 from pipelines.core.keys import FlightKey, farm_id
+from pipelines.imagery.ingest.flight import RASTER_SUFFIXES
 from pipelines.store.publish import is_remote, join
 
 PARTIAL_SUFFIXES = (".part", ".tmp", ".crdownload", ".partial", ".filepart")
-RASTER_SUFFIXES = (".tif", ".tiff")
 
 
 @dataclass(frozen=True)

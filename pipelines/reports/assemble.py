@@ -40,7 +40,8 @@ from pipelines.reports.model import (
     TrendPoint,
     YieldEstimate,
 )
-from pipelines.store import cube, tables, windows
+from pipelines.store import cube, products, tables, windows
+from pipelines.store.products import INDICES, PARCEL_STATS
 
 MAP_MARGIN_PX = 8
 
@@ -55,10 +56,10 @@ class FarmReports:
 
 
 def _latest_flight(store: Path) -> FlightKey:
-    done = [f for f in cube.flights_in_store(store) if cube.has_product(store, cube.flight_group(f, "parcel_stats"))]
-    if not done:
+    flight = products.latest_flight(store, having=PARCEL_STATS)
+    if flight is None:
         raise LookupError(f"{store}: no flight with parcel statistics yet; materialise parcel_stats first")
-    return max((FlightKey.parse(f) for f in done), key=lambda k: (k.date, k.number))
+    return flight
 
 
 def _trend(season: xr.DataArray, parcel_id: str) -> tuple[TrendPoint, ...]:
@@ -126,11 +127,10 @@ def farm_reports(farm: Farm, data_root: str | Path) -> FarmReports:
     """Report contents for every parcel of `farm`, the cooperative summary and the weekly bulletin."""
     grid, store = FarmGrid.of_farm(farm), cube.farm_store(data_root, farm.id)
     flight = _latest_flight(store)
-    names = windows.layer_names(store, str(flight), "indices", "index")
-    ndvi = windows.plane(windows.stored_array(store, str(flight), "indices"), names.index("ndvi"))
-    classes = windows.stored_array(store, str(flight), "classes")
-    zones = (windows.stored_array(store, str(flight), "zones")
-             if cube.has_product(store, cube.flight_group(str(flight), "zones")) else None)
+    ndvi = products.layer(store, flight, INDICES, "ndvi")
+    classes = windows.stored_array(store, flight, "classes")
+    zones = (windows.stored_array(store, flight, "zones")
+             if cube.has_product(store, cube.flight_group(flight, "zones")) else None)
     season = tables.read_parcel_cube(store)
     rec = tables.read_recommendations(store) if cube.has_product(store, tables.RECOMMENDATIONS) else None
     cooperative = Cooperative.of_farm(farm)

@@ -39,7 +39,8 @@ def farm_store(data_root: str | Path, farm_id: str) -> Store:
     return join(str(data_root), name) if is_remote(data_root) else Path(data_root) / name
 
 
-def flight_group(flight: str, product: str) -> str:
+def flight_group(flight, product: str) -> str:
+    """`flights/<flight>/<product>` for a flight key (FlightKey or its string form)."""
     return f"flights/{flight}/{product}"
 
 

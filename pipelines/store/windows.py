@@ -25,12 +25,12 @@ STRIP_PX = 1024
 """Rows per strip (a multiple of cube.CHUNK_PX, so a strip covers whole chunks)."""
 
 
-def stored_array(store: cube.Store, flight: str, product: str) -> zarr.Array:
+def stored_array(store: cube.Store, flight, product: str) -> zarr.Array:
     """The Zarr array of `flights/<flight>/<product>` (lazy; slices return NumPy arrays)."""
     return zarr.open_group(str(store), path=cube.flight_group(flight, product), mode="r")[product]
 
 
-def layer_names(store: cube.Store, flight: str, product: str, dim: str) -> list[str]:
+def layer_names(store: cube.Store, flight, product: str, dim: str) -> list[str]:
     """Names along the product's layer dimension (`band` or `index`)."""
     group = zarr.open_group(str(store), path=cube.flight_group(flight, product), mode="r")
     return [str(v) for v in group[dim][:]]
@@ -77,6 +77,18 @@ def staged_raster(store: cube.Store, group: str, grid: FarmGrid, name: str, dtyp
     chunks = tuple(1 if i == 0 and layer_dim else min(cube.CHUNK_PX, n) for i, n in enumerate(shape))
     lazy = da.full(shape, fill_value, dtype=dtype, chunks=chunks)
     template = cube.raster(lazy, grid, name, layer_dim=layer_dim, layers=layers, attrs=attrs).to_dataset()
+    with staged_dataset(store, group, template, name) as target:
+        yield target
+
+
+@contextlib.contextmanager
+def staged_dataset(store: cube.Store, group: str, template, name: str) -> Iterator[zarr.Array]:
+    """Yield the writable Zarr array `name` of a new product laid out as `template` (a lazy xarray
+    Dataset with the product's coordinates and attributes; nothing of its data is computed).
+
+    The caller fills the array window by window; the product is published atomically when the
+    block exits cleanly and discarded on an exception (`cube.staged_product`).
+    """
     with cube.staged_product(store, group) as staging:
         template.to_zarr(str(staging), mode="w", compute=False, consolidated=False, zarr_format=3,
                          encoding=cube.zarr_encoding(template))
