@@ -59,7 +59,11 @@ def run(args: argparse.Namespace) -> int:
             dst.update_tags(sensor=captures[0].sensor.id, method=result.method, relative=str(result.relative))
     temperature = None if result.temperature_c is None else round(float(np.median(result.temperature_c)), 2)
     summary = {"sensor": captures[0].sensor.id, "capture": captures[0].capture_id, "bands": result.bands,
-               "method": result.method, "relative": result.relative, "irradiance": result.irradiance,
+               "method": result.method, "relative": result.relative,
+               "irradiance_sensor": {"values": result.irradiance, "method": result.irradiance_method},
+               "panel_irradiance": {"values": result.panel_irradiance,
+                                    "method": "π · mean panel radiance / panel reflectance" if result.panel_irradiance else None},
+               "irradiance": result.irradiance,
                "alignment": transforms, "alignment_residual_px": residuals,
                "saturation_fraction": result.saturation_fraction, "temperature_c_median": temperature,
                "warnings": result.warnings, "output": str(args.output)}
