@@ -104,6 +104,30 @@ def _remote_staging(store: str) -> Iterator[str]:
             fs.rm(path, recursive=True)
 
 
+@contextlib.contextmanager
+def store_lock(store: Store, name: str) -> Iterator[None]:
+    """Serialise one store-wide step between the local writers of a store (an `flock` on
+    `_staging/<name>.lock`); a no-op on an object store, where the last writer's step wins.
+
+    Args:
+        store: the farm store (local folder or URL).
+        name: the step's name, e.g. `consolidated`.
+    """
+    if is_remote(store):
+        yield
+        return
+    area = Path(store) / STAGING
+    area.mkdir(parents=True, exist_ok=True)
+    handle = None
+    while handle is None:
+        handle = _lock(area / f"{name}.lock")
+    try:
+        yield
+    finally:
+        (area / f"{name}.lock").unlink(missing_ok=True)
+        handle.close()
+
+
 def staging_area(store: Store) -> contextlib.AbstractContextManager:
     """A private staging location for one product write, removed on exit whatever happens."""
     return _remote_staging(str(store)) if is_remote(store) else _local_staging(Path(store))
