@@ -14,7 +14,7 @@ import contextlib
 import time
 import uuid
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -102,8 +102,8 @@ def _consolidate(location: Store) -> None:
     with warnings.catch_warnings():
         # zarr 3 notes that consolidated metadata is not yet part of the v3 spec; xarray reads it.
         warnings.filterwarnings("ignore", message="Consolidated metadata is currently not part", category=UserWarning)
-        # `_staging` (writers' private folders) is not part of the hierarchy, and is left out.
-        warnings.filterwarnings("ignore", message="Object at _staging is not recognized", category=UserWarning)
+        # `_staging` and lock files are not part of the hierarchy, and are left out.
+        warnings.filterwarnings("ignore", message="Object at .* is not recognized as a component", category=UserWarning)
         zarr.consolidate_metadata(str(location), zarr_format=3)
 
 
@@ -140,15 +140,19 @@ def staged_product(store: Store, group: str) -> Iterator[Store]:
 
 
 def write_product(store: Store, group: str, product: xr.DataArray | xr.Dataset,
-                  chunks: dict[str, int] | None = None) -> None:
+                  chunks: dict[str, int] | None = None, compute: Callable | None = None) -> None:
     """Write one product group atomically (replace, never append or duplicate).
 
     Chunks: 512 px along y/x, one layer along band/index, whole along other dims unless `chunks`
-    says otherwise.
+    says otherwise. `compute`, when given, receives the delayed writes of a dask-backed product
+    (e.g. `lambda writes: client.compute(writes, sync=True)` to run them on a cluster).
     """
     dataset = product.to_dataset() if isinstance(product, xr.DataArray) else product
     with staged_product(store, group) as staging:
-        dataset.to_zarr(str(staging), mode="w", consolidated=False, zarr_format=3, encoding=zarr_encoding(dataset, chunks))
+        writes = dataset.to_zarr(str(staging), mode="w", consolidated=False, zarr_format=3,
+                                 encoding=zarr_encoding(dataset, chunks), compute=compute is None)
+        if compute is not None:
+            compute(writes)
 
 
 def read_product(store: Store, group: str) -> xr.Dataset:

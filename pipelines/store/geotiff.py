@@ -67,9 +67,8 @@ def _layers(array: xr.DataArray) -> list[str]:
 def _write_plain(array: xr.DataArray, path: Path, version: str) -> dict:
     """A tiled, lightly compressed GeoTIFF written strip by strip (memory: one strip of all layers)."""
     import rasterio
-    from rasterio.windows import Window
-
     import rioxarray  # noqa: F401  (registers the .rio accessor)
+    from rasterio.windows import Window
 
     classes = array.dtype == np.uint8
     height, width = array.shape[-2:]

@@ -47,8 +47,5 @@ def write_index_product_distributed(store: cube.Store, flight: str, client, name
     product = cube.raster(values, _grid_of(dataset), PRODUCT, layer_dim="index", layers=ok,
                           attrs=_attrs(ok, skipped, catalogue)).to_dataset()
     group = cube.flight_group(flight, PRODUCT)
-    with cube.staged_product(store, group) as staging:
-        writes = product.to_zarr(str(staging), mode="w", compute=False, consolidated=False, zarr_format=3,
-                                 encoding=cube.zarr_encoding(product))
-        client.compute(writes, sync=True)
+    cube.write_product(store, group, product, compute=lambda writes: client.compute(writes, sync=True))
     return IndexProductSummary(group, ok, skipped)

@@ -14,13 +14,12 @@ from pathlib import Path
 
 import dask.array as da
 import numpy as np
-import zarr
 
 from pipelines.core.errors import InputDataError
 from pipelines.core.grid import FarmGrid
 from pipelines.imagery.indices.catalogue import IndexSpec, index_catalogue
 from pipelines.imagery.indices.kernel import computable_indices, compute_indices
-from pipelines.store import cube
+from pipelines.store import cube, windows
 
 PRODUCT = "indices"
 
@@ -64,17 +63,14 @@ def write_index_product(store: str | Path, flight: str, names: Sequence[str] | N
         raise InputDataError(Path(store) / source_group, f"no requested index can be computed: {skipped}",
                              "request indices the flight's bands allow or add the missing bands")
     grid = _grid_of(dataset)
-    source = zarr.open_group(str(store), path=source_group, mode="r")["reflectance"]
+    source = windows.stored_array(store, flight, "reflectance")
     step = source.chunks[1]
     lazy = da.zeros((len(ok), grid.height, grid.width), dtype=np.float32,
                     chunks=(1, min(cube.CHUNK_PX, grid.height), min(cube.CHUNK_PX, grid.width)))
     template = cube.raster(lazy, grid, PRODUCT, layer_dim="index", layers=ok,
                            attrs=_attrs(ok, skipped, catalogue)).to_dataset()
     group = cube.flight_group(flight, PRODUCT)
-    with cube.staged_product(store, group) as staging:
-        template.to_zarr(str(staging), mode="w", compute=False, consolidated=False, zarr_format=3,
-                         encoding=cube.zarr_encoding(template))
-        target = zarr.open_group(str(staging), mode="r+")[PRODUCT]
+    with windows.staged_template(store, group, template, PRODUCT) as target:
         strip = np.empty((len(ok), step, grid.width), dtype=np.float32)
         for top in range(0, grid.height, step):
             bottom = min(grid.height, top + step)

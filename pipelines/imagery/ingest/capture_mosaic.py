@@ -36,6 +36,7 @@ from pipelines.imagery.ingest.footprint import REFIT, Footprint, footprint
 from pipelines.imagery.ingest.quality import ReflectanceTally
 from pipelines.imagery.ingest.radiometry import calibrate_capture
 from pipelines.store import cube
+from pipelines.store.windows import staged_template
 
 METHOD = "direct georeferencing from GPS/IMU; no bundle adjustment"
 NOT_REFLECTIVE = ("lwir", "panchro")
@@ -159,7 +160,6 @@ def ingest_captures(files: list[str | Path], grid: FarmGrid, store: cube.Store, 
     otherwise), `alignment_residual_px` (max per band over captures) and `footprints`.
     """
     import dask.array as da
-    import zarr
 
     if window_px % cube.CHUNK_PX:
         raise ValueError(f"window_px must be a multiple of the store chunk ({cube.CHUNK_PX})")
@@ -211,10 +211,7 @@ def ingest_captures(files: list[str | Path], grid: FarmGrid, store: cube.Store, 
         dataset = template.to_dataset()
         tally = ReflectanceTally(bands)
         covered, windows = 0, 0
-        with cube.staged_product(store, group) as staging:
-            dataset.to_zarr(str(staging), mode="w", compute=False, consolidated=False, zarr_format=3,
-                            encoding=cube.zarr_encoding(dataset))
-            target = zarr.open_array(str(staging), path="reflectance", mode="r+", zarr_format=3)
+        with staged_template(store, group, dataset, "reflectance") as target:
             for window in _windows([f.box for f in frames], grid, window_px):
                 block = _mosaic_window(frames, len(bands), grid, window)
                 tally.add(block)

@@ -35,6 +35,7 @@ from pipelines.core.errors import InputDataError
 from pipelines.core.grid import FarmGrid
 from pipelines.imagery.ingest.quality import ReflectanceTally
 from pipelines.store import cube
+from pipelines.store.windows import staged_template
 
 RESAMPLING = {"average": Resampling.average, "bilinear": Resampling.bilinear}
 COLOUR_ROLES = {ColorInterp.red: "red", ColorInterp.green: "green", ColorInterp.blue: "blue", ColorInterp.alpha: "alpha"}
@@ -231,7 +232,6 @@ def ingest_orthomosaic(path: str | Path, grid: FarmGrid, store: str | Path, grou
     fractions, overlap and timing.
     """
     import dask.array as da
-    import zarr
 
     if resampling not in RESAMPLING:
         raise ValueError(f"resampling must be one of {sorted(RESAMPLING)}, not {resampling!r}")
@@ -265,10 +265,8 @@ def ingest_orthomosaic(path: str | Path, grid: FarmGrid, store: str | Path, grou
     tally = ReflectanceTally(bands)
     saturation_dn = info.saturation_dn
     windows = 0
-    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB), cube.staged_product(store, group) as staging:
-        dataset.to_zarr(str(staging), mode="w", compute=False, consolidated=False, zarr_format=3,
-                        encoding=cube.zarr_encoding(dataset))
-        target = zarr.open_array(str(staging), path="reflectance", mode="r+", zarr_format=3)
+    with (rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB),
+          staged_template(store, group, dataset, "reflectance") as target):
         with _open(info.path) as src, ThreadPoolExecutor(max_workers=1) as writer:
             pending = None
             for window in _grid_windows(grid, info, window_px):
