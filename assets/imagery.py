@@ -16,7 +16,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets._metadata import OWNERS, number, preview, section
+from assets._metadata import OWNERS, number, preview, section, shown, thumbnail
 from pipelines.core.config import load_sensor
 from pipelines.core.keys import FlightKey
 from pipelines.imagery.indices.product import write_index_product
@@ -105,7 +105,7 @@ def reflectance(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.M
             check_name="bands_aligned", passed=True,
             description="orthomosaic: bands already co-registered by the photogrammetry tool"),
     ]
-    return dg.MaterializeResult(metadata=metadata, check_results=checks)
+    return dg.MaterializeResult(metadata=shown(metadata), check_results=checks)
 
 
 @dg.asset(partitions_def=flights, group_name="imagery", owners=OWNERS["imagery"], kinds={"zarr", "numexpr"},
@@ -117,10 +117,13 @@ def vegetation_indices(context: dg.AssetExecutionContext, storage: SaqiStorage) 
     indices = cube.read_product(store, summary.group)["indices"]
     ndvi = indices.sel(index="ndvi").values if "ndvi" in summary.names else None
     means = {str(name): float(indices.sel(index=name).mean(skipna=True)) for name in summary.names}
-    return dg.MaterializeResult(metadata={
+    return dg.MaterializeResult(metadata=shown({
         "indices": ", ".join(summary.names),
         "not_computed": dg.MetadataValue.json(summary.skipped),
         **{f"{name}_mean": number(v) for name, v in means.items()},
+        **({"ndvi_thumbnail": thumbnail(lambda px: ndvi_map(ndvi, storage.grid(key.farm).resolution_m, max_side_px=px,
+                                                           decorated=False).png, "NDVI")}
+           if ndvi is not None else {}),
         **({"ndvi_preview": preview(ndvi_map(ndvi, storage.grid(key.farm).resolution_m, max_side_px=480).png, "NDVI")}
            if ndvi is not None else {}),
-    })
+    }))

@@ -20,7 +20,7 @@ from pathlib import Path
 import dagster as dg
 import numpy as np
 
-from assets._metadata import OWNERS, number, preview, section
+from assets._metadata import OWNERS, number, preview, section, shown, thumbnail
 from models.segmentation.card import load_card
 from models.segmentation.classes import (
     CROP,
@@ -80,11 +80,11 @@ def segmentation_model(context: dg.AssetExecutionContext, config: TrainingConfig
     (Path(storage.data_root) / "models" / "segmentation" / LATEST).write_text(json.dumps({"card": str(card_path)}))
     return dg.MaterializeResult(
         data_version=dg.DataVersion(model.sha256[:16]),
-        metadata={"encoder": model.encoder, "bands": ", ".join(model.band_names), "indices": ", ".join(model.indices),
+        metadata=shown({"encoder": model.encoder, "bands": ", ".join(model.band_names), "indices": ", ".join(model.indices),
                   "classes": ", ".join(model.classes), "training_flights": len(samples),
                   "code_version": model.code_version, "sha256": model.sha256,
                   "card": dg.MetadataValue.path(str(card_path)), "metrics": dg.MetadataValue.json(model.metrics),
-                  **{f"val_{k}": number(v) for k, v in model.metrics.items() if isinstance(v, (int, float))}})
+                  **{f"val_{k}": number(v) for k, v in model.metrics.items() if isinstance(v, (int, float))}}))
 
 
 @dg.asset(partitions_def=flights, group_name="segmentation", owners=OWNERS["segmentation"], kinds={"zarr", "onnx"},
@@ -116,9 +116,11 @@ def crop_segmentation(context: dg.AssetExecutionContext, storage: SaqiStorage) -
     share = {name: float(counts[code] / valid) if valid else float("nan") for name, code in
              (("soil", SOIL), ("crop", CROP), ("weed", WEED), ("shadow", SHADOW))}
     step = preview_step(classes.shape, 480)
-    return dg.MaterializeResult(metadata={
+    return dg.MaterializeResult(metadata=shown({
         "method": method, **{f"{name}_fraction": number(v) for name, v in share.items()},
+        "class_thumbnail": thumbnail(lambda px: class_map(classes[::step, ::step], grid.resolution_m * step,
+                                                          max_side_px=px, decorated=False).png, "classes"),
         "class_preview": preview(class_map(classes[::step, ::step], grid.resolution_m * step, max_side_px=480).png,
                                  "classes"),
         "valid_fraction": number(float(valid / counts.sum())),
-    })
+    }))

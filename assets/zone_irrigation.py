@@ -48,6 +48,6 @@ def zone_irrigation_plan(context: dg.AssetExecutionContext, storage: SaqiStorage
     shown["next_irrigation_date"] = shown["next_irrigation_date"].astype(str)
     ok = bool((plan[["depth_mm", "volume_m3"]].fillna(0) >= 0).all().all())
     return dg.MaterializeResult(
-        metadata={"note": note, "zones": len(plan), "total_volume_m3": number(plan["volume_m3"].sum()),
-                  "max_spread_mm": number(plan["depletion_spread_mm"].abs().max()), **table(shown, "plan per zone")},
+        metadata=shown({"note": note, "zones": len(plan), "total_volume_m3": number(plan["volume_m3"].sum()),
+                  "max_spread_mm": number(plan["depletion_spread_mm"].abs().max()), **table(shown, "plan per zone")}),
         check_results=[dg.AssetCheckResult(check_name="zone_depths_non_negative", passed=ok)])

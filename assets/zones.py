@@ -38,10 +38,10 @@ def management_zones(context: dg.AssetExecutionContext, storage: SaqiStorage) ->
     files = export_prescription(zones, "irrigation", storage.folder("prescriptions", key.farm, str(key)),
                                 customer=farm.cooperative.name, farm_name=farm.name)
     shown = zones.frame.drop(columns="geometry").round(3)
-    return dg.MaterializeResult(metadata={
+    return dg.MaterializeResult(metadata=shown({
         "zones": len(zones.frame), "notes": "; ".join(f"{p}: {n}" for p, n in zones.notes.items()) or "none",
         "zone_area_mean_m2": number(zones.frame["area_m2"].mean()),
         "zones_preview": preview(zones_map(zones.ranks, grid.resolution_m, max_side_px=480).png, "zones"),
         **{f"prescription_{fmt}": dg.MetadataValue.path(str(path)) for fmt, path in files.items()},
         **table(shown, "zones per parcel"),
-    })
+    }))

@@ -99,19 +99,23 @@ def _decorate(image, pixel_size_m: float) -> None:
     draw.text((ax, ay - 1), "N", font=font, fill=_BLACK, anchor="mb")
 
 
-def _png(indices: np.ndarray, colours: np.ndarray, pixel_size_m: float) -> bytes:
+def _png(indices: np.ndarray, colours: np.ndarray, pixel_size_m: float, decorated: bool = True) -> bytes:
     from PIL import Image
 
     image = Image.fromarray(np.ascontiguousarray(indices, dtype=np.uint8), mode="P")
     image.putpalette(_palette(colours))
-    _decorate(image, pixel_size_m)
+    if decorated:
+        _decorate(image, pixel_size_m)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True, transparency=NO_DATA)
     return buffer.getvalue()
 
 
-def ndvi_map(ndvi: np.ndarray, pixel_size_m: float, *, max_side_px: int = DEFAULT_MAX_SIDE_PX) -> MapImage:
+def ndvi_map(ndvi: np.ndarray, pixel_size_m: float, *, max_side_px: int = DEFAULT_MAX_SIDE_PX,
+             decorated: bool = True) -> MapImage:
     """NDVI (–, NaN = no data or outside the parcel) in 0.05 steps on a red-yellow-green ramp over 0–1.
+
+    `decorated=False` leaves out the scale bar and north arrow (a thumbnail too small to read them).
 
     Steps keep the map readable as classes and the PNG small (sensor noise does not spread over
     hundreds of colours)."""
@@ -126,10 +130,11 @@ def ndvi_map(ndvi: np.ndarray, pixel_size_m: float, *, max_side_px: int = DEFAUL
     colours = _colours(NDVI_COLOURMAP, 2 * levels + 1)[1::2]
     ramp_stops = _colours(NDVI_COLOURMAP, 11)
     ramp = "linear-gradient(to right, " + ", ".join(_hex(c) for c in ramp_stops) + ")"
-    return MapImage(_png(indices, colours, pixel_size_m * factor), N_("NDVI (vegetation vigour)"), ramp=ramp, ramp_ticks=NDVI_TICKS)
+    return MapImage(_png(indices, colours, pixel_size_m * factor, decorated), N_("NDVI (vegetation vigour)"), ramp=ramp, ramp_ticks=NDVI_TICKS)
 
 
-def class_map(classes: np.ndarray, pixel_size_m: float, *, max_side_px: int = DEFAULT_MAX_SIDE_PX) -> MapImage:
+def class_map(classes: np.ndarray, pixel_size_m: float, *, max_side_px: int = DEFAULT_MAX_SIDE_PX,
+              decorated: bool = True) -> MapImage:
     """Class codes 0 soil, 1 crop, 2 weed, 3 shadow, 255 no data; reduced by nearest-pixel sampling."""
     classes = np.asarray(classes)
     _check(classes, pixel_size_m, "class")
@@ -139,7 +144,7 @@ def class_map(classes: np.ndarray, pixel_size_m: float, *, max_side_px: int = DE
     factor = block_factor(classes.shape, max_side_px)
     indices = classes[::factor, ::factor]
     colours = np.array([[int(e.colour[i : i + 2], 16) / 255 for i in (1, 3, 5)] for e in CLASS_LEGEND])
-    return MapImage(_png(indices, colours, pixel_size_m * factor), N_("Crop, weeds and soil"), legend=CLASS_LEGEND)
+    return MapImage(_png(indices, colours, pixel_size_m * factor, decorated), N_("Crop, weeds and soil"), legend=CLASS_LEGEND)
 
 
 def zones_map(zones: np.ndarray, pixel_size_m: float, *, max_side_px: int = DEFAULT_MAX_SIDE_PX) -> MapImage:

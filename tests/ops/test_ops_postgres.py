@@ -62,7 +62,8 @@ def test_materialisations_land_in_the_postgres_event_log(tmp_path, database):
         assert outcome.succeeded == ["2025-10-01|chtouka", "2025-10-02|chtouka"] and not outcome.failed
         records = instance.fetch_materializations(dg.AssetKey("weather"), limit=10).records
         assert sorted(r.asset_materialization.partition for r in records) == ["2025-10-01|chtouka", "2025-10-02|chtouka"]
-        tmax = {r.asset_materialization.partition: r.asset_materialization.metadata["tmax_c"].value for r in records}
+        tmax = {r.asset_materialization.partition: r.asset_materialization.metadata["Max air temperature (°C)"].value
+                for r in records}
         assert tmax["2025-10-01|chtouka"] == pytest.approx(24.2)  # configs/farms/chtouka/weather.csv
     with psycopg2.connect(dbname=database, connect_timeout=5, **PG) as connection, connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM event_logs WHERE dagster_event_type = 'ASSET_MATERIALIZATION'")
