@@ -80,9 +80,11 @@ def _column_type(dtype) -> str:
 
 COLUMNS = {
     "parcel": "parcel id (farm.yaml / parcels file)", "parcel_id": "parcel id (farm.yaml / parcels file)",
-    "zone_id": "management zone id (<parcel>-z<n>)", "zone": "management zone number within the parcel (1 = lowest vigour)",
+    "zone_id": "management zone id (<parcel>-z<n>)",
+    "zone": "management zone number within the parcel (1 = lowest vigour)",
     "n_zones": "number of management zones in the parcel", "crop": "crop of the parcel (configs/crops)",
-    "status": "ok, or why the parcel has no statistics", "n_pixels": "crop pixels counted in the parcel (coverage-weighted)",
+    "status": "ok, or why the parcel has no statistics",
+    "n_pixels": "crop pixels counted in the parcel (coverage-weighted)",
     "parcel_n_pixels": "valid pixels in the whole parcel (coverage-weighted)",
     "ndvi_mean": "mean NDVI of the crop pixels (unitless, -1..1)", "ndvi_parcel_mean": "mean NDVI of all the parcel's "
     "pixels (unitless, -1..1; drives the water balance)", "ndvi_p10": "10th percentile of crop-pixel NDVI (unitless)",
@@ -129,9 +131,12 @@ def table(frame: pd.DataFrame, description: str = "", dates: str = "") -> dict[s
                                      for c in frame.columns])
     records = []
     for row in frame.to_dict(orient="records"):
-        clean = {str(k): (None if isinstance(v, float) and math.isnan(v) else (round(v, 4) if isinstance(v, float) else v))
+        clean = {str(k): (None if isinstance(v,
+                                             float) and math.isnan(v) else (round(v, 4) if isinstance(v, float) else v))
                  for k, v in row.items()}
-        records.append(dg.TableRecord({k: (str(v) if not isinstance(v, (int, float, bool, type(None))) else v) for k, v in clean.items()}))
+        records.append(dg.TableRecord({k: (str(v) if not isinstance(v,
+                                                                    (int, float, bool,
+                                                                     type(None))) else v) for k, v in clean.items()}))
     return {
         "preview": dg.MetadataValue.table(records=records, schema=schema),
         "dagster/column_schema": schema,

@@ -57,7 +57,8 @@ def _alignment_check(residuals: dict[str, float | None]) -> dg.AssetCheckResult:
     if unmeasured:
         description += f"; residual not measurable for {', '.join(unmeasured)} (too little texture)"
     return dg.AssetCheckResult(check_name="bands_aligned", passed=worst <= ALIGNMENT_MAX_PX and not unmeasured,
-                               metadata={"alignment_residual_px": dg.MetadataValue.json(residuals)}, description=description)
+                               metadata={"alignment_residual_px": dg.MetadataValue.json(residuals)},
+                               description=description)
 
 
 @dg.asset(partitions_def=flights, group_name="imagery", owners=OWNERS["imagery"], kinds={"zarr", "xarray"},
@@ -70,11 +71,13 @@ def reflectance(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.M
     sensor = load_sensor(manifest["sensor"], Path(storage.configs))
     captures = manifest["kind"] == "captures"
     if captures:
-        summary = ingest_captures([Path(manifest["folder"]) / name for name in manifest["files"]], storage.grid(key.farm), store,
+        summary = ingest_captures([Path(manifest["folder"]) / name for name in manifest["files"]],
+                                  storage.grid(key.farm), store,
                                   cube.flight_group(str(key), "reflectance"), sensor,
                                   ground_elevation_m=storage.farm(key.farm).location.elevation_m)
     else:
-        summary = ingest_orthomosaic(Path(manifest["folder"]) / manifest["files"][0], storage.grid(key.farm), store, cube.flight_group(str(key), "reflectance"),
+        summary = ingest_orthomosaic(Path(manifest["folder"]) / manifest["files"][0], storage.grid(key.farm), store,
+                                     cube.flight_group(str(key), "reflectance"),
                                      sensor=sensor, reflectance_scale=manifest.get("reflectance_scale"))
     data = cube.read_product(store, cube.flight_group(str(key), "reflectance"))["reflectance"]
     bands = [str(b) for b in data.band.values]
@@ -90,7 +93,8 @@ def reflectance(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.M
     }
     if captures:
         metadata |= {"calibration_method": summary["calibration_method"], "relative": summary["relative"],
-                     "captures": summary["captures"], "captures_skipped": ", ".join(summary["captures_skipped"]) or "none",
+                     "captures": summary["captures"],
+                     "captures_skipped": ", ".join(summary["captures_skipped"]) or "none",
                      "irradiance": dg.MetadataValue.json(summary["irradiance"]),
                      "alignment_residual_px": dg.MetadataValue.json(summary["alignment_residual_px"]),
                      "warnings": "; ".join(summary["warnings"]) or "none"}

@@ -74,7 +74,8 @@ def reference_et(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.
         metadata=shown({"et0_mm": number(today), "method": method, "et0_7day_mean_mm": number(last7.mean()),
                   "et0_season_total_mm": number(et0.sum())}),
         check_results=[dg.AssetCheckResult(check_name="et0_physical", passed=bool(0 <= today <= ET0_MAX_MM),
-                                           description=f"ET0 {today:.1f} mm/day on {day} ({method})", metadata={"et0_mm": number(today)})])
+                                           description=f"ET0 {today:.1f} mm/day on {day} ({method})",
+                                           metadata={"et0_mm": number(today)})])
 
 
 PLAN_CHECKS = [
@@ -121,7 +122,8 @@ def irrigation_plan(context: dg.AssetExecutionContext, storage: SaqiStorage) -> 
     return dg.MaterializeResult(
         metadata=shown({"kcb_source": note, "parcels_to_irrigate_today": int(plan["irrigate_today"].sum()),
                   "total_volume_m3": number(plan["volume_m3"].sum()),
-                  "mean_depth_mm": number(plan.loc[plan["irrigate_today"], "depth_mm"].mean() if plan["irrigate_today"].any() else 0.0),
+                  "mean_depth_mm": number(plan.loc[plan["irrigate_today"],
+                                                   "depth_mm"].mean() if plan["irrigate_today"].any() else 0.0),
                   "et0_mm": number(rows["et0_mm"].iloc[0]), **table(shown, "today's plan per parcel")}),
         check_results=[
             dg.AssetCheckResult(check_name="depletion_within_taw", passed=not outside,

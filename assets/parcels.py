@@ -29,7 +29,8 @@ from pipelines.orchestration.resources import SaqiStorage
 from pipelines.reports.maps import ndvi_map
 from pipelines.store import cube, tables, windows
 
-SHOWN = ["parcel", "status", "n_pixels", "ndvi_mean", "ndvi_parcel_mean", "ndvi_p10", "ndvi_p90", "ndre_mean", "crop_cover_fraction", "weed_pressure"]
+SHOWN = ["parcel", "status", "n_pixels", "ndvi_mean", "ndvi_parcel_mean", "ndvi_p10", "ndvi_p90", "ndre_mean",
+         "crop_cover_fraction", "weed_pressure"]
 
 STATS_CHECKS = [
     dg.AssetCheckSpec("parcels_have_valid_pixels", asset="parcel_stats",
@@ -64,7 +65,8 @@ def parcel_stats(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.
                              stats=("count", "mean"))
     field = field[["parcel_id", "n_pixels", "ndvi_parcel_mean"]].rename(columns={"n_pixels": "parcel_n_pixels"})
     stats = stats.merge(field, on="parcel_id").rename(columns={"parcel_id": "parcel"})
-    cube.write_product(store, cube.flight_group(str(key), "parcel_stats"), tables.stats_product(stats, str(key), key.date))
+    cube.write_product(store, cube.flight_group(str(key), "parcel_stats"),
+                       tables.stats_product(stats, str(key), key.date))
     empty = stats.loc[~(stats["n_pixels"] > 0), "parcel"].tolist()
     filled = _parcel_ndvi(stats, parcels.frame, grid)
     weak = low_vigour(stats, parcels.frame, key.date)
@@ -84,7 +86,8 @@ def parcel_stats(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.
                                 metadata={"parcels_without_pixels": len(empty)},
                                 description=f"{len(empty)} parcels without valid pixels: {', '.join(empty)}" if empty
                                 else "every parcel has valid pixels"),
-            dg.AssetCheckResult(check_name="vigour_at_full_canopy", passed=not weak, severity=dg.AssetCheckSeverity.WARN,
+            dg.AssetCheckResult(check_name="vigour_at_full_canopy", passed=not weak,
+                                severity=dg.AssetCheckSeverity.WARN,
                                 metadata={"weak_parcels": sum(len(w.parcels) for w in weak)},
                                 description="; ".join(map(str, weak)) or "no weak parcel at full canopy"),
         ])

@@ -59,7 +59,8 @@ def _latest_card(storage: SaqiStorage):
 @dg.asset(group_name="segmentation", owners=OWNERS["segmentation"], kinds={"pytorch", "onnx"}, code_version="1",
           deps=[dg.AssetDep("reflectance", partition_mapping=all_flights)],
           description=section(__doc__, "segmentation_model"))
-def segmentation_model(context: dg.AssetExecutionContext, config: TrainingConfig, storage: SaqiStorage) -> dg.MaterializeResult:
+def segmentation_model(context: dg.AssetExecutionContext, config: TrainingConfig,
+                       storage: SaqiStorage) -> dg.MaterializeResult:
     from models.segmentation.flights import FlightSample, train_from_flights
     from models.segmentation.training import TrainingSettings
 
@@ -71,7 +72,8 @@ def segmentation_model(context: dg.AssetExecutionContext, config: TrainingConfig
             group = cube.flight_group(flight, "reflectance")
             if cube.has_product(store, group):
                 data = cube.read_product(store, group)["reflectance"]
-                samples.append(FlightSample(flight, data.values, [str(b) for b in data.band.values], parcels, grid.transform))
+                samples.append(FlightSample(flight, data.values, [str(b) for b in data.band.values], parcels,
+                                            grid.transform))
     settings = TrainingSettings(steps=config.steps, time_budget_s=config.time_budget_s,
                                 **({"encoder": config.encoder} if config.encoder else {}))
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
@@ -80,7 +82,8 @@ def segmentation_model(context: dg.AssetExecutionContext, config: TrainingConfig
     (Path(storage.data_root) / "models" / "segmentation" / LATEST).write_text(json.dumps({"card": str(card_path)}))
     return dg.MaterializeResult(
         data_version=dg.DataVersion(model.sha256[:16]),
-        metadata=shown({"encoder": model.encoder, "bands": ", ".join(model.band_names), "indices": ", ".join(model.indices),
+        metadata=shown({"encoder": model.encoder, "bands": ", ".join(model.band_names),
+                        "indices": ", ".join(model.indices),
                   "classes": ", ".join(model.classes), "training_flights": len(samples),
                   "code_version": model.code_version, "sha256": model.sha256,
                   "card": dg.MetadataValue.path(str(card_path)), "metrics": dg.MetadataValue.json(model.metrics),
@@ -88,7 +91,8 @@ def segmentation_model(context: dg.AssetExecutionContext, config: TrainingConfig
 
 
 @dg.asset(partitions_def=flights, group_name="segmentation", owners=OWNERS["segmentation"], kinds={"zarr", "onnx"},
-          code_version="2", deps=["vegetation_indices", segmentation_model], description=section(__doc__, "crop_segmentation"))
+          code_version="2", deps=["vegetation_indices", segmentation_model],
+          description=section(__doc__, "crop_segmentation"))
 def crop_segmentation(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
     key = FlightKey.parse(context.partition_key)
     store, grid = storage.store(key.farm), storage.grid(key.farm)

@@ -34,7 +34,8 @@ def management_zones(context: dg.AssetExecutionContext, storage: SaqiStorage) ->
     ndvi = windows.plane(windows.stored_array(store, str(key), "indices"), names.index("ndvi"))
     zones = zones_of(ndvi, grid, load_parcels(farm, grid), n_zones=N_ZONES, min_area_m2=MIN_ZONE_AREA_M2)
     cube.write_product(store, cube.flight_group(str(key), "zones"), cube.raster(
-        zones.ranks, grid, "zones", attrs={"long_name": "management zone rank (1 = lowest vigour, 0 = outside parcels or no data)"}))
+        zones.ranks, grid, "zones",
+        attrs={"long_name": "management zone rank (1 = lowest vigour, 0 = outside parcels or no data)"}))
     files = export_prescription(zones, "irrigation", storage.folder("prescriptions", key.farm, str(key)),
                                 customer=farm.cooperative.name, farm_name=farm.name)
     shown = zones.frame.drop(columns="geometry").round(3)

@@ -29,7 +29,8 @@ CLASS_LEGEND = (
     LegendEntry("#d7301f", N_("Weeds")),
     LegendEntry("#4d4d4d", N_("Shadow")),
 )
-ZONE_LABELS = (N_("Low vigour"), N_("Medium-low vigour"), N_("Medium vigour"), N_("Medium-high vigour"), N_("High vigour"))
+ZONE_LABELS = (N_("Low vigour"), N_("Medium-low vigour"), N_("Medium vigour"), N_("Medium-high vigour"),
+               N_("High vigour"))
 ZONE_COLOURMAP = "YlGn"
 DEFAULT_MAX_SIDE_PX = 480
 
@@ -95,7 +96,8 @@ def _decorate(image, pixel_size_m: float) -> None:
     arrow_h = font_px * 2
     ax, ay = width - pad - font_px, pad + font_px + 2
     draw.rectangle((ax - font_px, 2, ax + font_px, ay + arrow_h + 2), fill=_WHITE)
-    draw.polygon([(ax, ay), (ax - font_px // 2, ay + arrow_h), (ax, ay + arrow_h * 2 // 3), (ax + font_px // 2, ay + arrow_h)], fill=_BLACK)
+    draw.polygon([(ax, ay), (ax - font_px // 2, ay + arrow_h), (ax, ay + arrow_h * 2 // 3),
+                  (ax + font_px // 2, ay + arrow_h)], fill=_BLACK)
     draw.text((ax, ay - 1), "N", font=font, fill=_BLACK, anchor="mb")
 
 
@@ -130,7 +132,8 @@ def ndvi_map(ndvi: np.ndarray, pixel_size_m: float, *, max_side_px: int = DEFAUL
     colours = _colours(NDVI_COLOURMAP, 2 * levels + 1)[1::2]
     ramp_stops = _colours(NDVI_COLOURMAP, 11)
     ramp = "linear-gradient(to right, " + ", ".join(_hex(c) for c in ramp_stops) + ")"
-    return MapImage(_png(indices, colours, pixel_size_m * factor, decorated), N_("NDVI (vegetation vigour)"), ramp=ramp, ramp_ticks=NDVI_TICKS)
+    return MapImage(_png(indices, colours, pixel_size_m * factor, decorated), N_("NDVI (vegetation vigour)"), ramp=ramp,
+                    ramp_ticks=NDVI_TICKS)
 
 
 def class_map(classes: np.ndarray, pixel_size_m: float, *, max_side_px: int = DEFAULT_MAX_SIDE_PX,
@@ -144,7 +147,8 @@ def class_map(classes: np.ndarray, pixel_size_m: float, *, max_side_px: int = DE
     factor = block_factor(classes.shape, max_side_px)
     indices = classes[::factor, ::factor]
     colours = np.array([[int(e.colour[i : i + 2], 16) / 255 for i in (1, 3, 5)] for e in CLASS_LEGEND])
-    return MapImage(_png(indices, colours, pixel_size_m * factor, decorated), N_("Crop, weeds and soil"), legend=CLASS_LEGEND)
+    return MapImage(_png(indices, colours, pixel_size_m * factor, decorated), N_("Crop, weeds and soil"),
+                    legend=CLASS_LEGEND)
 
 
 def zones_map(zones: np.ndarray, pixel_size_m: float, *, max_side_px: int = DEFAULT_MAX_SIDE_PX) -> MapImage:

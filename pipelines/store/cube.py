@@ -194,7 +194,8 @@ def flights_in_store(store: Store) -> list[str]:
     """Flights holding at least one published product."""
     root = join(str(store), "flights")
     return sorted(name for name in publish.children(root)
-                  if any(has_product(store, f"flights/{name}/{product}") for product in publish.children(join(root, name))))
+                  if any(has_product(store,
+                                     f"flights/{name}/{product}") for product in publish.children(join(root, name))))
 
 
 def cleanup(store: Store, stale_after_s: float = publish.REMOTE_STALE_S) -> list[str]:

@@ -60,7 +60,8 @@ def children(location: Store) -> list[str]:
     fs, path = _fs(str(location))
     if not fs.exists(path):
         return []
-    return sorted(e["name"].rstrip("/").rsplit("/", 1)[-1] for e in fs.ls(path, detail=True) if e["type"] == "directory")
+    return sorted(e["name"].rstrip("/").rsplit("/", 1)[-1] for e in fs.ls(path,
+                                                                          detail=True) if e["type"] == "directory")
 
 
 def _lock(lock_path: Path):

@@ -185,8 +185,10 @@ def test_no_import_circle():
 
 
 def test_cycle_finder_finds_a_planted_circle(monkeypatch):
-    monkeypatch.setitem(EDGES, "pipelines.core.keys", {**EDGES.get("pipelines.core.keys", {}), "pipelines.core.errors": 1})
-    monkeypatch.setitem(EDGES, "pipelines.core.errors", {**EDGES.get("pipelines.core.errors", {}), "pipelines.core.keys": 1})
+    monkeypatch.setitem(EDGES, "pipelines.core.keys",
+                        {**EDGES.get("pipelines.core.keys", {}), "pipelines.core.errors": 1})
+    monkeypatch.setitem(EDGES, "pipelines.core.errors",
+                        {**EDGES.get("pipelines.core.errors", {}), "pipelines.core.keys": 1})
     assert ["pipelines.core.errors", "pipelines.core.keys"] in _cycles()
 
 

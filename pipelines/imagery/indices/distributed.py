@@ -27,7 +27,8 @@ def _index_block(block: np.ndarray, band_names: Sequence[str], names: Sequence[s
     return compute_indices(np.ascontiguousarray(block, dtype=np.float32), band_names, names).values
 
 
-def write_index_product_distributed(store: cube.Store, flight: str, client, names: Sequence[str] | None = None) -> IndexProductSummary:
+def write_index_product_distributed(store: cube.Store, flight: str, client,
+                                    names: Sequence[str] | None = None) -> IndexProductSummary:
     """Publish `flights/<flight>/indices` computed on the cluster behind `client` (a
     `distributed.Client`); values equal `index_product.write_index_product` bit for bit."""
     source_group = cube.flight_group(flight, "reflectance")
