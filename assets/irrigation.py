@@ -117,14 +117,14 @@ def irrigation_plan(context: dg.AssetExecutionContext, storage: SaqiStorage) -> 
     outside = plan.loc[~inside, "parcel"].tolist()
     negative = plan.loc[(plan[["depth_mm", "volume_m3"]].fillna(0) < 0).any(axis=1), "parcel"].tolist()
     stressed = plan.loc[plan["stress"].fillna(False).astype(bool), "parcel"].tolist()
-    shown = plan[[c for c in PLAN_COLUMNS if c in plan]].copy()
-    shown["next_irrigation_date"] = shown["next_irrigation_date"].astype(str)
+    visible = plan[[c for c in PLAN_COLUMNS if c in plan]].copy()
+    visible["next_irrigation_date"] = visible["next_irrigation_date"].astype(str)
     return dg.MaterializeResult(
         metadata=shown({"kcb_source": note, "parcels_to_irrigate_today": int(plan["irrigate_today"].sum()),
                   "total_volume_m3": number(plan["volume_m3"].sum()),
                   "mean_depth_mm": number(plan.loc[plan["irrigate_today"],
                                                    "depth_mm"].mean() if plan["irrigate_today"].any() else 0.0),
-                  "et0_mm": number(rows["et0_mm"].iloc[0]), **table(shown, "today's plan per parcel")}),
+                  "et0_mm": number(rows["et0_mm"].iloc[0]), **table(visible, "today's plan per parcel")}),
         check_results=[
             dg.AssetCheckResult(check_name="depletion_within_taw", passed=not outside,
                                 description=(f"root-zone depletion outside 0–TAW on {len(outside)} parcels: {', '.join(outside)}"

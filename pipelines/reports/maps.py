@@ -104,12 +104,22 @@ def _decorate(image, pixel_size_m: float) -> None:
 def _png(indices: np.ndarray, colours: np.ndarray, pixel_size_m: float, decorated: bool = True) -> bytes:
     from PIL import Image
 
-    image = Image.fromarray(np.ascontiguousarray(indices, dtype=np.uint8), mode="P")
-    image.putpalette(_palette(colours))
+    indices = np.ascontiguousarray(indices, dtype=np.uint8)
+    palette, transparent = _palette(colours), NO_DATA
+    if not decorated:
+        # A thumbnail: keep only the colours used (a 256-entry table alone is 768 bytes of PNG).
+        used = np.unique(indices)
+        compact = np.zeros(256, dtype=np.uint8)
+        compact[used] = np.arange(len(used), dtype=np.uint8)
+        indices = compact[indices]
+        palette = np.asarray(palette, dtype=np.uint8).reshape(256, 3)[used].ravel().tolist()
+        transparent = int(compact[NO_DATA]) if NO_DATA in used else None
+    image = Image.fromarray(indices, mode="P")
+    image.putpalette(palette)
     if decorated:
         _decorate(image, pixel_size_m)
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True, transparency=NO_DATA)
+    image.save(buffer, format="PNG", optimize=True, **({} if transparent is None else {"transparency": transparent}))
     return buffer.getvalue()
 
 
