@@ -16,7 +16,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets._metadata import OWNERS, number, preview, section
+from assets._metadata import OWNERS, number, preview, section, shown, thumbnail
 from pipelines.core.config import load_sensor
 from pipelines.core.keys import FlightKey
 from pipelines.imagery.indices.product import write_index_product
@@ -57,7 +57,8 @@ def _alignment_check(residuals: dict[str, float | None]) -> dg.AssetCheckResult:
     if unmeasured:
         description += f"; residual not measurable for {', '.join(unmeasured)} (too little texture)"
     return dg.AssetCheckResult(check_name="bands_aligned", passed=worst <= ALIGNMENT_MAX_PX and not unmeasured,
-                               metadata={"alignment_residual_px": dg.MetadataValue.json(residuals)}, description=description)
+                               metadata={"alignment_residual_px": dg.MetadataValue.json(residuals)},
+                               description=description)
 
 
 @dg.asset(partitions_def=flights, group_name="imagery", owners=OWNERS["imagery"], kinds={"zarr", "xarray"},
@@ -70,11 +71,13 @@ def reflectance(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.M
     sensor = load_sensor(manifest["sensor"], Path(storage.configs))
     captures = manifest["kind"] == "captures"
     if captures:
-        summary = ingest_captures([Path(manifest["folder"]) / name for name in manifest["files"]], storage.grid(key.farm), store,
+        summary = ingest_captures([Path(manifest["folder"]) / name for name in manifest["files"]],
+                                  storage.grid(key.farm), store,
                                   cube.flight_group(key, "reflectance"), sensor,
                                   ground_elevation_m=storage.farm(key.farm).location.elevation_m)
     else:
-        summary = ingest_orthomosaic(Path(manifest["folder"]) / manifest["files"][0], storage.grid(key.farm), store, cube.flight_group(key, "reflectance"),
+        summary = ingest_orthomosaic(Path(manifest["folder"]) / manifest["files"][0], storage.grid(key.farm), store,
+                                     cube.flight_group(key, "reflectance"),
                                      sensor=sensor, reflectance_scale=manifest.get("reflectance_scale"))
     data = cube.read_product(store, cube.flight_group(key, "reflectance"))["reflectance"]
     bands = [str(b) for b in data.band.values]
@@ -90,7 +93,8 @@ def reflectance(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.M
     }
     if captures:
         metadata |= {"calibration_method": summary["calibration_method"], "relative": summary["relative"],
-                     "captures": summary["captures"], "captures_skipped": ", ".join(summary["captures_skipped"]) or "none",
+                     "captures": summary["captures"],
+                     "captures_skipped": ", ".join(summary["captures_skipped"]) or "none",
                      "irradiance": dg.MetadataValue.json(summary["irradiance"]),
                      "alignment_residual_px": dg.MetadataValue.json(summary["alignment_residual_px"]),
                      "warnings": "; ".join(summary["warnings"]) or "none"}
@@ -105,7 +109,7 @@ def reflectance(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.M
             check_name="bands_aligned", passed=True,
             description="orthomosaic: bands already co-registered by the photogrammetry tool"),
     ]
-    return dg.MaterializeResult(metadata=metadata, check_results=checks)
+    return dg.MaterializeResult(metadata=shown(metadata), check_results=checks)
 
 
 @dg.asset(partitions_def=flights, group_name="imagery", owners=OWNERS["imagery"], kinds={"zarr", "numexpr"},
@@ -117,10 +121,13 @@ def vegetation_indices(context: dg.AssetExecutionContext, storage: SaqiStorage) 
     indices = cube.read_product(store, summary.group)["indices"]
     ndvi = indices.sel(index="ndvi").values if "ndvi" in summary.names else None
     means = {str(name): float(indices.sel(index=name).mean(skipna=True)) for name in summary.names}
-    return dg.MaterializeResult(metadata={
+    return dg.MaterializeResult(metadata=shown({
         "indices": ", ".join(summary.names),
         "not_computed": dg.MetadataValue.json(summary.skipped),
         **{f"{name}_mean": number(v) for name, v in means.items()},
+        **({"ndvi_thumbnail": thumbnail(lambda px: ndvi_map(ndvi, storage.grid(key.farm).resolution_m, max_side_px=px,
+                                                           decorated=False).png, "NDVI")}
+           if ndvi is not None else {}),
         **({"ndvi_preview": preview(ndvi_map(ndvi, storage.grid(key.farm).resolution_m, max_side_px=480).png, "NDVI")}
            if ndvi is not None else {}),
-    })
+    }))

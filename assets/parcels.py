@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from rasterio.features import rasterize
 
-from assets._metadata import OWNERS, number, preview, section, table
+from assets._metadata import OWNERS, number, preview, section, shown, table, thumbnail
 from models.agronomy.vigour import low_vigour
 from pipelines.core.keys import FlightKey
 from pipelines.imagery.parcels.layer import load_parcels
@@ -30,7 +30,8 @@ from pipelines.reports.maps import ndvi_map
 from pipelines.store import cube, products, tables, windows
 from pipelines.store.products import INDICES
 
-SHOWN = ["parcel", "status", "n_pixels", "ndvi_mean", "ndvi_parcel_mean", "ndvi_p10", "ndvi_p90", "ndre_mean", "crop_cover_fraction", "weed_pressure"]
+SHOWN = ["parcel", "status", "n_pixels", "ndvi_mean", "ndvi_parcel_mean", "ndvi_p10", "ndvi_p90", "ndre_mean",
+         "crop_cover_fraction", "weed_pressure"]
 
 STATS_CHECKS = [
     dg.AssetCheckSpec("parcels_have_valid_pixels", asset="parcel_stats",
@@ -40,14 +41,14 @@ STATS_CHECKS = [
 ]
 
 
-def _parcel_ndvi_preview(stats: pd.DataFrame, frame, grid) -> dg.MetadataValue:
+def _parcel_ndvi(stats: pd.DataFrame, frame, grid) -> np.ndarray:
     """Each parcel filled with the mean NDVI of its crop pixels: the flight's vigour ranking at a glance."""
     values = stats.set_index("parcel")["ndvi_mean"].astype("float64")
     shapes = [(geometry, values[pid]) for pid, geometry in zip(frame["id"], frame.geometry)
               if pid in values.index and np.isfinite(values[pid])]
     filled = (rasterize(shapes, out_shape=grid.shape, transform=grid.transform, fill=np.nan, dtype="float32")
               if shapes else np.full(grid.shape, np.nan, dtype=np.float32))
-    return preview(ndvi_map(filled, grid.resolution_m, max_side_px=480).png, "mean crop NDVI per parcel")
+    return filled
 
 
 @dg.asset(partitions_def=flights, group_name="parcels", owners=OWNERS["parcels"], kinds={"zarr", "pandas"},
@@ -65,22 +66,29 @@ def parcel_stats(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.
                              stats=("count", "mean"))
     field = field[["parcel_id", "n_pixels", "ndvi_parcel_mean"]].rename(columns={"n_pixels": "parcel_n_pixels"})
     stats = stats.merge(field, on="parcel_id").rename(columns={"parcel_id": "parcel"})
-    cube.write_product(store, cube.flight_group(key, "parcel_stats"), tables.stats_product(stats, str(key), key.date))
+    cube.write_product(store, cube.flight_group(key, "parcel_stats"),
+                       tables.stats_product(stats, str(key), key.date))
     empty = stats.loc[~(stats["n_pixels"] > 0), "parcel"].tolist()
+    filled = _parcel_ndvi(stats, parcels.frame, grid)
     weak = low_vigour(stats, parcels.frame, key.date)
     return dg.MaterializeResult(
-        metadata={"ndvi_mean": number(np.nanmean(stats["ndvi_mean"])),
+        metadata=shown({"ndvi_mean": number(np.nanmean(stats["ndvi_mean"])),
                   "crop_cover_fraction": number(np.nanmean(stats["crop_cover_fraction"])),
                   "weed_pressure": number(np.nanmean(stats["weed_pressure"])),
                   "parcel_problems": "; ".join(map(str, parcels.problems)) or "none",
-                  "parcel_ndvi_preview": _parcel_ndvi_preview(stats, parcels.frame, grid),
-                  **table(stats[[c for c in SHOWN if c in stats]], f"flight {key}: one row per parcel")},
+                  "parcel_ndvi_thumbnail": thumbnail(
+                      lambda px: ndvi_map(filled, grid.resolution_m, max_side_px=px, decorated=False).png,
+                      "mean crop NDVI per parcel"),
+                  "parcel_ndvi_preview": preview(ndvi_map(filled, grid.resolution_m, max_side_px=480).png,
+                                                 "mean crop NDVI per parcel"),
+                  **table(stats[[c for c in SHOWN if c in stats]], f"flight {key}: one row per parcel")}),
         check_results=[
             dg.AssetCheckResult(check_name="parcels_have_valid_pixels", passed=not empty,
                                 metadata={"parcels_without_pixels": len(empty)},
                                 description=f"{len(empty)} parcels without valid pixels: {', '.join(empty)}" if empty
                                 else "every parcel has valid pixels"),
-            dg.AssetCheckResult(check_name="vigour_at_full_canopy", passed=not weak, severity=dg.AssetCheckSeverity.WARN,
+            dg.AssetCheckResult(check_name="vigour_at_full_canopy", passed=not weak,
+                                severity=dg.AssetCheckSeverity.WARN,
                                 metadata={"weak_parcels": sum(len(w.parcels) for w in weak)},
                                 description="; ".join(map(str, weak)) or "no weak parcel at full canopy"),
         ])
@@ -95,8 +103,9 @@ def parcel_timeseries(context: dg.AssetExecutionContext, storage: SaqiStorage) -
     cube.write_product(store, tables.PARCELS, season)
     ndvi = season.sel(variable="ndvi_mean").to_pandas()
     ndvi.columns = [pd.Timestamp(t).date().isoformat() for t in ndvi.columns]
-    return dg.MaterializeResult(metadata={
+    return dg.MaterializeResult(metadata=shown({
         "flights": int(season.sizes["time"]), "parcels": int(season.sizes["parcel"]),
         "ndvi_mean_latest_flight": number(np.nanmean(ndvi.iloc[:, -1].to_numpy(dtype="float64"))),
-        **table(ndvi.reset_index().rename(columns={"index": "parcel"}), "mean NDVI per parcel and flight"),
-    })
+        **table(ndvi.reset_index().rename(columns={"index": "parcel"}), "mean NDVI per parcel and flight",
+                 dates="mean crop NDVI (unitless, -1..1) of the flight"),
+    }))

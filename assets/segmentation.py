@@ -20,7 +20,7 @@ from pathlib import Path
 import dagster as dg
 import numpy as np
 
-from assets._metadata import OWNERS, number, preview, section
+from assets._metadata import OWNERS, number, preview, section, shown, thumbnail
 from models.segmentation.card import load_card
 from models.segmentation.classes import (
     CROP,
@@ -60,7 +60,8 @@ def _latest_card(storage: SaqiStorage):
 @dg.asset(group_name="segmentation", owners=OWNERS["segmentation"], kinds={"pytorch", "onnx"}, code_version="1",
           deps=[dg.AssetDep("reflectance", partition_mapping=all_flights)],
           description=section(__doc__, "segmentation_model"))
-def segmentation_model(context: dg.AssetExecutionContext, config: TrainingConfig, storage: SaqiStorage) -> dg.MaterializeResult:
+def segmentation_model(context: dg.AssetExecutionContext, config: TrainingConfig,
+                       storage: SaqiStorage) -> dg.MaterializeResult:
     from models.segmentation.flights import FlightSample, train_from_flights
     from models.segmentation.training import TrainingSettings
 
@@ -72,7 +73,8 @@ def segmentation_model(context: dg.AssetExecutionContext, config: TrainingConfig
             group = cube.flight_group(flight, "reflectance")
             if cube.has_product(store, group):
                 data = cube.read_product(store, group)["reflectance"]
-                samples.append(FlightSample(flight, data.values, [str(b) for b in data.band.values], parcels, grid.transform))
+                samples.append(FlightSample(flight, data.values, [str(b) for b in data.band.values], parcels,
+                                            grid.transform))
     settings = TrainingSettings(steps=config.steps, time_budget_s=config.time_budget_s,
                                 **({"encoder": config.encoder} if config.encoder else {}))
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
@@ -81,15 +83,17 @@ def segmentation_model(context: dg.AssetExecutionContext, config: TrainingConfig
     (Path(storage.data_root) / "models" / "segmentation" / LATEST).write_text(json.dumps({"card": str(card_path)}))
     return dg.MaterializeResult(
         data_version=dg.DataVersion(model.sha256[:16]),
-        metadata={"encoder": model.encoder, "bands": ", ".join(model.band_names), "indices": ", ".join(model.indices),
+        metadata=shown({"encoder": model.encoder, "bands": ", ".join(model.band_names),
+                        "indices": ", ".join(model.indices),
                   "classes": ", ".join(model.classes), "training_flights": len(samples),
                   "code_version": model.code_version, "sha256": model.sha256,
                   "card": dg.MetadataValue.path(str(card_path)), "metrics": dg.MetadataValue.json(model.metrics),
-                  **{f"val_{k}": number(v) for k, v in model.metrics.items() if isinstance(v, (int, float))}})
+                  **{f"val_{k}": number(v) for k, v in model.metrics.items() if isinstance(v, (int, float))}}))
 
 
 @dg.asset(partitions_def=flights, group_name="segmentation", owners=OWNERS["segmentation"], kinds={"zarr", "onnx"},
-          code_version="2", deps=["vegetation_indices", segmentation_model], description=section(__doc__, "crop_segmentation"))
+          code_version="2", deps=["vegetation_indices", segmentation_model],
+          description=section(__doc__, "crop_segmentation"))
 def crop_segmentation(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
     key = FlightKey.parse(context.partition_key)
     store, grid = storage.store(key.farm), storage.grid(key.farm)
@@ -116,9 +120,11 @@ def crop_segmentation(context: dg.AssetExecutionContext, storage: SaqiStorage) -
     share = {name: float(counts[code] / valid) if valid else float("nan") for name, code in
              (("soil", SOIL), ("crop", CROP), ("weed", WEED), ("shadow", SHADOW))}
     step = preview_step(classes.shape, 480)
-    return dg.MaterializeResult(metadata={
+    return dg.MaterializeResult(metadata=shown({
         "method": method, **{f"{name}_fraction": number(v) for name, v in share.items()},
+        "class_thumbnail": thumbnail(lambda px: class_map(classes[::step, ::step], grid.resolution_m * step,
+                                                          max_side_px=px, decorated=False).png, "classes"),
         "class_preview": preview(class_map(classes[::step, ::step], grid.resolution_m * step, max_side_px=480).png,
                                  "classes"),
         "valid_fraction": number(float(valid / counts.sum())),
-    })
+    }))

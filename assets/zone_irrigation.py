@@ -15,7 +15,7 @@ import dagster as dg
 import numpy as np
 import xarray as xr
 
-from assets._metadata import OWNERS, card, number, table
+from assets._metadata import OWNERS, card, number, shown, table
 from models.irrigation.zone_plan import zone_plan
 from pipelines.orchestration.partitions import all_flights, farm_day, farm_days
 from pipelines.orchestration.resources import SaqiStorage
@@ -42,10 +42,10 @@ def zone_irrigation_plan(context: dg.AssetExecutionContext, storage: SaqiStorage
                                    "variable": np.array(values.columns, dtype=object)},
                            attrs={"date": day.isoformat(), "note": note})
     cube.write_product(storage.store(farm_id), f"zone_plans/{day.isoformat()}", product)
-    shown = plan[SHOWN].copy()
-    shown["next_irrigation_date"] = shown["next_irrigation_date"].astype(str)
+    visible = plan[SHOWN].copy()
+    visible["next_irrigation_date"] = visible["next_irrigation_date"].astype(str)
     ok = bool((plan[["depth_mm", "volume_m3"]].fillna(0) >= 0).all().all())
     return dg.MaterializeResult(
-        metadata={"note": note, "zones": len(plan), "total_volume_m3": number(plan["volume_m3"].sum()),
-                  "max_spread_mm": number(plan["depletion_spread_mm"].abs().max()), **table(shown, "plan per zone")},
+        metadata=shown({"note": note, "zones": len(plan), "total_volume_m3": number(plan["volume_m3"].sum()),
+                  "max_spread_mm": number(plan["depletion_spread_mm"].abs().max()), **table(visible, "plan per zone")}),
         check_results=[dg.AssetCheckResult(check_name="zone_depths_non_negative", passed=ok)])

@@ -11,7 +11,7 @@ usually points to soil, emitter clogging or salinity rather than to the season.
 """
 import dagster as dg
 
-from assets._metadata import OWNERS, card, number, preview, table
+from assets._metadata import OWNERS, card, number, preview, shown, table
 from pipelines.core.keys import FlightKey
 from pipelines.imagery.parcels.layer import load_parcels
 from pipelines.imagery.zones.delineation import management_zones as zones_of
@@ -34,14 +34,15 @@ def management_zones(context: dg.AssetExecutionContext, storage: SaqiStorage) ->
     ndvi = products.layer(store, key, INDICES, "ndvi")
     zones = zones_of(ndvi, grid, load_parcels(farm, grid), n_zones=N_ZONES, min_area_m2=MIN_ZONE_AREA_M2)
     cube.write_product(store, cube.flight_group(key, "zones"), cube.raster(
-        zones.ranks, grid, "zones", attrs={"long_name": "management zone rank (1 = lowest vigour, 0 = outside parcels or no data)"}))
+        zones.ranks, grid, "zones",
+        attrs={"long_name": "management zone rank (1 = lowest vigour, 0 = outside parcels or no data)"}))
     files = export_prescription(zones, "irrigation", storage.folder("prescriptions", key.farm, str(key)),
                                 customer=farm.cooperative.name, farm_name=farm.name)
-    shown = zones.frame.drop(columns="geometry").round(3)
-    return dg.MaterializeResult(metadata={
+    visible = zones.frame.drop(columns="geometry").round(3)
+    return dg.MaterializeResult(metadata=shown({
         "zones": len(zones.frame), "notes": "; ".join(f"{p}: {n}" for p, n in zones.notes.items()) or "none",
         "zone_area_mean_m2": number(zones.frame["area_m2"].mean()),
         "zones_preview": preview(zones_map(zones.ranks, grid.resolution_m, max_side_px=480).png, "zones"),
         **{f"prescription_{fmt}": dg.MetadataValue.path(str(path)) for fmt, path in files.items()},
-        **table(shown, "zones per parcel"),
-    })
+        **table(visible, "zones per parcel"),
+    }))

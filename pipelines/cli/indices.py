@@ -15,7 +15,8 @@ def register(subparsers) -> None:
     cmd.add_argument("-o", "--output", type=Path, required=True, help="output GeoTIFF")
     cmd.add_argument("--index", help="comma-separated index names (default: every index the bands allow)")
     cmd.add_argument("--bands", help="comma-separated band roles when the raster does not name them")
-    cmd.add_argument("--catalogue", type=Path, action="append", default=[], help="extra indices.yaml merged over the catalogue")
+    cmd.add_argument("--catalogue", type=Path, action="append", default=[],
+                     help="extra indices.yaml merged over the catalogue")
     cmd.set_defaults(handler=run)
 
 

@@ -29,7 +29,8 @@ def register(subparsers) -> None:
     zones.add_argument("--zones", type=int, default=3, choices=range(2, 6), help="zones per parcel, 2-5 (default 3)")
     zones.add_argument("--min-area-m2", type=float, default=200.0, help="smallest zone patch in m² (default 200)")
     zones.add_argument("--method", default="kmeans", choices=("kmeans", "natural_breaks"), help="classification")
-    zones.add_argument("--rule", default="irrigation", help="rate rule of configs/prescription.yaml (irrigation, nitrogen)")
+    zones.add_argument("--rule", default="irrigation",
+                       help="rate rule of configs/prescription.yaml (irrigation, nitrogen)")
     zones.add_argument("--bands", help="comma-separated band roles when the raster does not name them")
     zones.add_argument("--repair-geometries", action="store_true", help="repair invalid parcel outlines")
     zones.add_argument("--id-field", help="property holding the plot id (default: first of id, ID, fid, name, plot)")

@@ -7,7 +7,8 @@ from pathlib import Path
 
 
 def register(subparsers) -> None:
-    cmd = subparsers.add_parser("reflectance", help="raw capture band files → co-registered float32 reflectance GeoTIFF")
+    cmd = subparsers.add_parser("reflectance",
+                                help="raw capture band files → co-registered float32 reflectance GeoTIFF")
     cmd.add_argument("files", nargs="+", type=Path, help="the band TIFFs of one capture")
     cmd.add_argument("--panel", nargs="+", type=Path, default=None, help="band TIFFs of a calibration-panel capture")
     cmd.add_argument("--panel-reflectance", type=_reflectances, default=None,

@@ -230,7 +230,8 @@ def farm_ids(root: Path | None = None) -> list[str]:
 @lru_cache(maxsize=64)
 def _load_farm(root: Path, farm_id: str) -> Farm:
     if not FARM.match(farm_id):
-        raise ConfigError(root / "farms", "id", f"'{farm_id}' is not a valid farm id", "use lower-case letters, digits, '_'")
+        raise ConfigError(root / "farms", "id", f"'{farm_id}' is not a valid farm id",
+                          "use lower-case letters, digits, '_'")
     path = root / "farms" / farm_id / "farm.yaml"
     data = _read_yaml(path)
     if data.get("id") != farm_id:
@@ -286,7 +287,8 @@ class PrescriptionRule(_Strict):
     rate_field: str = Field(pattern=r"^[a-z][a-z0-9_]{0,9}$", description="column name (≤ 10 characters: Shapefile)")
     unit: Literal["mm", "kg/ha"]
     base_rate: float = Field(gt=0, description="rate at the parcel's mean vigour, in `unit`")
-    response: float = Field(ge=-5, le=5, description="relative rate change per relative vigour change; < 0: weaker zones get more")
+    response: float = Field(ge=-5, le=5,
+                            description="relative rate change per relative vigour change; < 0: weaker zones get more")
     min_rate: float = Field(ge=0)
     max_rate: float = Field(gt=0)
     reference: str

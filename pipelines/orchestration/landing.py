@@ -118,7 +118,8 @@ def scan_landing(landing: str | Path, farms: Iterable[str]) -> LandingScan:
 def flight_location(landing: str | Path, key: str) -> str:
     """URL or absolute path of a flight's landing folder, from a validated key."""
     flight = FlightKey.parse(key)
-    return join(str(landing), flight.farm, flight.folder) if is_remote(landing) else str(Path(landing) / flight.farm / flight.folder)
+    return join(str(landing), flight.farm,
+                flight.folder) if is_remote(landing) else str(Path(landing) / flight.farm / flight.folder)
 
 
 def fetch_flight(landing: str | Path, key: str, cache_dir: str | Path) -> Path:

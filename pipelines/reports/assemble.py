@@ -145,7 +145,8 @@ def farm_reports(farm: Farm, data_root: str | Path) -> FarmReports:
         trend = _trend(season, parcel.id) if parcel.id in season["parcel"].values else ()
         plan, estimate = _plan(rec, parcel.id), _yield(rec, parcel.id)
         reports.append(ParcelReport(farm.id, farm.name, cooperative, parcel, flight.date,
-                                    ndvi_map(parcel_ndvi, grid.resolution_m), class_map(parcel_classes, grid.resolution_m),
+                                    ndvi_map(parcel_ndvi, grid.resolution_m),
+                                    class_map(parcel_classes, grid.resolution_m),
                                     zones_map=(zones_map(np.where(mask, zones[rows_, cols_], 0).astype(np.uint8),
                                                          grid.resolution_m) if zones is not None else None),
                                     trend=trend, plan=plan, yield_estimate=estimate))
@@ -159,7 +160,8 @@ def farm_reports(farm: Farm, data_root: str | Path) -> FarmReports:
     return FarmReports(tuple(reports), summary, _bulletin(farm, rec, [r.parcel for r in rows], cooperative))
 
 
-def _bulletin(farm: Farm, rec: xr.Dataset | None, parcels: list[Parcel], cooperative: Cooperative) -> IrrigationBulletin | None:
+def _bulletin(farm: Farm, rec: xr.Dataset | None, parcels: list[Parcel],
+              cooperative: Cooperative) -> IrrigationBulletin | None:
     """The planned week: the 7 days ending on the latest planned day, starting at its first planned day."""
     last = _latest_day(rec, "depth_mm") if rec is not None else None
     if last is None:

@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 
 import dask.array as da
 import numpy as np
+import xarray as xr
 import zarr
 
 from pipelines.core.grid import FarmGrid
@@ -77,17 +78,21 @@ def staged_raster(store: cube.Store, group: str, grid: FarmGrid, name: str, dtyp
     chunks = tuple(1 if i == 0 and layer_dim else min(cube.CHUNK_PX, n) for i, n in enumerate(shape))
     lazy = da.full(shape, fill_value, dtype=dtype, chunks=chunks)
     template = cube.raster(lazy, grid, name, layer_dim=layer_dim, layers=layers, attrs=attrs).to_dataset()
-    with staged_dataset(store, group, template, name) as target:
-        yield target
+    with staged_template(store, group, template, name) as array:
+        yield array
 
 
 @contextlib.contextmanager
-def staged_dataset(store: cube.Store, group: str, template, name: str) -> Iterator[zarr.Array]:
-    """Yield the writable Zarr array `name` of a new product laid out as `template` (a lazy xarray
-    Dataset with the product's coordinates and attributes; nothing of its data is computed).
+def staged_template(store: cube.Store, group: str, template: xr.Dataset, name: str) -> Iterator[zarr.Array]:
+    """Yield the writable Zarr array `name` of a new product laid out as `template` (a Dataset of
+    lazy dask arrays giving shape, dtype, coordinates and attributes; its values are not written);
+    the product is published (`cube.staged_product`) when the block exits cleanly.
 
-    The caller fills the array window by window; the product is published atomically when the
-    block exits cleanly and discarded on an exception (`cube.staged_product`).
+    Args:
+        store: the farm store.
+        group: the product group, e.g. `flights/<flight>/reflectance`.
+        template: the product's layout, e.g. `cube.raster(da.full(...), grid, ...)` plus coordinates.
+        name: the data variable to yield, written window by window by the caller.
     """
     with cube.staged_product(store, group) as staging:
         template.to_zarr(str(staging), mode="w", compute=False, consolidated=False, zarr_format=3,

@@ -70,7 +70,7 @@ def write_index_product(store: str | Path, flight: str, names: Sequence[str] | N
     template = cube.raster(lazy, grid, PRODUCT, layer_dim="index", layers=ok,
                            attrs=_attrs(ok, skipped, catalogue)).to_dataset()
     group = cube.flight_group(flight, PRODUCT)
-    with windows.staged_dataset(store, group, template, PRODUCT) as target:
+    with windows.staged_template(store, group, template, PRODUCT) as target:
         strip = np.empty((len(ok), step, grid.width), dtype=np.float32)
         for top in range(0, grid.height, step):
             bottom = min(grid.height, top + step)

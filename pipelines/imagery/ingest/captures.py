@@ -69,7 +69,8 @@ def _gps(gps: dict | None) -> tuple[float, float, float] | None:
         return -value if ref in ("S", "W") else value
 
     altitude = _rational(gps.get("GPSAltitude")) or 0.0
-    return (degrees(gps["GPSLatitude"], gps.get("GPSLatitudeRef")), degrees(gps["GPSLongitude"], gps.get("GPSLongitudeRef")),
+    return (degrees(gps["GPSLatitude"], gps.get("GPSLatitudeRef")),
+            degrees(gps["GPSLongitude"], gps.get("GPSLongitudeRef")),
             altitude)
 
 
@@ -148,7 +149,8 @@ def read_band_image(path: str | Path) -> BandImage:
                 raise InputDataError(path, "is truncated (pixel data shorter than the image)", "copy the file again")
             page.asarray()
     except (tifffile.TiffFileError, ValueError, OSError, IndexError) as exc:
-        raise InputDataError(path, f"is not a readable TIFF ({exc})", "copy the file again from the camera's card") from None
+        raise InputDataError(path, f"is not a readable TIFF ({exc})",
+                             "copy the file again from the camera's card") from None
     exif = {**tags, **(tags.get("ExifTag", {}) or {})}  # some writers keep EXIF fields in IFD0
     xmp = parse_xmp(tags["XMP"], path) if "XMP" in tags else {}
     sensor = detect_sensor(str(tags.get("Make", "")), str(tags.get("Model", "")), path)

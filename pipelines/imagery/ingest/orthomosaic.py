@@ -35,10 +35,11 @@ from pipelines.core.errors import InputDataError
 from pipelines.core.grid import FarmGrid
 from pipelines.imagery.ingest.quality import ReflectanceTally
 from pipelines.store import cube
-from pipelines.store.windows import staged_dataset
+from pipelines.store.windows import staged_template
 
 RESAMPLING = {"average": Resampling.average, "bilinear": Resampling.bilinear}
-COLOUR_ROLES = {ColorInterp.red: "red", ColorInterp.green: "green", ColorInterp.blue: "blue", ColorInterp.alpha: "alpha"}
+COLOUR_ROLES = {ColorInterp.red: "red", ColorInterp.green: "green", ColorInterp.blue: "blue",
+                ColorInterp.alpha: "alpha"}
 GDAL_CACHE_MB = 128
 WARP_MEMORY_MB = 64
 
@@ -153,7 +154,8 @@ def inspect_orthomosaic(path: str | Path, sensor: Sensor | None, grid: FarmGrid,
         scales, offsets, scale_from = _scales(src, data_idx, reflectance_scale)
         overlap = _overlap_fraction(src, grid)
         if overlap == 0.0:
-            raise InputDataError(path, f"does not overlap the farm grid (mosaic bounds {tuple(round(b, 1) for b in src.bounds)} "
+            raise InputDataError(path,
+                                 f"does not overlap the farm grid (mosaic bounds {tuple(round(b, 1) for b in src.bounds)} "
                                  f"in {src.crs.to_string()}, farm bounds {grid.bounds} in {grid.crs.to_string()})",
                                  "check the mosaic belongs to this farm and its CRS is declared correctly")
         warnings = []
@@ -201,7 +203,8 @@ def _warp_window(src, info: OrthomosaicInfo, read_idx: list[int], grid: FarmGrid
     west, north = dst_transform @ (0, 0)
     east, south = dst_transform @ (window.width, window.height)
     bounds = transform_bounds(grid.crs, src.crs, west, south, east, north, densify_pts=21)
-    source = rasterio.windows.from_bounds(*bounds, transform=src.transform).round_offsets(op="floor").round_lengths(op="ceil")
+    source = rasterio.windows.from_bounds(*bounds,
+                                          transform=src.transform).round_offsets(op="floor").round_lengths(op="ceil")
     source = Window(source.col_off - 2, source.row_off - 2, source.width + 4, source.height + 4)
     dst = np.zeros((len(read_idx) + 1, window.height, window.width), dtype=info.dtype)
     try:
@@ -212,8 +215,10 @@ def _warp_window(src, info: OrthomosaicInfo, read_idx: list[int], grid: FarmGrid
     try:
         data = src.read(bands, window=source)
     except RasterioIOError as exc:
-        raise InputDataError(info.path, f"failed while reading ({exc})", "copy the file again; it may be truncated") from None
-    reproject(data, dst, src_transform=src.transform @ Affine.translation(source.col_off, source.row_off), src_crs=src.crs, dst_transform=dst_transform,
+        raise InputDataError(info.path, f"failed while reading ({exc})",
+                             "copy the file again; it may be truncated") from None
+    reproject(data, dst, src_transform=src.transform @ Affine.translation(source.col_off, source.row_off),
+              src_crs=src.crs, dst_transform=dst_transform,
               dst_crs=grid.crs, resampling=resampling, src_nodata=info.nodata,
               src_alpha=len(bands) if info.alpha_index else 0, dst_alpha=len(read_idx) + 1,
               num_threads=os.cpu_count() or 1, warp_mem_limit=WARP_MEMORY_MB)
@@ -265,7 +270,8 @@ def ingest_orthomosaic(path: str | Path, grid: FarmGrid, store: str | Path, grou
     tally = ReflectanceTally(bands)
     saturation_dn = info.saturation_dn
     windows = 0
-    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB), staged_dataset(store, group, dataset, "reflectance") as target:
+    with (rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB),
+          staged_template(store, group, dataset, "reflectance") as target):
         with _open(info.path) as src, ThreadPoolExecutor(max_workers=1) as writer:
             pending = None
             for window in _grid_windows(grid, info, window_px):

@@ -77,7 +77,8 @@ def dji_signal(image: BandImage, dn: np.ndarray) -> np.ndarray:
     """
     xmp = image.xmp
     centre = numbers(xmp.get("VignettingCenter"))[:2] or [
-        float(xmp.get("CalibratedOpticalCenterX", dn.shape[1] / 2)), float(xmp.get("CalibratedOpticalCenterY", dn.shape[0] / 2))]
+        float(xmp.get("CalibratedOpticalCenterX", dn.shape[1] / 2)),
+        float(xmp.get("CalibratedOpticalCenterY", dn.shape[0] / 2))]
     k = numbers(xmp.get("VignettingData") or xmp.get("VignettingPolynomial"))
     r = _radius(dn.shape, *centre)
     vignette = 1.0 + sum(coef * r ** (i + 1) for i, coef in enumerate(k))

@@ -72,9 +72,11 @@ def _read(path: Path) -> gpd.GeoDataFrame:
     try:
         frame = gpd.read_file(path, engine="pyogrio")
     except Exception as exc:  # pyogrio raises its own DataSourceError family
-        raise InputDataError(path, f"cannot be read as a vector file ({exc})", "export it as GeoJSON, GeoPackage or Shapefile") from None
+        raise InputDataError(path, f"cannot be read as a vector file ({exc})",
+                             "export it as GeoJSON, GeoPackage or Shapefile") from None
     if frame.crs is None:
-        raise InputDataError(path, "has no coordinate reference system", "add a .prj / CRS (GeoJSON is WGS84 by definition)")
+        raise InputDataError(path, "has no coordinate reference system",
+                             "add a .prj / CRS (GeoJSON is WGS84 by definition)")
     return frame.rename(columns={k: v for k, v in SHAPEFILE_NAMES.items() if k in frame.columns and v not in frame.columns})
 
 
@@ -117,16 +119,19 @@ def _geometry_problems(frame: gpd.GeoDataFrame, grid: FarmGrid, repair: bool) ->
             problems.append(ParcelProblem(pid, "empty geometry", "error", "has no geometry", "draw the parcel outline"))
             continue
         if geom.geom_type not in ("Polygon", "MultiPolygon"):
-            problems.append(ParcelProblem(pid, "not a polygon", "error", f"is a {geom.geom_type}", "draw it as a polygon"))
+            problems.append(ParcelProblem(pid, "not a polygon", "error", f"is a {geom.geom_type}",
+                                          "draw it as a polygon"))
             continue
         if not geom.is_valid:
             reason = shapely.is_valid_reason(geom)
             if repair:
                 fixed = shapely.make_valid(geom)
-                fixed = shapely.union_all([g for g in shapely.get_parts(fixed) if g.geom_type in ("Polygon", "MultiPolygon")])
+                fixed = shapely.union_all([g for g in shapely.get_parts(fixed) if g.geom_type in ("Polygon",
+                                                                                                  "MultiPolygon")])
                 frame.loc[row, "geometry"] = fixed
                 geom = fixed
-                problems.append(ParcelProblem(pid, "repaired geometry", "warning", f"invalid geometry ({reason}) was repaired",
+                problems.append(ParcelProblem(pid, "repaired geometry", "warning",
+                                              f"invalid geometry ({reason}) was repaired",
                                               "check the repaired outline and fix the source file"))
             else:
                 problems.append(ParcelProblem(pid, "invalid geometry", "error", f"invalid geometry ({reason})",
@@ -154,7 +159,8 @@ def _overlap_problems(frame: gpd.GeoDataFrame) -> list[ParcelProblem]:
             if shared > OVERLAP_M2:
                 a, b = str(frame["id"].iloc[i]), str(frame["id"].iloc[j])
                 for pid, other in ((a, b), (b, a)):
-                    problems.append(ParcelProblem(pid, "overlap", "warning", f"overlaps parcel \"{other}\" by {shared:.1f} m²",
+                    problems.append(ParcelProblem(pid, "overlap", "warning",
+                                                  f"overlaps parcel \"{other}\" by {shared:.1f} m²",
                                                   "correct the shared border; each parcel keeps its full area in the statistics"))
     return problems
 
