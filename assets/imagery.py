@@ -90,7 +90,8 @@ def reflectance(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.M
         "calibrated": bool(summary.get("calibrated", True)),
         "valid_fraction": number(summary["valid_fraction"]), "saturation_fraction": number(saturated),
         "rgb_preview": preview(preview_png(small, bands, "rgb"), "RGB"),
-        "false_colour_preview": preview(preview_png(small, bands, "false_colour"), "false colour NIR-red-green"),
+        **({"false_colour_preview": preview(preview_png(small, bands, "false_colour"), "false colour NIR-red-green")}
+           if "nir" in bands else {}),
         **{f"{band}_p50": number(s["p50"]) for band, s in summary["band_stats"].items()},
         "band_percentiles": dg.MetadataValue.json(summary["band_stats"]),
     }
