@@ -7,6 +7,10 @@
   GNDVI, SAVI, …), float32, NaN where an input is missing or a denominator is zero. Store:
   `<farm>.zarr/flights/<flight>/indices` (index, y, x).
 
+An RGB camera flight (sensor profile `radiometry: dn`) is stored as relative brightness (camera
+DN / full scale, `calibrated: false`), never as reflectance; its indices (ExG, ExGR, VARI, GLI,
+NGRDI) are computed on chromatic coordinates r = R/(R+G+B)…, as `saqi parcels stats` does.
+
 How to read them: healthy irrigated canopy has red reflectance of 0.03–0.05 and NIR of 0.4–0.5
 (NDVI 0.8–0.9); dry sandy soil is flat and bright (0.15–0.30 in every band, NDVI 0.1–0.2).
 """
@@ -20,6 +24,7 @@ from assets._metadata import OWNERS, number, preview, section, shown, thumbnail
 from pipelines.core.config import load_sensor
 from pipelines.core.keys import FlightKey
 from pipelines.imagery.indices.product import write_index_product
+from pipelines.imagery.indices.rgb import vigour_index
 from pipelines.imagery.ingest.capture_mosaic import ingest_captures
 from pipelines.imagery.ingest.orthomosaic import ingest_orthomosaic
 from pipelines.imagery.preview import preview_png
@@ -85,9 +90,11 @@ def reflectance(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.M
     out_of_range, saturated = summary["outside_0_1p5_fraction"], summary["saturation_fraction"]
     metadata = {
         "sensor": summary["sensor"], "bands": ", ".join(bands), "method": summary["method"],
+        "calibrated": bool(summary.get("calibrated", True)),
         "valid_fraction": number(summary["valid_fraction"]), "saturation_fraction": number(saturated),
         "rgb_preview": preview(preview_png(small, bands, "rgb"), "RGB"),
-        "false_colour_preview": preview(preview_png(small, bands, "false_colour"), "false colour NIR-red-green"),
+        **({"false_colour_preview": preview(preview_png(small, bands, "false_colour"), "false colour NIR-red-green")}
+           if "nir" in bands else {}),
         **{f"{band}_p50": number(s["p50"]) for band, s in summary["band_stats"].items()},
         "band_percentiles": dg.MetadataValue.json(summary["band_stats"]),
     }
@@ -122,7 +129,8 @@ def vegetation_indices(context: dg.AssetExecutionContext, storage: SaqiStorage) 
     ndvi = indices.sel(index="ndvi").values if "ndvi" in summary.names else None
     means = {str(name): float(indices.sel(index=name).mean(skipna=True)) for name in summary.names}
     return dg.MaterializeResult(metadata=shown({
-        "indices": ", ".join(summary.names),
+        "indices": ", ".join(summary.names), "computed_on": summary.computed_on,
+        "vigour_index": vigour_index(summary.names) or "none",
         "not_computed": dg.MetadataValue.json(summary.skipped),
         **{f"{name}_mean": number(v) for name, v in means.items()},
         **({"ndvi_thumbnail": thumbnail(lambda px: ndvi_map(ndvi, storage.grid(key.farm).resolution_m, max_side_px=px,

@@ -26,11 +26,14 @@ def run(args: argparse.Namespace) -> int:
     from pipelines.core.errors import InputDataError
     from pipelines.imagery.indices.catalogue import index_catalogue
     from pipelines.imagery.indices.kernel import compute_indices
+    from pipelines.imagery.indices.rgb import index_inputs
     from pipelines.imagery.ingest.band_raster import read_band_raster
 
     catalogue = index_catalogue(args.catalogue)
     raster = read_band_raster(args.raster, _names(args.bands))
-    result = compute_indices(raster.values, raster.band_names, _names(args.index), catalogue=catalogue)
+    values, definition = index_inputs(raster.values, raster.band_names, raster.calibrated)
+    print(f"band roles from {raster.roles_from}: {raster.band_names}; indices computed on {definition}")
+    result = compute_indices(values, raster.band_names, _names(args.index), catalogue=catalogue)
     for name, reason in result.skipped.items():
         print(f"skipped {name}: {reason}")
     if not result.names:

@@ -191,6 +191,10 @@ class Sensor(BaseModel):
     models: list[str] = Field(default_factory=list, description="EXIF Model values of the raw files (sensor detection)")
     metadata_layout: str = Field(default="", description="radiometric XMP layout: micasense | sequoia | dji")
     file_pattern: str = Field(default="", description="regex of a raw band file name; group 'capture' groups files")
+    radiometry: Literal["reflectance", "dn"] = Field(
+        default="reflectance",
+        description="what this camera's orthomosaics hold: reflectance (multispectral, calibrated by the photogrammetry "
+                    "tool) or dn (an uncalibrated RGB camera: relative brightness, never reflectance)")
 
     @property
     def band_names(self) -> list[str]:

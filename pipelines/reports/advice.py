@@ -83,7 +83,7 @@ def _vegetation(report: ParcelReport, limits: AdviceThresholds) -> list[Advice]:
     if latest.weed_pressure_fraction > limits.weed_pressure_fraction:
         items.append(Advice("warning",
                             N_("Weeds make up %(weeds)s of the vegetation, above the %(limit)s alert level: plan weeding."), {"weeds": ("percent", latest.weed_pressure_fraction), "limit": ("percent", limits.weed_pressure_fraction)}))
-    if len(points) >= 2:
+    if len(points) >= 2 and report.vigour_index == "ndvi":  # the change thresholds are NDVI units
         before = points[-2]
         change = latest.ndvi_mean - before.ndvi_mean
         values = {"before": ("ndvi", before.ndvi_mean), "after": ("ndvi", latest.ndvi_mean),

@@ -123,27 +123,35 @@ def _png(indices: np.ndarray, colours: np.ndarray, pixel_size_m: float, decorate
     return buffer.getvalue()
 
 
+VIGOUR_SCALES = {
+    # index: (range, step, ticks, title)
+    "ndvi": (NDVI_RANGE, NDVI_STEP, NDVI_TICKS, N_("NDVI (vegetation vigour)")),
+    # ExG on chromatic coordinates: bare soil ~0, green canopy ~0.3-0.6 (Woebbecke et al. 1995)
+    "exg": ((0.0, 0.8), 0.04, (0.0, 0.2, 0.4, 0.6, 0.8), N_("ExG (vegetation vigour, RGB camera)")),
+}
+
+
 def ndvi_map(ndvi: np.ndarray, pixel_size_m: float, *, max_side_px: int = DEFAULT_MAX_SIDE_PX,
-             decorated: bool = True) -> MapImage:
-    """NDVI (–, NaN = no data or outside the parcel) in 0.05 steps on a red-yellow-green ramp over 0–1.
+             decorated: bool = True, index: str = "ndvi") -> MapImage:
+    """A vigour index (NDVI, or ExG of an RGB flight; –, NaN = no data or outside the parcel) in
+    classes on a red-yellow-green ramp: NDVI in 0.05 steps over 0–1, ExG in 0.04 steps over 0–0.8.
 
     `decorated=False` leaves out the scale bar and north arrow (a thumbnail too small to read them).
 
     Steps keep the map readable as classes and the PNG small (sensor noise does not spread over
     hundreds of colours)."""
+    (low, high), step, ticks, title = VIGOUR_SCALES[index]
     ndvi = np.asarray(ndvi, dtype=np.float32)
-    _check(ndvi, pixel_size_m, "NDVI")
+    _check(ndvi, pixel_size_m, index.upper())
     factor = block_factor(ndvi.shape, max_side_px)
     reduced = reduce_mean(ndvi, factor)
-    low, high = NDVI_RANGE
-    levels = round((high - low) / NDVI_STEP)
-    steps = np.clip(np.floor((np.nan_to_num(reduced) - low) / NDVI_STEP), 0, levels - 1)
+    levels = round((high - low) / step)
+    steps = np.clip(np.floor((np.nan_to_num(reduced) - low) / step), 0, levels - 1)
     indices = np.where(np.isfinite(reduced), steps, NO_DATA)
     colours = _colours(NDVI_COLOURMAP, 2 * levels + 1)[1::2]
     ramp_stops = _colours(NDVI_COLOURMAP, 11)
     ramp = "linear-gradient(to right, " + ", ".join(_hex(c) for c in ramp_stops) + ")"
-    return MapImage(_png(indices, colours, pixel_size_m * factor, decorated), N_("NDVI (vegetation vigour)"), ramp=ramp,
-                    ramp_ticks=NDVI_TICKS)
+    return MapImage(_png(indices, colours, pixel_size_m * factor, decorated), title, ramp=ramp, ramp_ticks=ticks)
 
 
 def class_map(classes: np.ndarray, pixel_size_m: float, *, max_side_px: int = DEFAULT_MAX_SIDE_PX,

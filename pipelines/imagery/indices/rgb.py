@@ -34,3 +34,18 @@ def index_inputs(values: np.ndarray, band_names: Sequence[str], calibrated: bool
     for i in rgb:
         out[i] = values[i] * scale
     return out, CHROMATIC
+
+
+VIGOUR_INDICES = ("ndvi", "exg")
+"""Indices that stand for canopy vigour, in order of preference: NDVI, else ExG for RGB flights."""
+
+
+def vigour_index(names: Sequence[str]) -> str | None:
+    """The vigour index of a flight with indices `names`: NDVI when computed, else ExG (RGB flights), else None.
+
+    NDVI (Rouse et al. 1974) needs NIR; ExG on chromatic coordinates (Woebbecke et al. 1995) is the
+    usual vegetation signal of an RGB camera. The two are not interchangeable in value: NDVI-based
+    models (Kcb, fAPAR) never read ExG.
+    """
+    present = {str(n).lower() for n in names}
+    return next((name for name in VIGOUR_INDICES if name in present), None)

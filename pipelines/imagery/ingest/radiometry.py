@@ -13,9 +13,10 @@ Models (units in each function's docstring):
   arbitrary unit per band, so the ratio is *relative* reflectance unless a
   panel fixes the scale.
 - DJI P4 Multispectral / Mavic 3M (DJI "P4 Multispectral Image Processing Guide" v1.0 2020.07,
-  Eq. 6–9, and "Mavic 3M Image Processing Guide" v1.0 2023.08): camera signal X = (p − p_BL)/65535
-  / (SensorGain · t_e), p and the black level normalised by 65535 (Eq. 7; black level EXIF
-  BlackLevel, 4096 on the P4M, XMP BlackCurrent 3200 on the M3M), times the vignetting factor
+  Eq. 6–9, and "Mavic 3M Image Processing Guide" v1.0 2023.08): camera signal X = (p − p_BL)/N
+  / (SensorGain · t_e), N = 65535 (P4M, Eq. 7) or 2^BitsPerSample (M3M), t_e = XMP ExposureTime
+  µs / 1e6 (black level EXIF BlackLevel, 4096 on the P4M, XMP BlackLevel/BlackCurrent 3200 on the
+  M3M), times the vignetting factor
   1 + Σ k_i r^(i+1), r the distance in pixels to CalibratedOpticalCenterX/Y (M3M:
   VignettingCenter), k = VignettingData (Eq. 8–9); ρ ∝ X · pCam / LS with pCam =
   SensorGainAdjustment and LS = Irradiance, the sunlight-sensor value (Eq. 6). LS has no
@@ -70,21 +71,43 @@ def sequoia_irradiance_image(image: BandImage, dn: np.ndarray) -> np.ndarray:
     return (f ** 2 * (dn / vignette - b) / (a * image.exposure_s * image.iso + c)).astype(np.float32)
 
 
+DJI_FULL_SCALE = {"dji_p4_multispectral": 65535.0}
+"""Normalisation of p and p_BL: 65535 in the P4M guide (Eq. 7); 2^BitsPerSample in the M3M guide."""
+
+
+def _dji_number(image: BandImage, keys: tuple[str, ...], what: str) -> list[float]:
+    """The first of `keys` present in the file's drone-dji XMP, as numbers; a named error when none is."""
+    for key in keys:
+        if image.xmp.get(key) not in (None, ""):
+            return numbers(image.xmp[key])
+    raise InputDataError(image.path, f"has no {what} (XMP drone-dji {' / '.join(keys)})",
+                         "use the camera's original band files: DJI's radiometric model needs it")
+
+
 def dji_signal(image: BandImage, dn: np.ndarray) -> np.ndarray:
     """X · pCam: black-level-, vignetting-, gain- and exposure-normalised signal, 1/s (DJI guides Eq. 6–9).
 
-    Exposure t_e in seconds from EXIF ExposureTime (the XMP ExposureTime is the same in µs).
+    Tags as DJI's "P4 Multispectral Image Processing Guide" (v1.0 2020.07) and "Mavic 3M Image
+    Processing Guide" (v1.0 2023.08) name them, all in XMP drone-dji: vignetting VignettingData
+    k0…k5 about CalibratedOpticalCenterX/Y (the M3M also writes VignettingPolynomial /
+    VignettingCenter, read second), SensorGain, ExposureTime in µs (EXIF ExposureTime in s when the
+    XMP lacks it), SensorGainAdjustment (pCam). Black level: EXIF BlackLevel (P4M 4096), XMP
+    BlackLevel / BlackCurrent (M3M 3200) — `captures._black_level`. p and p_BL are normalised by
+    65535 (P4M) or 2^BitsPerSample (M3M). Any missing value is an `InputDataError`, never a default.
     """
-    xmp = image.xmp
-    centre = numbers(xmp.get("VignettingCenter"))[:2] or [
-        float(xmp.get("CalibratedOpticalCenterX", dn.shape[1] / 2)),
-        float(xmp.get("CalibratedOpticalCenterY", dn.shape[0] / 2))]
-    k = numbers(xmp.get("VignettingData") or xmp.get("VignettingPolynomial"))
+    if image.xmp.get("CalibratedOpticalCenterX") not in (None, ""):
+        centre = [_dji_number(image, (f"CalibratedOpticalCenter{axis}",), "vignetting centre")[0] for axis in "XY"]
+    else:
+        centre = _dji_number(image, ("CalibratedOpticalCenterX", "VignettingCenter"), "vignetting centre")[:2]
+    k = _dji_number(image, ("VignettingData", "VignettingPolynomial"), "vignetting coefficients")
+    gain = _dji_number(image, ("SensorGain",), "sensor gain")[0]
+    p_cam = _dji_number(image, ("SensorGainAdjustment",), "sensor gain adjustment (pCam)")[0]
+    exposure_s = float(numbers(image.xmp["ExposureTime"])[0]) / 1e6 if image.xmp.get("ExposureTime") else image.exposure_s
+    bits = image.exif.get("BitsPerSample", 16)
+    full_scale = DJI_FULL_SCALE.get(image.sensor.id, float(2 ** int(bits[0] if isinstance(bits, tuple) else bits)))
     r = _radius(dn.shape, *centre)
     vignette = 1.0 + sum(coef * r ** (i + 1) for i, coef in enumerate(k))
-    gain = float(xmp.get("SensorGain", image.iso / 100.0))
-    p_cam = float(xmp.get("SensorGainAdjustment", 1.0))
-    return ((dn - image.black_level) / 65535.0 * vignette / (gain * image.exposure_s) * p_cam).astype(np.float32)
+    return ((dn - image.black_level) / full_scale * vignette / (gain * exposure_s) * p_cam).astype(np.float32)
 
 
 def band_irradiance(image: BandImage) -> tuple[float | None, str]:

@@ -98,6 +98,8 @@ def zone_observations(store: cube.Store, outlines: gpd.GeoDataFrame, grid: FarmG
     for flight in cube.flights_in_store(store):
         if not start <= flight_date(flight) <= end or not cube.has_product(store, cube.flight_group(flight, "indices")):
             continue
+        if "ndvi" not in products.layer_names(store, flight, INDICES):
+            continue  # an RGB camera flight: no NDVI, and the NDVI-Kcb relation never reads ExG
         ndvi = products.layers(store, flight, INDICES, ["ndvi"])
         stats = parcel_statistics(ndvi, ["ndvi"], grid, zone_set, stats=("count", "mean"))
         frame = pd.DataFrame({"parcel": stats["parcel_id"], "date": pd.Timestamp(flight_date(flight)),
