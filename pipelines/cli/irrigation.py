@@ -60,5 +60,6 @@ def register(subparsers) -> None:
     plan.add_argument("--forecast", type=Path,
                       help="daily forecast CSV, same columns as the weather (default: <farm>/forecast.csv if present)")
     plan.add_argument("--zones", action="store_true",
-                      help="one row per management zone of the latest zoned flight (falls back to parcels without zones)")
+                      help="one row per management zone of the latest zoned flight "
+                           "(falls back to parcels without zones)")
     plan.set_defaults(handler=_plan)

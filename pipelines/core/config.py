@@ -48,7 +48,8 @@ class Grid(_Strict):
 
         crs = CRS.from_user_input(value)
         if not crs.is_projected:
-            raise ValueError(f"{value} is not a projected CRS; use the farm's UTM zone (EPSG:32629 for most of Morocco)")
+            raise ValueError(f"{value} is not a projected CRS; "
+                             "use the farm's UTM zone (EPSG:32629 for most of Morocco)")
         return value
 
 
@@ -98,7 +99,8 @@ class Farm(_Strict):
     @classmethod
     def _safe_id(cls, value: str) -> str:
         if not FARM.match(value):
-            raise ValueError("farm id must be lower-case letters, digits and '_' (it becomes a path and a partition key)")
+            raise ValueError("farm id must be lower-case letters, digits and '_' "
+                             "(it becomes a path and a partition key)")
         return value
 
     def path(self, name: str) -> Path:

@@ -1,8 +1,8 @@
 """The linter configured in pyproject.toml (pyflakes, pycodestyle at 120 columns, isort, pydocstyle's
 D101-D103 on the library code) runs over the repository.
 
-Ratchet: the issue-16 sweep wrapped 218 of the 302 lines over 120 columns without changing any
-file's syntax tree; what is left is counted in `LEFT`, and the test fails as soon as a rule has
+Ratchet: the issue-16 sweep wrapped 238 of the 322 lines over 120 columns (all but 6 without changing any
+file's syntax tree); what is left is counted in `LEFT`, and the test fails as soon as a rule has
 more violations than its count (a new long line, an undocumented public function). Lower a count
 when you fix some; the goal is an empty `LEFT`.
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-LEFT = {"E501": 84, "D102": 44, "D103": 25, "D101": 13, "E702": 2}
+LEFT = {"E501": 84, "D102": 44, "D103": 24, "D101": 13, "E702": 2}
 
 
 def _ruff() -> str:

@@ -66,7 +66,8 @@ def read_band_raster(path: str | Path, bands: Sequence[str] | None = None) -> Ba
         raise InputDataError(path, "raster not found", "check the path")
     with rasterio.open(path) as src:
         if src.crs is None or not src.crs.is_projected:
-            raise InputDataError(path, "has no projected CRS", "reproject it to the farm's UTM zone (e.g. gdalwarp -t_srs EPSG:32629)")
+            raise InputDataError(path, "has no projected CRS",
+                                 "reproject it to the farm's UTM zone (e.g. gdalwarp -t_srs EPSG:32629)")
         roles, roles_from = _roles(path, src, bands)
         if len(set(roles)) != len(roles):
             raise InputDataError(path, f"band roles repeat ({roles})", "give each band its own role")

@@ -157,7 +157,8 @@ def read_band_image(path: str | Path) -> BandImage:
     iso = _iso(sensor, exif, xmp, path)
     exposure = _rational(exif.get("ExposureTime"))
     if exposure is None:
-        raise InputDataError(path, "has no EXIF ExposureTime", "radiometric calibration needs it; use the camera's raw files")
+        raise InputDataError(path, "has no EXIF ExposureTime",
+                             "radiometric calibration needs it; use the camera's raw files")
     if sensor.metadata_layout == "micasense" and str(tags.get("Model", "")).strip() != "Altum" \
             and abs(exposure - 1 / 6329) < 1e-6:
         exposure = 0.000274  # legacy RedEdge firmware wrote 1/6329 s for 274 µs (MicaSense metadata.exposure)

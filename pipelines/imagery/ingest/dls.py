@@ -78,7 +78,8 @@ def solar_position(lat_deg: float, lon_deg: float, when: dt.datetime) -> tuple[f
 
 def sun_vector_ned(elevation: float, azimuth: float) -> np.ndarray:
     """Unit vector towards the sun in North-East-Down coordinates."""
-    return np.array([math.cos(azimuth) * math.cos(elevation), math.sin(azimuth) * math.cos(elevation), -math.sin(elevation)])
+    return np.array([math.cos(azimuth) * math.cos(elevation), math.sin(azimuth) * math.cos(elevation),
+                     -math.sin(elevation)])
 
 
 def sensor_normal_ned(yaw: float, pitch: float, roll: float) -> np.ndarray:
@@ -150,7 +151,9 @@ def dls_irradiance(xmp: dict, model: str, firmware: str, position: tuple[float, 
     if position is None or captured is None or None in pose:
         missing = [n for n, v in (("GPS position", position), ("capture time", captured), ("DLS Yaw/Pitch/Roll",
                                                                                            None if None in pose else 1)) if v is None]
-        return DlsIrradiance(raw, f"DLS 1 SpectralIrradiance as read (no {', '.join(missing)}: not sun-angle corrected)", raw)
+        return DlsIrradiance(raw,
+                             f"DLS 1 SpectralIrradiance as read (no {', '.join(missing)}: not sun-angle corrected)",
+                             raw)
     elevation, azimuth = solar_position(position[0], position[1], captured)
     angle = float(np.arccos(np.clip(sun_vector_ned(elevation, azimuth) @ sensor_normal_ned(*pose), -1.0, 1.0)))
     transmission = diffuser_transmission(angle)
@@ -160,4 +163,5 @@ def dls_irradiance(xmp: dict, model: str, firmware: str, position: tuple[float, 
                              "fly in daylight with the DLS facing up, or calibrate with a panel")
     direct = raw / transmission / (1.0 / DIRECT_TO_DIFFUSE + math.cos(angle))
     value = direct * math.sin(elevation) + direct / DIRECT_TO_DIFFUSE
-    return DlsIrradiance(value, "DLS 1 SpectralIrradiance, sun-angle corrected with the DLS pose", raw, angle, elevation)
+    return DlsIrradiance(value, "DLS 1 SpectralIrradiance, sun-angle corrected with the DLS pose", raw, angle,
+                         elevation)

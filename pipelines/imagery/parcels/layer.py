@@ -83,7 +83,8 @@ def _read(path: Path) -> gpd.GeoDataFrame:
 def _id_column(frame: gpd.GeoDataFrame, path: Path, id_field: str | None) -> str:
     if id_field is not None:
         if id_field not in frame.columns:
-            raise InputDataError(path, f"has no field '{id_field}' (fields: {[c for c in frame.columns if c != 'geometry']})",
+            raise InputDataError(path,
+                                 f"has no field '{id_field}' (fields: {[c for c in frame.columns if c != 'geometry']})",
                                  "pass --id-field with one of these fields")
         return id_field
     found = next((c for c in ID_FIELDS if c in frame.columns), None)
