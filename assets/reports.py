@@ -12,7 +12,7 @@ environment (SAQI_SMTP_HOST…). One per farm, for its latest flight.
 import dagster as dg
 import pandas as pd
 
-from assets._metadata import OWNERS, card, preview, table
+from assets._metadata import OWNERS, card, preview, shown, table
 from pipelines.orchestration.partitions import farm_of_day, farms
 from pipelines.orchestration.resources import SaqiStorage
 from pipelines.reports.assemble import farm_reports
@@ -47,12 +47,12 @@ def parcel_reports(context: dg.AssetExecutionContext, storage: SaqiStorage) -> d
     first = contents.parcels[0]
     for parcel_id, reason in contents.quarantined.items():
         context.log.warning(f"parcel {parcel_id} quarantined from the reports: {reason}")
-    return dg.MaterializeResult(metadata={
+    return dg.MaterializeResult(metadata=shown({
         "quarantined_parcels": dg.MetadataValue.json(contents.quarantined),
         "reports": len(rendered), "folder": dg.MetadataValue.path(str(out)),
         "cooperative_report": dg.MetadataValue.path(str(next(r.pdf_path for r in rendered if "cooperative" in r.pdf_path.name))),
-        "flight_date": contents.cooperative.flight_date.isoformat(),
-        f"ndvi_map_{first.parcel.id}": preview(first.ndvi_map.png, f"NDVI {first.parcel.id}"),
+        "flight_date": contents.cooperative.flight_date.isoformat(), "vigour_index": first.vigour_index,
+        f"ndvi_map_{first.parcel.id}": preview(first.ndvi_map.png, f"{first.vigour_index.upper()} {first.parcel.id}"),
         f"class_map_{first.parcel.id}": preview(first.class_map.png, f"classes {first.parcel.id}"),
         **table(files, "rendered reports and their delivery"),
-    })
+    }))

@@ -24,6 +24,8 @@ from pipelines.store import cube
 from pipelines.store.tables import PARCELS, read_parcel_cube
 
 NO_FLIGHTS = "no flights in the store yet: Kcb from FAO-56 stage tables only"
+NO_NDVI = ("no NDVI in the season's flights (RGB camera flights: ExG is not an NDVI and feeds no Kcb relation): "
+           "Kcb from FAO-56 stage tables only")
 
 
 @dataclass
@@ -74,7 +76,8 @@ def farm_inputs(farm: Farm, data_root: str | Path) -> FarmInputs:
     store = cube.farm_store(data_root, farm.id)
     if cube.has_product(store, PARCELS):
         observations = observations_from_cube(read_parcel_cube(store))
-        note = f"Kcb from {observations['date'].nunique()} flights between FAO-56 stage tables"
+        note = (f"Kcb from {observations['date'].nunique()} flights between FAO-56 stage tables" if len(observations)
+                else NO_NDVI)
     else:
         observations, note = pd.DataFrame(columns=["parcel", "date", "ndvi_mean"]), NO_FLIGHTS
     events = (read_irrigation_events(farm.path(farm.irrigation_events), parcels["parcel"])

@@ -53,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
     with dg.DagsterInstance.get() as instance:
         keys = backfill_keys(args.assets, args.farm, args.start, args.end, instance)
         if not keys:
-            print(f"nothing to backfill: no {args.assets} partition of {', '.join(args.farm)} in {args.start}..{args.end}")
+            print(f"nothing to backfill: no {args.assets} partition of {', '.join(args.farm)} "
+                  f"in {args.start}..{args.end}")
             return 0
         title = f"{args.assets} {','.join(args.farm)} {args.start}..{args.end}"
         if not args.here:

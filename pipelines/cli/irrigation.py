@@ -64,16 +64,21 @@ def register(subparsers) -> None:
     irrigation = subparsers.add_parser("irrigation", help="FAO-56 reference ET and the daily irrigation plan")
     actions = irrigation.add_subparsers(dest="action", required=True)
     et0 = actions.add_parser("et0", help="print date,et0_mm (FAO-56 Penman-Monteith, Hargreaves fallback) as CSV")
-    et0.add_argument("weather", type=Path, help="daily station CSV (date, tmin_c, tmax_c, ... see models/irrigation/weather.py)")
-    et0.add_argument("--lat", type=bounded_float(-90, 90, "latitude in degrees"), required=True, help="station latitude in degrees (north positive)")
-    et0.add_argument("--elev", type=bounded_float(-500, 6000, "elevation in m"), required=True, help="station elevation in m")
+    et0.add_argument("weather", type=Path,
+                     help="daily station CSV (date, tmin_c, tmax_c, ... see models/irrigation/weather.py)")
+    et0.add_argument("--lat", type=bounded_float(-90, 90, "latitude in degrees"), required=True,
+                     help="station latitude in degrees (north positive)")
+    et0.add_argument("--elev", type=bounded_float(-500, 6000, "elevation in m"), required=True,
+                     help="station elevation in m")
     et0.set_defaults(handler=_et0)
     plan = actions.add_parser("plan", help="print today's irrigation plan of every parcel of a farm")
     plan.add_argument("--farm", required=True, help="farm id in configs/farms")
     plan.add_argument("--date", type=dt.date.fromisoformat, required=True, help="plan date YYYY-MM-DD")
     plan.add_argument("--data-root", type=Path, default=Path(os.environ.get("SAQI_DATA_ROOT", "data")),
                       help="folder holding <farm>.zarr (default: $SAQI_DATA_ROOT or ./data)")
-    plan.add_argument("--forecast", type=Path, help="daily forecast CSV, same columns as the weather (default: <farm>/forecast.csv if present)")
+    plan.add_argument("--forecast", type=Path,
+                      help="daily forecast CSV, same columns as the weather (default: <farm>/forecast.csv if present)")
     plan.add_argument("--zones", action="store_true",
-                      help="one row per management zone of the latest zoned flight (falls back to parcels without zones)")
+                      help="one row per management zone of the latest zoned flight "
+                           "(falls back to parcels without zones)")
     plan.set_defaults(handler=_plan)

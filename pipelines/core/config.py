@@ -23,9 +23,9 @@ from pydantic import (
 )
 
 from pipelines.core.errors import ConfigError, control_characters
+from pipelines.core.keys import FARM
 
 CONFIGS_DIR = Path(os.environ.get("SAQI_CONFIGS", Path(__file__).resolve().parents[2] / "configs"))
-FARM_ID = re.compile(r"[a-z][a-z0-9_]{1,40}")  # fullmatch only (no trailing newline)
 
 
 class _Strict(BaseModel):
@@ -49,7 +49,8 @@ class Grid(_Strict):
 
         crs = CRS.from_user_input(value)
         if not crs.is_projected:
-            raise ValueError(f"{value} is not a projected CRS; use the farm's UTM zone (EPSG:32629 for most of Morocco)")
+            raise ValueError(f"{value} is not a projected CRS; "
+                             "use the farm's UTM zone (EPSG:32629 for most of Morocco)")
         return value
 
 
@@ -126,8 +127,9 @@ class Farm(_Strict):
     @field_validator("id")
     @classmethod
     def _safe_id(cls, value: str) -> str:
-        if not FARM_ID.fullmatch(value):
-            raise ValueError("farm id must be lower-case letters, digits and '_' (it becomes a path and a partition key)")
+        if not FARM.fullmatch(value):
+            raise ValueError("farm id must be lower-case letters, digits and '_' "
+                             "(it becomes a path and a partition key)")
         return value
 
     def path(self, name: str) -> Path:
@@ -220,6 +222,10 @@ class Sensor(BaseModel):
     models: list[str] = Field(default_factory=list, description="EXIF Model values of the raw files (sensor detection)")
     metadata_layout: str = Field(default="", description="radiometric XMP layout: micasense | sequoia | dji")
     file_pattern: str = Field(default="", description="regex of a raw band file name; group 'capture' groups files")
+    radiometry: Literal["reflectance", "dn"] = Field(
+        default="reflectance",
+        description="what this camera's orthomosaics hold: reflectance (multispectral, calibrated by the photogrammetry "
+                    "tool) or dn (an uncalibrated RGB camera: relative brightness, never reflectance)")
 
     @property
     def band_names(self) -> list[str]:
@@ -258,8 +264,9 @@ def farm_ids(root: Path | None = None) -> list[str]:
 
 @lru_cache(maxsize=64)
 def _load_farm(root: Path, farm_id: str) -> Farm:
-    if not isinstance(farm_id, str) or not FARM_ID.fullmatch(farm_id):
-        raise ConfigError(root / "farms", "id", f"{farm_id!r} is not a valid farm id", "use lower-case letters, digits, '_'")
+    if not isinstance(farm_id, str) or not FARM.fullmatch(farm_id):
+        raise ConfigError(root / "farms", "id", f"{farm_id!r} is not a valid farm id",
+                          "use lower-case letters, digits, '_'")
     path = root / "farms" / farm_id / "farm.yaml"
     data = _read_yaml(path)
     if data.get("id") != farm_id:
@@ -315,7 +322,8 @@ class PrescriptionRule(_Strict):
     rate_field: str = Field(pattern=r"^[a-z][a-z0-9_]{0,9}$", description="column name (≤ 10 characters: Shapefile)")
     unit: Literal["mm", "kg/ha"]
     base_rate: float = Field(gt=0, description="rate at the parcel's mean vigour, in `unit`")
-    response: float = Field(ge=-5, le=5, description="relative rate change per relative vigour change; < 0: weaker zones get more")
+    response: float = Field(ge=-5, le=5,
+                            description="relative rate change per relative vigour change; < 0: weaker zones get more")
     min_rate: float = Field(ge=0)
     max_rate: float = Field(gt=0)
     reference: str

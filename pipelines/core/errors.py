@@ -10,6 +10,7 @@ Every failure the pipeline raises on purpose is a `SaqiError` whose message name
 Foreign exceptions (rasterio, OSError, ValueError…) are translated at the boundary with the
 input's name by `translate`; a traceback is shown only with `--debug`.
 """
+
 from __future__ import annotations
 
 import errno
@@ -70,8 +71,12 @@ def refuse_control(text: str, name: str | Path, field: str) -> str:
     """Return `text` unchanged, or refuse it when it holds a control character (ids, subjects, addresses)."""
     found = control_characters(str(text))
     if found:
-        raise InputDataError(name, f"{text!r} holds control character(s) {', '.join(found)}",
-                             "remove line breaks, tabs and other invisible characters", field=field)
+        raise InputDataError(
+            name,
+            f"{text!r} holds control character(s) {', '.join(found)}",
+            "remove line breaks, tabs and other invisible characters",
+            field=field,
+        )
     return text
 
 
@@ -93,11 +98,18 @@ def translate(exc: BaseException, inputs: Sequence[str | Path] = ()) -> SaqiErro
     if isinstance(exc, (FileNotFoundError, NotADirectoryError, IsADirectoryError)):
         return InputDataError(name, f"not found or not a file ({text})", "check the path")
     if _is_rasterio(exc):
-        return InputDataError(name, f"a raster could not be read or written ({text})",
-                              "check the raster files and the output folder named on the command line")
+        return InputDataError(
+            name,
+            f"a raster could not be read or written ({text})",
+            "check the raster files and the output folder named on the command line",
+        )
     if isinstance(exc, (ValueError, TypeError, KeyError, IndexError, UnicodeError, OSError)):
-        return InputDataError(name, f"cannot be used ({type(exc).__name__}: {text})", "check this input against docs/errors.md")
-    error = SaqiError(f"{name}: unexpected {type(exc).__name__}: {text}; rerun with --debug and report it with the traceback")
+        return InputDataError(
+            name, f"cannot be used ({type(exc).__name__}: {text})", "check this input against docs/errors.md"
+        )
+    error = SaqiError(
+        f"{name}: unexpected {type(exc).__name__}: {text}; rerun with --debug and report it with the traceback"
+    )
     error.exit_code = EXIT_FAILURE
     return error
 

@@ -17,7 +17,8 @@ FARM = re.compile(r"[a-z][a-z0-9_]{1,40}")
 def farm_id(text: str) -> str:
     """Return `text` if it is a farm id safe to put in a path (no '..', separator or absolute path)."""
     if not isinstance(text, str) or not FARM.fullmatch(text):
-        raise InputDataError(repr(text), "not a farm id", "use 2-41 lower-case letters, digits or '_', starting with a letter")
+        raise InputDataError(repr(text), "not a farm id",
+                             "use 2-41 lower-case letters, digits or '_', starting with a letter")
     return text
 
 
@@ -38,7 +39,8 @@ class FlightKey:
     def from_folder(cls, farm: str, folder: str) -> "FlightKey":
         match = FOLDER.fullmatch(folder) if isinstance(folder, str) else None
         if not match:
-            raise InputDataError(repr(folder), "flight folder name is not yyyymmdd[-n]", "rename it, e.g. 20260115 or 20260115-2")
+            raise InputDataError(repr(folder), "flight folder name is not yyyymmdd[-n]",
+                                 "rename it, e.g. 20260115 or 20260115-2")
         return cls.parse(f"{farm}-{folder}")
 
     @property

@@ -9,6 +9,7 @@
   read-back makes the race window the settling pause, not the whole write.)
 Waiting is bounded: after `timeout_s` a `StoreError` names the product and the fix.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -50,8 +51,11 @@ def _local_lock(store: Path, group: str, timeout_s: float) -> Iterator[None]:
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    raise StoreError(f"{store}/{group}", f"another run has been writing this product for over {timeout_s:.0f} s",
-                                     "wait for it to finish (one writer per product), or stop the stuck run") from None
+                    raise StoreError(
+                        f"{store}/{group}",
+                        f"another run has been writing this product for over {timeout_s:.0f} s",
+                        "wait for it to finish (one writer per product), or stop the stuck run",
+                    ) from None
                 time.sleep(POLL_S)
         try:
             yield
@@ -79,8 +83,11 @@ def _remote_lease(store: str, group: str, timeout_s: float, lease_s: float) -> I
             if (_read_lease(fs, path) or {}).get("owner") == owner:
                 break
         if time.monotonic() >= deadline:
-            raise StoreError(url, f"the product's lease is held by another writer ({(lease or {}).get('owner')})",
-                             f"wait for it to finish; a dead writer's lease expires after {lease_s:.0f} s")
+            raise StoreError(
+                url,
+                f"the product's lease is held by another writer ({(lease or {}).get('owner')})",
+                f"wait for it to finish; a dead writer's lease expires after {lease_s:.0f} s",
+            )
         time.sleep(POLL_S * 4)
     try:
         yield

@@ -40,7 +40,10 @@ def assemble_parcel_cube(store: cube.Store) -> xr.DataArray:
         group = cube.flight_group(flight, "parcel_stats")
         if cube.has_product(store, group):
             layer = cube.read_product(store, group)["parcel_stats"].load()
-            layers.append(layer.expand_dims(time=[np.datetime64(layer.attrs["date"], "ns")]).assign_coords(flight=("time", np.array([flight], dtype=object))))
+            layers.append(layer.expand_dims(time=[np.datetime64(layer.attrs["date"],
+                                                                "ns")]).assign_coords(flight=("time",
+                                                                                              np.array([flight],
+                                                                                                       dtype=object))))
     if not layers:
         raise LookupError(f"{store}: no flight has parcel statistics yet")
     cube_ = xr.concat(layers, dim="time", join="outer").sortby("time").transpose("parcel", "time", "variable")
@@ -55,7 +58,8 @@ def read_parcel_cube(store: cube.Store) -> xr.DataArray:
 def _season_template(parcels: list[str], start: dt.date, end: dt.date, variables: dict[str, dict]) -> xr.Dataset:
     dates = pd.date_range(start, end, freq="D")
     shape = (len(parcels), len(dates))
-    data = {name: (("parcel", "date"), np.full(shape, np.nan, dtype="float64"), attrs) for name, attrs in variables.items()}
+    data = {name: (("parcel", "date"), np.full(shape, np.nan, dtype="float64"),
+                   attrs) for name, attrs in variables.items()}
     return xr.Dataset(data, coords={"parcel": np.array(parcels, dtype=object), "date": dates})
 
 
@@ -111,7 +115,8 @@ def recommendation_variables(season_start: dt.date) -> dict[str, dict]:
         "depth_mm": {"units": mm, "long_name": "gross irrigation depth to apply today"},
         "net_depth_mm": {"units": mm, "long_name": "net irrigation depth (root-zone refill)"},
         "volume_m3": {"units": "m3", "long_name": "gross irrigation volume for the parcel"},
-        "next_irrigation_date": {"units": f"days since {season_start.isoformat()}", "long_name": "next irrigation date"},
+        "next_irrigation_date": {"units": f"days since {season_start.isoformat()}",
+                                 "long_name": "next irrigation date"},
         "depletion_mm": {"units": mm, "long_name": "root-zone depletion Dr (FAO-56 eq. 85)"},
         "taw_mm": {"units": mm, "long_name": "total available water TAW (FAO-56 eq. 82)"},
         "raw_mm": {"units": mm, "long_name": "readily available water RAW (FAO-56 eq. 83)"},

@@ -47,7 +47,8 @@ def test_zones_tile_each_parcel_and_volumes_add_up(zoned):
     np.testing.assert_allclose(plan["volume_m3"], expected_m3, atol=0.051)
     assert plan["irrigate_today"].sum() >= 3 and (plan.loc[~plan["irrigate_today"], "volume_m3"] == 0).all()
     # the parcel's volume is the total over its zones
-    np.testing.assert_allclose(by_parcel["volume_m3"].sum(), pd.Series(expected_m3).groupby(plan["parcel"].to_numpy()).sum(),
+    np.testing.assert_allclose(by_parcel["volume_m3"].sum(),
+                               pd.Series(expected_m3).groupby(plan["parcel"].to_numpy()).sum(),
                                atol=0.11)
 
 
@@ -93,7 +94,8 @@ def test_recorded_irrigations_apply_to_every_zone(data_root):
 
 
 def test_no_zones_falls_back_to_the_parcel_plan(tmp_path):
-    with pytest.raises(InputDataError, match=r"chtouka.zarr: no management zones .* none on or before 2026-04-10; materialise management_zones"):
+    with pytest.raises(InputDataError,
+                       match=r"chtouka.zarr: no management zones .* none on or before 2026-04-10; materialise management_zones"):
         zone_season(load_farm("chtouka"), tmp_path, PLAN_DATE)
     plan, balance, note = zone_plan("chtouka", PLAN_DATE, tmp_path)
     assert note.startswith(NO_ZONES) and "per-parcel plan" in note

@@ -7,6 +7,7 @@ is classified as:
 and the case states which answer is right. Anything else (a traceback, another exception type, a
 silent success) fails the probe. docs/errors.md holds the same table.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -25,7 +26,7 @@ from tests.reliability import inputs as make
 
 @dataclass(frozen=True)
 class Answer:
-    kind: str          # refused | warning | silent
+    kind: str  # refused | warning | silent
     text: str
 
 
@@ -34,8 +35,8 @@ class Case:
     id: str
     entry: str
     what: str
-    expect: str        # refused | warning
-    names: str         # what the answer must name (file name, field, argument)
+    expect: str  # refused | warning
+    names: str  # what the answer must name (file name, field, argument)
     run: Callable[[Path], Answer]
 
 
@@ -47,7 +48,7 @@ def cli(*argv: str) -> Answer:
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
         try:
             code = main(list(argv))
-        except SystemExit as exc:      # argparse usage errors
+        except SystemExit as exc:  # argparse usage errors
             code = exc.code
     text = err.getvalue()
     assert "Traceback" not in text, text
@@ -71,6 +72,7 @@ def call(function: Callable, *args, **kwargs) -> Answer:
 
 # --- saqi indices / parcels stats: rasters -------------------------------------------------------
 
+
 def _indices(tmp: Path, raster: Path, *extra: str) -> Answer:
     return cli("indices", str(raster), "-o", str(tmp / "out.tif"), *extra)
 
@@ -84,6 +86,7 @@ def _raster_cases() -> list[Case]:
             values = np.stack([np.full((20, 20), v, dtype="float64") for v in make.REFLECTANCE])
             values = values_fn(values).astype(dtype)
             return make.raster(tmp / "field.tif", values, **kw)
+
         return build
 
     def truncated(tmp):
@@ -95,6 +98,7 @@ def _raster_cases() -> list[Case]:
         def build(tmp):
             (tmp / "field.tif").write_bytes(content)
             return tmp / "field.tif"
+
         return build
 
     def saturated(fraction):
@@ -102,6 +106,7 @@ def _raster_cases() -> list[Case]:
             values = np.round(values * 10_000)
             values[4].flat[: int(fraction * 400)] = 65535
             return values
+
         return fn
 
     def nan_band(values):
@@ -117,41 +122,116 @@ def _raster_cases() -> list[Case]:
         ("raster-missing", "raster file does not exist", "refused", R, lambda t: t / "field.tif", ()),
         ("raster-empty", "raster file of 0 bytes", "refused", R, with_bytes(b""), ()),
         ("raster-text", "a text file named .tif", "refused", R, with_bytes(b"not a tiff at all\n" * 20), ()),
-        ("raster-html", "an HTML error page saved as .tif", "refused", R, with_bytes(b"<html><body>404</body></html>"), ()),
+        (
+            "raster-html",
+            "an HTML error page saved as .tif",
+            "refused",
+            R,
+            with_bytes(b"<html><body>404</body></html>"),
+            (),
+        ),
         ("raster-truncated", "a GeoTIFF cut to a third", "refused", R, truncated, ()),
         ("raster-no-crs", "GeoTIFF without a CRS", "refused", R, lambda t: make.raster(t / "field.tif", crs=None), ()),
-        ("raster-geographic", "GeoTIFF in EPSG:4326 (degrees)", "refused", R,
-         lambda t: make.raster(t / "field.tif", crs="EPSG:4326"), ()),
-        ("bands-repeated", "--bands red,red,green,rededge,nir", "refused", "--bands", good,
-         ("--bands", "red,red,green,rededge,nir")),
+        (
+            "raster-geographic",
+            "GeoTIFF in EPSG:4326 (degrees)",
+            "refused",
+            R,
+            lambda t: make.raster(t / "field.tif", crs="EPSG:4326"),
+            (),
+        ),
+        (
+            "bands-repeated",
+            "--bands red,red,green,rededge,nir",
+            "refused",
+            "--bands",
+            good,
+            ("--bands", "red,red,green,rededge,nir"),
+        ),
         ("bands-count", "--bands with 3 roles for 5 bands", "refused", R, good, ("--bands", "red,green,nir")),
-        ("bands-unknown", "no band descriptions and no --bands", "refused", R,
-         lambda t: make.raster(t / "field.tif", descriptions=[]), ()),
-        ("bands-described-twice", "two bands described 'red'", "refused", R,
-         lambda t: make.raster(t / "field.tif", descriptions=["blue", "red", "red", "rededge", "nir"]), ()),
+        (
+            "bands-unknown",
+            "no band descriptions and no --bands",
+            "refused",
+            R,
+            lambda t: make.raster(t / "field.tif", descriptions=[]),
+            (),
+        ),
+        (
+            "bands-described-twice",
+            "two bands described 'red'",
+            "refused",
+            R,
+            lambda t: make.raster(t / "field.tif", descriptions=["blue", "red", "red", "rededge", "nir"]),
+            (),
+        ),
         ("band-all-nan", "NIR band all NaN", "refused", "band 5", spoil(nan_band), ()),
         ("band-all-zero", "NIR band all zero", "refused", "band 5", spoil(zero_band), ()),
-        ("band-all-nodata", "NIR band all equal to the nodata value", "refused", "band 5",
-         spoil(lambda v: (zero_band(v) - 9999 * (np.arange(5) == 4)[:, None, None]), nodata=-9999), ()),
-        ("band-saturated", "uint16 NIR band saturated everywhere", "refused", "band 5",
-         spoil(saturated(1.0), dtype="uint16"), ()),
-        ("band-partly-saturated", "uint16 NIR band 10 % saturated", "warning", "saturated",
-         spoil(saturated(0.1), dtype="uint16"), ()),
+        (
+            "band-all-nodata",
+            "NIR band all equal to the nodata value",
+            "refused",
+            "band 5",
+            spoil(lambda v: zero_band(v) - 9999 * (np.arange(5) == 4)[:, None, None], nodata=-9999),
+            (),
+        ),
+        (
+            "band-saturated",
+            "uint16 NIR band saturated everywhere",
+            "refused",
+            "band 5",
+            spoil(saturated(1.0), dtype="uint16"),
+            (),
+        ),
+        (
+            "band-partly-saturated",
+            "uint16 NIR band 10 % saturated",
+            "warning",
+            "saturated",
+            spoil(saturated(0.1), dtype="uint16"),
+            (),
+        ),
         ("index-unknown", "--index foo", "refused", R, good, ("--index", "foo")),
-        ("index-impossible", "--index ndre on an RGB raster", "refused", R,
-         lambda t: make.raster(t / "field.tif", np.full((3, 20, 20), 0.2, dtype="float32"), descriptions=["red", "green", "blue"]),
-         ("--index", "ndre")),
+        (
+            "index-impossible",
+            "--index ndre on an RGB raster",
+            "refused",
+            R,
+            lambda t: make.raster(
+                t / "field.tif", np.full((3, 20, 20), 0.2, dtype="float32"), descriptions=["red", "green", "blue"]
+            ),
+            ("--index", "ndre"),
+        ),
     ]
-    cases = [Case(cid, "saqi indices", what, expect, names, lambda t, b=build, x=extra: _indices(t, b(t), *x))
-             for cid, what, expect, names, build, extra in table]
-    cases.append(Case("output-folder-missing", "saqi indices", "-o into a folder that does not exist", "refused", "out.tif",
-                      lambda t: cli("indices", str(good(t)), "-o", str(t / "nowhere" / "out.tif"))))
-    cases.append(Case("catalogue-missing", "saqi indices", "--catalogue pointing at no file", "refused", "extra.yaml",
-                      lambda t: _indices(t, good(t), "--catalogue", str(t / "extra.yaml"))))
+    cases = [
+        Case(cid, "saqi indices", what, expect, names, lambda t, b=build, x=extra: _indices(t, b(t), *x))
+        for cid, what, expect, names, build, extra in table
+    ]
+    cases.append(
+        Case(
+            "output-folder-missing",
+            "saqi indices",
+            "-o into a folder that does not exist",
+            "refused",
+            "out.tif",
+            lambda t: cli("indices", str(good(t)), "-o", str(t / "nowhere" / "out.tif")),
+        )
+    )
+    cases.append(
+        Case(
+            "catalogue-missing",
+            "saqi indices",
+            "--catalogue pointing at no file",
+            "refused",
+            "extra.yaml",
+            lambda t: _indices(t, good(t), "--catalogue", str(t / "extra.yaml")),
+        )
+    )
     return cases
 
 
 # --- saqi parcels stats: parcel layers -----------------------------------------------------------
+
 
 def _stats(tmp: Path, parcels: Path) -> Answer:
     return cli("parcels", "stats", str(make.raster(tmp / "field.tif")), str(parcels), "-o", str(tmp / "stats.csv"))
@@ -162,6 +242,7 @@ def _parcel_cases() -> list[Case]:
         def build(tmp):
             (tmp / "parcels.geojson").write_text(content)
             return tmp / "parcels.geojson"
+
         return build
 
     def features(*items):
@@ -189,26 +270,68 @@ def _parcel_cases() -> list[Case]:
         ("parcels-empty-file", "parcels file of 0 bytes", "refused", P, text("")),
         ("parcels-not-json", "plain text instead of GeoJSON", "refused", P, text("hello parcels")),
         ("parcels-json-list", "a JSON list", "refused", P, text("[1, 2, 3]")),
-        ("parcels-no-features", "a FeatureCollection without features", "refused", P,
-         lambda t: make.parcels(t / "parcels.geojson", [])),
+        (
+            "parcels-no-features",
+            "a FeatureCollection without features",
+            "refused",
+            P,
+            lambda t: make.parcels(t / "parcels.geojson", []),
+        ),
         ("parcels-no-prj", "a Shapefile without its .prj", "refused", P, shapefile_without_prj),
-        ("parcel-id-newline", "a parcel id holding a line break", "warning", "control character",
-         features(make.parcel_feature("P02\nX", x0=11))),
-        ("parcel-id-nul", "a parcel id holding NUL", "warning", "control character", features(make.parcel_feature("P\x002", x0=11))),
-        ("parcel-duplicate-id", "two parcels with id P01", "warning", "used by 2 features", features(make.parcel_feature("P01", x0=11))),
-        ("parcel-missing-crop", "a parcel without its crop", "warning", "crop", features(make.parcel_feature("P02", x0=11, crop=None))),
+        (
+            "parcel-id-newline",
+            "a parcel id holding a line break",
+            "warning",
+            "control character",
+            features(make.parcel_feature("P02\nX", x0=11)),
+        ),
+        (
+            "parcel-id-nul",
+            "a parcel id holding NUL",
+            "warning",
+            "control character",
+            features(make.parcel_feature("P\x002", x0=11)),
+        ),
+        (
+            "parcel-duplicate-id",
+            "two parcels with id P01",
+            "warning",
+            "used by 2 features",
+            features(make.parcel_feature("P01", x0=11)),
+        ),
+        (
+            "parcel-missing-crop",
+            "a parcel without its crop",
+            "warning",
+            "crop",
+            features(make.parcel_feature("P02", x0=11, crop=None)),
+        ),
         ("parcel-bowtie", "a self-intersecting outline", "warning", "invalid geometry", features(bowtie)),
         ("parcel-point", "a parcel drawn as a point", "warning", "Point", features(point)),
         ("parcel-no-geometry", "a parcel with a null geometry", "warning", "EMPTY", features(empty)),
-        ("parcel-outside", "a parcel 10 km away", "warning", "outside", features(make.parcel_feature("FAR", x0=10_000))),
-        ("parcel-partly-outside", "a parcel half off the raster", "warning", "PART",
-         features(make.parcel_feature("PART", x0=15))),
+        (
+            "parcel-outside",
+            "a parcel 10 km away",
+            "warning",
+            "outside",
+            features(make.parcel_feature("FAR", x0=10_000)),
+        ),
+        (
+            "parcel-partly-outside",
+            "a parcel half off the raster",
+            "warning",
+            "PART",
+            features(make.parcel_feature("PART", x0=15)),
+        ),
     ]
-    return [Case(cid, "saqi parcels stats", what, expect, names, lambda t, b=build: _stats(t, b(t)))
-            for cid, what, expect, names, build in table]
+    return [
+        Case(cid, "saqi parcels stats", what, expect, names, lambda t, b=build: _stats(t, b(t)))
+        for cid, what, expect, names, build in table
+    ]
 
 
 # --- saqi irrigation et0: weather tables ---------------------------------------------------------
+
 
 def _et0(tmp: Path, path: Path, lat: str = "30.2", elev: str = "95") -> Answer:
     return cli("irrigation", "et0", str(path), "--lat", lat, "--elev", elev)
@@ -220,17 +343,20 @@ def _weather_cases() -> list[Case]:
             data = make.weather_frame().astype(object)
             change(data)
             return make.weather(tmp / "weather.csv", data)
+
         return build
 
     def raw(content: bytes):
         def build(tmp):
             (tmp / "weather.csv").write_bytes(content)
             return tmp / "weather.csv"
+
         return build
 
     def setter(row, column, value):
         def change(data):
             data.loc[row, column] = value
+
         return change
 
     def gap(data):
@@ -242,75 +368,213 @@ def _weather_cases() -> list[Case]:
         ("weather-empty", "weather file of 0 bytes", "refused", W, raw(b"")),
         ("weather-header-only", "header line and no row", "refused", W, raw(b"date,tmin_c,tmax_c\n")),
         ("weather-binary", "binary garbage", "refused", W, raw(bytes(range(256)) * 4)),
-        ("weather-latin1", "Latin-1 bytes (not UTF-8)", "refused", W, raw("date,tmin_c,tmax_c,pluie_é\n".encode("latin-1"))),
-        ("weather-semicolons", "semicolon-separated columns", "refused", W, raw(b"date;tmin_c;tmax_c\n2026-01-01;7;21\n")),
-        ("weather-no-tmin", "no tmin column", "refused", "tmin_c", frame(lambda d: d.drop(columns="tmin_c", inplace=True))),
+        (
+            "weather-latin1",
+            "Latin-1 bytes (not UTF-8)",
+            "refused",
+            W,
+            raw("date,tmin_c,tmax_c,pluie_é\n".encode("latin-1")),
+        ),
+        (
+            "weather-semicolons",
+            "semicolon-separated columns",
+            "refused",
+            W,
+            raw(b"date;tmin_c;tmax_c\n2026-01-01;7;21\n"),
+        ),
+        (
+            "weather-no-tmin",
+            "no tmin column",
+            "refused",
+            "tmin_c",
+            frame(lambda d: d.drop(columns="tmin_c", inplace=True)),
+        ),
         ("weather-date-empty", "an empty date cell", "refused", "row 4", frame(setter(3, "date", None))),
         ("weather-date-month-13", "date 2026-13-01", "refused", "2026-13-01", frame(setter(3, "date", "2026-13-01"))),
         ("weather-date-text", "date 'yesterday'", "refused", "yesterday", frame(setter(3, "date", "yesterday"))),
         ("weather-date-twice", "one day twice", "refused", "twice", frame(setter(3, "date", "2026-01-03"))),
-        ("weather-decimal-comma", "tmax '12,5' (decimal comma)", "warning", "decimal comma", frame(setter(3, "tmax_c", "22,5"))),
-        ("weather-text-cell", "tmax 'abc' in one cell", "warning", "'abc' is not a number", frame(setter(3, "tmax_c", "abc"))),
-        ("weather-text-column", "tmin column of words", "refused", "tmin_c", frame(lambda d: d.__setitem__("tmin_c", "cold"))),
+        (
+            "weather-decimal-comma",
+            "tmax '12,5' (decimal comma)",
+            "warning",
+            "decimal comma",
+            frame(setter(3, "tmax_c", "22,5")),
+        ),
+        (
+            "weather-text-cell",
+            "tmax 'abc' in one cell",
+            "warning",
+            "'abc' is not a number",
+            frame(setter(3, "tmax_c", "abc")),
+        ),
+        (
+            "weather-text-column",
+            "tmin column of words",
+            "refused",
+            "tmin_c",
+            frame(lambda d: d.__setitem__("tmin_c", "cold")),
+        ),
         ("weather-tmax-60", "tmax 60 °C", "warning", "tmax_c", frame(setter(3, "tmax_c", 60.0))),
         ("weather-tmax-55", "tmax 55 °C (the exclusive bound)", "warning", "tmax_c", frame(setter(3, "tmax_c", 55.0))),
-        ("weather-tmin-48", "tmin 48 °C (tmax 50 °C)", "warning", "tmin_c outside",
-         frame(lambda d: (setter(3, "tmin_c", 48.0)(d), setter(3, "tmax_c", 50.0)(d)))),
-        ("weather-kelvin", "temperatures in kelvin", "refused", "kelvin",
-         frame(lambda d: d.__setitem__("tmax_c", d["tmax_c"].astype(float) + 273.15))),
-        ("weather-rh-fraction", "relative humidity as fractions", "refused", "rh_min_pct",
-         frame(lambda d: (d.__setitem__("rh_min_pct", 0.4), d.__setitem__("rh_max_pct", 0.85)))),
+        (
+            "weather-tmin-48",
+            "tmin 48 °C (tmax 50 °C)",
+            "warning",
+            "tmin_c outside",
+            frame(lambda d: (setter(3, "tmin_c", 48.0)(d), setter(3, "tmax_c", 50.0)(d))),
+        ),
+        (
+            "weather-kelvin",
+            "temperatures in kelvin",
+            "refused",
+            "kelvin",
+            frame(lambda d: d.__setitem__("tmax_c", d["tmax_c"].astype(float) + 273.15)),
+        ),
+        (
+            "weather-rh-fraction",
+            "relative humidity as fractions",
+            "refused",
+            "rh_min_pct",
+            frame(lambda d: (d.__setitem__("rh_min_pct", 0.4), d.__setitem__("rh_max_pct", 0.85))),
+        ),
         ("weather-gap", "tmax missing 11 days running", "refused", "11 days", frame(gap)),
-        ("weather-wind-no-height", "wind without anemometer height", "refused", "wind_height_m",
-         frame(lambda d: d.drop(columns="wind_height_m", inplace=True))),
+        (
+            "weather-wind-no-height",
+            "wind without anemometer height",
+            "refused",
+            "wind_height_m",
+            frame(lambda d: d.drop(columns="wind_height_m", inplace=True)),
+        ),
         ("weather-tmax-below-tmin", "tmax below tmin", "warning", "tmax<tmin", frame(setter(3, "tmax_c", 2.0))),
         ("weather-rain-negative", "rain -4 mm", "warning", "rain_mm", frame(setter(3, "rain_mm", -4.0))),
-        ("weather-rain-9999", "rain 9999 mm (a missing-value code)", "warning", "rain_mm", frame(setter(3, "rain_mm", 9999.0))),
-        ("weather-alias-twice", "tmax and tx both present", "refused", "both mean",
-         frame(lambda d: d.__setitem__("tx", d["tmax_c"]))),
-        ("weather-solar-w-m2", "W/m² values in an MJ/m² column", "refused", "solar_mj_m2",
-         frame(lambda d: d.__setitem__("solar_mj_m2", 250.0))),
+        (
+            "weather-rain-9999",
+            "rain 9999 mm (a missing-value code)",
+            "warning",
+            "rain_mm",
+            frame(setter(3, "rain_mm", 9999.0)),
+        ),
+        (
+            "weather-alias-twice",
+            "tmax and tx both present",
+            "refused",
+            "both mean",
+            frame(lambda d: d.__setitem__("tx", d["tmax_c"])),
+        ),
+        (
+            "weather-solar-w-m2",
+            "W/m² values in an MJ/m² column",
+            "refused",
+            "solar_mj_m2",
+            frame(lambda d: d.__setitem__("solar_mj_m2", 250.0)),
+        ),
         ("weather-rh-140", "RH max 140 %", "warning", "rh_max_pct", frame(setter(3, "rh_max_pct", 140.0))),
-        ("weather-day-missing", "a day left out", "warning", "day missing", frame(lambda d: d.drop(index=4, inplace=True))),
+        (
+            "weather-day-missing",
+            "a day left out",
+            "warning",
+            "day missing",
+            frame(lambda d: d.drop(index=4, inplace=True)),
+        ),
     ]
-    cases = [Case(cid, "saqi irrigation et0", what, expect, names, lambda t, b=build: _et0(t, b(t)))
-             for cid, what, expect, names, build in table]
+    cases = [
+        Case(cid, "saqi irrigation et0", what, expect, names, lambda t, b=build: _et0(t, b(t)))
+        for cid, what, expect, names, build in table
+    ]
     good = frame(lambda d: None)
-    for cid, lat, elev, names in (("lat-200", "200", "95", "--lat"), ("lat-text", "north", "95", "--lat"),
-                                  ("lat-nan", "nan", "95", "--lat"), ("elev-90km", "30", "90000", "--elev"),
-                                  ("elev-inf", "30", "inf", "--elev")):
-        cases.append(Case(cid, "saqi irrigation et0", f"--lat {lat} --elev {elev}", "refused", names,
-                          lambda t, la=lat, el=elev: _et0(t, good(t), la, el)))
-    cases.append(Case("plan-date-bad", "saqi irrigation plan", "--date 2026-02-30", "refused", "--date",
-                      lambda t: cli("irrigation", "plan", "--farm", "chtouka", "--date", "2026-02-30")))
-    cases.append(Case("plan-farm-newline", "saqi irrigation plan", "--farm 'chtouka\\n'", "refused", "chtouka",
-                      lambda t: cli("irrigation", "plan", "--farm", "chtouka\n", "--date", "2026-01-15",
-                                    "--data-root", str(t))))
+    for cid, lat, elev, names in (
+        ("lat-200", "200", "95", "--lat"),
+        ("lat-text", "north", "95", "--lat"),
+        ("lat-nan", "nan", "95", "--lat"),
+        ("elev-90km", "30", "90000", "--elev"),
+        ("elev-inf", "30", "inf", "--elev"),
+    ):
+        cases.append(
+            Case(
+                cid,
+                "saqi irrigation et0",
+                f"--lat {lat} --elev {elev}",
+                "refused",
+                names,
+                lambda t, la=lat, el=elev: _et0(t, good(t), la, el),
+            )
+        )
+    cases.append(
+        Case(
+            "plan-date-bad",
+            "saqi irrigation plan",
+            "--date 2026-02-30",
+            "refused",
+            "--date",
+            lambda t: cli("irrigation", "plan", "--farm", "chtouka", "--date", "2026-02-30"),
+        )
+    )
+    cases.append(
+        Case(
+            "plan-farm-newline",
+            "saqi irrigation plan",
+            "--farm 'chtouka\\n'",
+            "refused",
+            "chtouka",
+            lambda t: cli("irrigation", "plan", "--farm", "chtouka\n", "--date", "2026-01-15", "--data-root", str(t)),
+        )
+    )
     return cases
 
 
 # --- flight keys ---------------------------------------------------------------------------------
 
+
 def _key_cases() -> list[Case]:
     from pipelines.core.keys import FlightKey, farm_id
 
-    keys = [("key-trailing-newline", "chtouka-20260115\n"), ("key-upper", "Chtouka-20260115"),
-            ("key-short-date", "chtouka-2026011"), ("key-feb-30", "chtouka-20260230"), ("key-traversal", "../etc-20260115"),
-            ("key-number-0", "chtouka-20260115-0"), ("key-number-100", "chtouka-20260115-100"),
-            ("key-arabic-digits", "chtouka-٢٠٢٦٠١١٥"), ("key-empty", ""), ("key-nul", "chtouka-20260115\x00"),
-            ("key-space", " chtouka-20260115"), ("key-slash", "chtouka/x-20260115")]
-    cases = [Case(cid, "FlightKey.parse", repr(key), "refused", "calendar date" if cid == "key-feb-30" else "flight key",
-                  lambda t, k=key: call(FlightKey.parse, k)) for cid, key in keys]
+    keys = [
+        ("key-trailing-newline", "chtouka-20260115\n"),
+        ("key-upper", "Chtouka-20260115"),
+        ("key-short-date", "chtouka-2026011"),
+        ("key-feb-30", "chtouka-20260230"),
+        ("key-traversal", "../etc-20260115"),
+        ("key-number-0", "chtouka-20260115-0"),
+        ("key-number-100", "chtouka-20260115-100"),
+        ("key-arabic-digits", "chtouka-٢٠٢٦٠١١٥"),
+        ("key-empty", ""),
+        ("key-nul", "chtouka-20260115\x00"),
+        ("key-space", " chtouka-20260115"),
+        ("key-slash", "chtouka/x-20260115"),
+    ]
+    cases = [
+        Case(
+            cid,
+            "FlightKey.parse",
+            repr(key),
+            "refused",
+            "calendar date" if cid == "key-feb-30" else "flight key",
+            lambda t, k=key: call(FlightKey.parse, k),
+        )
+        for cid, key in keys
+    ]
     folders = [("folder-newline", "20260115\n"), ("folder-dashes", "2026-01-15"), ("folder-month-13", "20261315")]
-    cases += [Case(cid, "FlightKey.from_folder", repr(name), "refused", repr(name)[1:-1][:8],
-                   lambda t, n=name: call(FlightKey.from_folder, "chtouka", n)) for cid, name in folders]
+    cases += [
+        Case(
+            cid,
+            "FlightKey.from_folder",
+            repr(name),
+            "refused",
+            repr(name)[1:-1][:8],
+            lambda t, n=name: call(FlightKey.from_folder, "chtouka", n),
+        )
+        for cid, name in folders
+    ]
     farms = [("farm-newline", "chtouka\n"), ("farm-one-letter", "a"), ("farm-dotdot", ".."), ("farm-none", None)]
-    cases += [Case(cid, "farm_id", repr(name), "refused", "farm id", lambda t, n=name: call(farm_id, n))
-              for cid, name in farms]
+    cases += [
+        Case(cid, "farm_id", repr(name), "refused", "farm id", lambda t, n=name: call(farm_id, n))
+        for cid, name in farms
+    ]
     return cases
 
 
 # --- landing scan and flight manifest: flight.yaml -----------------------------------------------
+
 
 def _landing(tmp: Path, manifest: str | bytes | None, folder: str = "20260115") -> Answer:
     from pipelines.orchestration.landing import scan_landing
@@ -342,25 +606,54 @@ def _manifest(tmp: Path, manifest: str) -> Answer:
 
 
 def _flight_cases() -> list[Case]:
-    bad = [("yaml-list", "- kind: orthomosaic\n- sensor: x\n", "not a mapping"), ("yaml-string", "orthomosaic\n", "not a mapping"),
-           ("yaml-number", "42\n", "not a mapping"), ("yaml-broken", "kind: [orthomosaic\n", "YAML"),
-           ("yaml-files-string", "files: orthomosaic.tif\n", "files"), ("yaml-files-missing", "files: [other.tif]\n", "other.tif"),
-           ("yaml-scale-zero", "reflectance_scale: 0\n", "reflectance_scale"),
-           ("yaml-scale-negative", "reflectance_scale: -0.0001\n", "reflectance_scale"),
-           ("yaml-scale-text", "reflectance_scale: tiny\n", "reflectance_scale"), ("yaml-kind-unknown", "kind: mosaic\n", "kind"),
-           ("yaml-captured-text", "captured: yesterday\n", "captured"), ("yaml-sensor-list", "sensor: [a, b]\n", "sensor")]
-    cases = [Case(f"landing-{cid}", "landing scan", text.strip(), "refused", names, lambda t, m=text: _landing(t, m))
-             for cid, text, names in bad]
-    cases.append(Case("landing-yaml-binary", "landing scan", "flight.yaml of binary bytes", "refused", "flight.yaml",
-                      lambda t: _landing(t, b"\xff\xfe\x00kind")))
-    cases.append(Case("landing-folder-newline", "landing scan", "folder '20260115\\n'", "refused", "20260115",
-                      lambda t: _landing(t, None, "20260115\n")))
-    cases += [Case(f"manifest-{cid}", "flight manifest", text.strip(), "refused", names, lambda t, m=text: _manifest(t, m))
-              for cid, text, names in bad if cid in ("yaml-list", "yaml-string", "yaml-scale-zero", "yaml-captured-text")]
+    bad = [
+        ("yaml-list", "- kind: orthomosaic\n- sensor: x\n", "not a mapping"),
+        ("yaml-string", "orthomosaic\n", "not a mapping"),
+        ("yaml-number", "42\n", "not a mapping"),
+        ("yaml-broken", "kind: [orthomosaic\n", "YAML"),
+        ("yaml-files-string", "files: orthomosaic.tif\n", "files"),
+        ("yaml-files-missing", "files: [other.tif]\n", "other.tif"),
+        ("yaml-scale-zero", "reflectance_scale: 0\n", "reflectance_scale"),
+        ("yaml-scale-negative", "reflectance_scale: -0.0001\n", "reflectance_scale"),
+        ("yaml-scale-text", "reflectance_scale: tiny\n", "reflectance_scale"),
+        ("yaml-kind-unknown", "kind: mosaic\n", "kind"),
+        ("yaml-captured-text", "captured: yesterday\n", "captured"),
+        ("yaml-sensor-list", "sensor: [a, b]\n", "sensor"),
+    ]
+    cases = [
+        Case(f"landing-{cid}", "landing scan", text.strip(), "refused", names, lambda t, m=text: _landing(t, m))
+        for cid, text, names in bad
+    ]
+    cases.append(
+        Case(
+            "landing-yaml-binary",
+            "landing scan",
+            "flight.yaml of binary bytes",
+            "refused",
+            "flight.yaml",
+            lambda t: _landing(t, b"\xff\xfe\x00kind"),
+        )
+    )
+    cases.append(
+        Case(
+            "landing-folder-newline",
+            "landing scan",
+            "folder '20260115\\n'",
+            "refused",
+            "20260115",
+            lambda t: _landing(t, None, "20260115\n"),
+        )
+    )
+    cases += [
+        Case(f"manifest-{cid}", "flight manifest", text.strip(), "refused", names, lambda t, m=text: _manifest(t, m))
+        for cid, text, names in bad
+        if cid in ("yaml-list", "yaml-string", "yaml-scale-zero", "yaml-captured-text")
+    ]
     return cases
 
 
 # --- configuration -------------------------------------------------------------------------------
+
 
 def _config_cases() -> list[Case]:
     from pipelines.core.config import load_farm
@@ -369,6 +662,7 @@ def _config_cases() -> list[Case]:
         def run(tmp):
             make.farm_yaml(tmp, **({"farm_id": farm_id} if farm_id != "chtouka" else {}), **changes)
             return call(load_farm, farm_id, tmp)
+
         return run
 
     def listed(tmp):
@@ -382,22 +676,46 @@ def _config_cases() -> list[Case]:
         ("farm-geographic-grid", "grid CRS EPSG:4326", "crs", load(**{"grid.crs": "EPSG:4326"})),
         ("farm-resolution-0", "grid resolution 0 m", "resolution_m", load(**{"grid.resolution_m": 0})),
         ("farm-season-reversed", "season ending before it starts", "season", load(**{"season.end": "2025-01-01"})),
-        ("farm-email-bad", "cooperative e-mail 'bureau at alkhair'", "email", load(**{"cooperative.email": "bureau at alkhair"})),
-        ("farm-email-injection", "cooperative e-mail with CR LF Bcc:", "email",
-         load(**{"cooperative.email": "a@coop.ma\r\nBcc: all@x.ma"})),
-        ("farm-email-two", "two addresses in one field", "email", load(**{"cooperative.email": "a@coop.ma, b@coop.ma"})),
-        ("farm-coop-newline", "cooperative name with a line break", "name", load(**{"cooperative.name": "Al Khair\nSubject: x"})),
+        (
+            "farm-email-bad",
+            "cooperative e-mail 'bureau at alkhair'",
+            "email",
+            load(**{"cooperative.email": "bureau at alkhair"}),
+        ),
+        (
+            "farm-email-injection",
+            "cooperative e-mail with CR LF Bcc:",
+            "email",
+            load(**{"cooperative.email": "a@coop.ma\r\nBcc: all@x.ma"}),
+        ),
+        (
+            "farm-email-two",
+            "two addresses in one field",
+            "email",
+            load(**{"cooperative.email": "a@coop.ma, b@coop.ma"}),
+        ),
+        (
+            "farm-coop-newline",
+            "cooperative name with a line break",
+            "name",
+            load(**{"cooperative.name": "Al Khair\nSubject: x"}),
+        ),
         ("farm-name-control", "farm name with an escape character", "name", load(**{"name": "Bloc\x1b[31m"})),
         ("farm-no-grid", "no grid", "grid", load(grid=None)),
         ("farm-unknown-field", "a misspelt field 'sensr'", "sensr", load(sensr="x")),
-        ("farm-id-mismatch", "id differing from the folder", "id", lambda t: (make.farm_yaml(t, "other", id="chtouka"),
-                                                                                call(load_farm, "other", t))[1]),
+        (
+            "farm-id-mismatch",
+            "id differing from the folder",
+            "id",
+            lambda t: (make.farm_yaml(t, "other", id="chtouka"), call(load_farm, "other", t))[1],
+        ),
         ("farm-id-newline", "load_farm('chtouka\\n')", "chtouka", lambda t: call(load_farm, "chtouka\n", t)),
     ]
     return [Case(cid, "farm configuration", what, "refused", names, run) for cid, what, names, run in table]
 
 
 # --- captures: XMP and EXIF ----------------------------------------------------------------------
+
 
 def _capture_cases() -> list[Case]:
     from pipelines.imagery.ingest.captures import read_band_image
@@ -411,26 +729,54 @@ def _capture_cases() -> list[Case]:
         ("xmp-irradiance-text", "XMP Irradiance 'abc'", "Irradiance", band(xmp=packet(irradiance="abc"))),
         ("xmp-irradiance-nan", "XMP Irradiance 'NaN'", "Irradiance", band(xmp=packet(irradiance="NaN"))),
         ("xmp-gain-text", "XMP SensorGain 'x'", "SensorGain", band(xmp=packet(extra='MicaSense:SensorGain="x"'))),
-        ("xmp-gps-text", "XMP GpsLatitude 'north'", "GpsLatitude",
-         band(xmp=packet(extra='xmlns:drone-dji="http://www.dji.com/drone-dji/1.0/" drone-dji:GpsLatitude="north" '
-                                'drone-dji:GpsLongitude="-9.3"'))),
+        (
+            "xmp-gps-text",
+            "XMP GpsLatitude 'north'",
+            "GpsLatitude",
+            band(
+                xmp=packet(
+                    extra='xmlns:drone-dji="http://www.dji.com/drone-dji/1.0/" drone-dji:GpsLatitude="north" '
+                    'drone-dji:GpsLongitude="-9.3"'
+                )
+            ),
+        ),
         ("xmp-dtd", "XMP declaring a DTD", "DTD", band(xmp=b'<!DOCTYPE x [<!ENTITY a "aaaa">]>' + packet())),
         ("xmp-malformed", "XMP cut in the middle", "not well-formed", band(xmp=packet()[:-40] + b"</x:xmpmeta>")),
         ("exif-date-text", "EXIF DateTime 'yesterday'", "DateTime", band(stamp="yesterday")),
         ("exif-exposure-zero", "EXIF ExposureTime 0/1000000", "ExposureTime", band(exposure=(0, 1_000_000))),
         ("exif-exposure-div0", "EXIF ExposureTime 4000/0", "ExposureTime", band(exposure=(4000, 0))),
         ("exif-iso-zero", "EXIF ISO 0", "ISOSpeedRatings", band(iso=0)),
-        ("band-file-text", "a text file named .tif", "IMG_0001_4.tif",
-         lambda t: ((t / "IMG_0001_4.tif").write_text("no"), call(read_band_image, t / "IMG_0001_4.tif"))[1]),
-        ("band-file-rgb8", "an 8-bit RGB JPEG-like TIFF", "16-bit",
-         lambda t: (__import__("tifffile").imwrite(t / "IMG_0001_4.tif", np.zeros((8, 8, 3), np.uint8)),
-                    call(read_band_image, t / "IMG_0001_4.tif"))[1]),
+        (
+            "band-file-text",
+            "a text file named .tif",
+            "IMG_0001_4.tif",
+            lambda t: ((t / "IMG_0001_4.tif").write_text("no"), call(read_band_image, t / "IMG_0001_4.tif"))[1],
+        ),
+        (
+            "band-file-rgb8",
+            "an 8-bit RGB JPEG-like TIFF",
+            "16-bit",
+            lambda t: (
+                __import__("tifffile").imwrite(t / "IMG_0001_4.tif", np.zeros((8, 8, 3), np.uint8)),
+                call(read_band_image, t / "IMG_0001_4.tif"),
+            )[1],
+        ),
     ]
     cases = [Case(cid, "read_band_image", what, "refused", names, run) for cid, what, names, run in table]
-    billion = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>'
-               b'<x:xmpmeta xmlns:x="adobe:ns:meta/">&lol2;</x:xmpmeta>')
-    cases.append(Case("xmp-billion-laughs", "parse_xmp", "entity expansion bomb", "refused", "entities",
-                      lambda t: call(parse_xmp, billion, "IMG_0001_4.tif")))
+    billion = (
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>'
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/">&lol2;</x:xmpmeta>'
+    )
+    cases.append(
+        Case(
+            "xmp-billion-laughs",
+            "parse_xmp",
+            "entity expansion bomb",
+            "refused",
+            "entities",
+            lambda t: call(parse_xmp, billion, "IMG_0001_4.tif"),
+        )
+    )
 
     def below_black(tmp):
         from pipelines.imagery.ingest.captures import group_captures
@@ -439,18 +785,27 @@ def _capture_cases() -> list[Case]:
         paths = []
         for index, name in enumerate(["Blue", "Green", "Red", "NIR", "Red edge"], start=1):
             dn = np.full((24, 32), 20_000, dtype=np.uint16)
-            dn[:4] = 4000                                   # under BlackLevel 4800
+            dn[:4] = 4000  # under BlackLevel 4800
             paths.append(make.band_file(tmp / f"IMG_0001_{index}.tif", xmp=packet(band=name), dn=dn))
         result = calibrate_capture(group_captures(paths)[0])
         assert np.nanmin(result.reflectance) >= 0.0, "negative reflectance below the black level"
         return Answer("warning", "\n".join(w for w in result.warnings if "black level" in w))
 
-    cases.append(Case("dn-below-black-level", "calibrate_capture", "DN 4000 under black level 4800", "warning", "black level",
-                      below_black))
+    cases.append(
+        Case(
+            "dn-below-black-level",
+            "calibrate_capture",
+            "DN 4000 under black level 4800",
+            "warning",
+            "black level",
+            below_black,
+        )
+    )
     return cases
 
 
 # --- delivery ------------------------------------------------------------------------------------
+
 
 def _delivery_cases() -> list[Case]:
     from pipelines.reports.delivery import RetryPolicy, SmtpSettings, deliver_all, delivery_log
@@ -467,9 +822,13 @@ def _delivery_cases() -> list[Case]:
         pdf.write_bytes(b"%PDF-1.4\n")
         html.write_text("<p>r</p>")
         rendered = RenderedReport(html, pdf, subject, "fr")
-        records = deliver_all([(rendered, Cooperative("Coop", "Souss-Massa", "Chtouka", email))], tmp / "outbox",
-                              smtp=SmtpSettings("127.0.0.1", 9, "none", "rapports@saqi.example", timeout_s=1),
-                              retry=RetryPolicy(attempts=1), sleep=lambda s: None)
+        records = deliver_all(
+            [(rendered, Cooperative("Coop", "Souss-Massa", "Chtouka", email))],
+            tmp / "outbox",
+            smtp=SmtpSettings("127.0.0.1", 9, "none", "rapports@saqi.example", timeout_s=1),
+            retry=RetryPolicy(attempts=1),
+            sleep=lambda s: None,
+        )
         raise AssertionError(f"sent or queued: {records}")
 
     def refused_report(**kw):
@@ -477,13 +836,22 @@ def _delivery_cases() -> list[Case]:
             answer = call(report, tmp, **kw)
             assert not (tmp / "outbox").exists() or not any((tmp / "outbox").rglob("*.jsonl")), "logged before refusal"
             return answer
+
         return run
 
     def damaged_log(tmp):
         folder = tmp / "outbox" / "Coop"
         folder.mkdir(parents=True)
-        good = {"report": "r.pdf", "cooperative": "Coop", "outbox_dir": str(folder), "files": [], "subject": "s",
-                "language": "fr", "recipient": None, "status": "failed"}
+        good = {
+            "report": "r.pdf",
+            "cooperative": "Coop",
+            "outbox_dir": str(folder),
+            "files": [],
+            "subject": "s",
+            "language": "fr",
+            "recipient": None,
+            "status": "failed",
+        }
         (folder / "deliveries.jsonl").write_text(json.dumps(good) + "\n" + '{"report": "cut sh')
         stream = io.StringIO()
         handler = logging.StreamHandler(stream)
@@ -496,29 +864,73 @@ def _delivery_cases() -> list[Case]:
         return Answer("warning", stream.getvalue())
 
     table = [
-        ("smtp-password-in-clear", "SAQI_SMTP_TLS=none with user and password", "refused", "SAQI_SMTP_TLS",
-         settings(SAQI_SMTP_TLS="none", SAQI_SMTP_USER="coop", SAQI_SMTP_PASSWORD="s3cret")),
+        (
+            "smtp-password-in-clear",
+            "SAQI_SMTP_TLS=none with user and password",
+            "refused",
+            "SAQI_SMTP_TLS",
+            settings(SAQI_SMTP_TLS="none", SAQI_SMTP_USER="coop", SAQI_SMTP_PASSWORD="s3cret"),
+        ),
         ("smtp-tls-typo", "SAQI_SMTP_TLS=tls1.0", "refused", "SAQI_SMTP_TLS", settings(SAQI_SMTP_TLS="tls1.0")),
         ("smtp-port-text", "SAQI_SMTP_PORT=smtp", "refused", "SAQI_SMTP_PORT", settings(SAQI_SMTP_PORT="smtp")),
         ("smtp-port-0", "SAQI_SMTP_PORT=0", "refused", "SAQI_SMTP_PORT", settings(SAQI_SMTP_PORT="0")),
         ("smtp-from-bad", "SAQI_SMTP_FROM=rapports", "refused", "SAQI_SMTP_FROM", settings(SAQI_SMTP_FROM="rapports")),
-        ("smtp-from-injection", "SAQI_SMTP_FROM with CR LF", "refused", "SAQI_SMTP_FROM",
-         settings(SAQI_SMTP_FROM="a@saqi.example\r\nBcc: x@y.ma")),
-        ("smtp-cafile-missing", "SAQI_SMTP_CAFILE pointing at no file", "refused", "SAQI_SMTP_CAFILE",
-         settings(SAQI_SMTP_CAFILE="/nonexistent/ca.pem")),
-        ("mail-subject-crlf", "report subject with CR LF Bcc:", "refused", "subject",
-         refused_report(subject="Bulletin\r\nBcc: everyone@x.ma")),
-        ("mail-recipient-crlf", "recipient with CR LF", "refused", "email", refused_report(email="a@coop.ma\r\nBcc: x@y.ma")),
+        (
+            "smtp-from-injection",
+            "SAQI_SMTP_FROM with CR LF",
+            "refused",
+            "SAQI_SMTP_FROM",
+            settings(SAQI_SMTP_FROM="a@saqi.example\r\nBcc: x@y.ma"),
+        ),
+        (
+            "smtp-cafile-missing",
+            "SAQI_SMTP_CAFILE pointing at no file",
+            "refused",
+            "SAQI_SMTP_CAFILE",
+            settings(SAQI_SMTP_CAFILE="/nonexistent/ca.pem"),
+        ),
+        (
+            "mail-subject-crlf",
+            "report subject with CR LF Bcc:",
+            "refused",
+            "subject",
+            refused_report(subject="Bulletin\r\nBcc: everyone@x.ma"),
+        ),
+        (
+            "mail-recipient-crlf",
+            "recipient with CR LF",
+            "refused",
+            "email",
+            refused_report(email="a@coop.ma\r\nBcc: x@y.ma"),
+        ),
         ("mail-recipient-no-domain", "recipient 'bureau@'", "refused", "email", refused_report(email="bureau@")),
-        ("mail-recipient-display", "recipient 'Bureau <b@coop.ma>'", "refused", "email",
-         refused_report(email="Bureau <b@coop.ma>")),
-        ("mail-recipient-list", "two recipients in one field", "refused", "email", refused_report(email="a@coop.ma,b@coop.ma")),
-        ("delivery-log-damaged", "deliveries.jsonl with a cut-short last line", "warning", "deliveries.jsonl", damaged_log),
+        (
+            "mail-recipient-display",
+            "recipient 'Bureau <b@coop.ma>'",
+            "refused",
+            "email",
+            refused_report(email="Bureau <b@coop.ma>"),
+        ),
+        (
+            "mail-recipient-list",
+            "two recipients in one field",
+            "refused",
+            "email",
+            refused_report(email="a@coop.ma,b@coop.ma"),
+        ),
+        (
+            "delivery-log-damaged",
+            "deliveries.jsonl with a cut-short last line",
+            "warning",
+            "deliveries.jsonl",
+            damaged_log,
+        ),
     ]
     return [Case(cid, "delivery", what, expect, names, run) for cid, what, expect, names, run in table]
 
 
 # --- store and documents -------------------------------------------------------------------------
+
 
 def _store_cases() -> list[Case]:
     from pipelines.core.grid import FarmGrid
@@ -535,6 +947,7 @@ def _store_cases() -> list[Case]:
         def run(tmp):
             values = np.round(np.stack([np.full((20, 20), v) for v in make.REFLECTANCE]) * 10_000).astype("uint16")
             return call(inspect_orthomosaic, make.raster(tmp / "ortho.tif", values), None, grid(), value)
+
         return run
 
     def empty_mosaic(tmp):
@@ -563,26 +976,67 @@ def _store_cases() -> list[Case]:
             from pipelines.imagery.zones.taskdata import write_taskdata
 
             box = shapely.box(make.ORIGIN[0] + 2, make.ORIGIN[1] - 10, make.ORIGIN[0] + 10, make.ORIGIN[1] - 2)
-            zones = gpd.GeoDataFrame({"parcel_id": [pid], "zone": [1], "rate": [10.0]}, geometry=[box], crs="EPSG:32629")
+            zones = gpd.GeoDataFrame(
+                {"parcel_id": [pid], "zone": [1], "rate": [10.0]}, geometry=[box], crs="EPSG:32629"
+            )
             outlines = gpd.GeoDataFrame({"id": [pid]}, geometry=[box], crs="EPSG:32629")
-            rule = PrescriptionRule(product="water", rate_field="rate", unit="mm", base_rate=10, response=0, min_rate=0,
-                                    max_rate=20, reference="test")
+            rule = PrescriptionRule(
+                product="water",
+                rate_field="rate",
+                unit="mm",
+                base_rate=10,
+                response=0,
+                min_rate=0,
+                max_rate=20,
+                reference="test",
+            )
             return call(write_taskdata, zones, outlines, rule, tmp / "out", "Coop", "Farm")
+
         return run
 
     return [
         Case("scale-zero", "inspect_orthomosaic", "reflectance_scale 0", "refused", "reflectance_scale", scale(0.0)),
-        Case("scale-nan", "inspect_orthomosaic", "reflectance_scale NaN", "refused", "reflectance_scale", scale(float("nan"))),
+        Case(
+            "scale-nan",
+            "inspect_orthomosaic",
+            "reflectance_scale NaN",
+            "refused",
+            "reflectance_scale",
+            scale(float("nan")),
+        ),
         Case("scale-ten", "inspect_orthomosaic", "reflectance_scale 10", "refused", "reflectance_scale", scale(10.0)),
-        Case("mosaic-no-valid-pixel", "ingest_orthomosaic", "every pixel nodata", "refused", "no valid pixel", empty_mosaic),
+        Case(
+            "mosaic-no-valid-pixel",
+            "ingest_orthomosaic",
+            "every pixel nodata",
+            "refused",
+            "no valid pixel",
+            empty_mosaic,
+        ),
         Case("disk-full", "write_product", "ENOSPC during the write", "refused", "no space left", disk_full),
-        Case("taskdata-control", "write_taskdata", "parcel id with a vertical tab", "refused", "parcel id", taskdata("P\x0b1")),
+        Case(
+            "taskdata-control",
+            "write_taskdata",
+            "parcel id with a vertical tab",
+            "refused",
+            "parcel id",
+            taskdata("P\x0b1"),
+        ),
     ]
 
 
 def all_cases() -> list[Case]:
-    cases = (_raster_cases() + _parcel_cases() + _weather_cases() + _key_cases() + _flight_cases() + _config_cases()
-             + _capture_cases() + _delivery_cases() + _store_cases())
+    cases = (
+        _raster_cases()
+        + _parcel_cases()
+        + _weather_cases()
+        + _key_cases()
+        + _flight_cases()
+        + _config_cases()
+        + _capture_cases()
+        + _delivery_cases()
+        + _store_cases()
+    )
     ids = [c.id for c in cases]
     assert len(ids) == len(set(ids)), "duplicate case id"
     return cases

@@ -2,6 +2,7 @@
 patched writer failing at each step of a publish), SIGKILL at random points of a publish, two
 writers and a reader of one product, a crash between two e-mails. Afterwards nothing published is
 lost, every product still opens whole, and no staging debris is left behind."""
+
 from __future__ import annotations
 
 import errno
@@ -40,7 +41,7 @@ def _grid(size_px: int = 256):
 def _product(value: float, noise: bool = False):
     size_px = 512 if noise else 256
     data = np.full((2, size_px, size_px), value, dtype="float32")
-    if noise:   # incompressible: 1 MiB per band, 2 MiB per product
+    if noise:  # incompressible: 1 MiB per band, 2 MiB per product
         data = np.random.default_rng(0).random((2, size_px, size_px), dtype=np.float32)
     return cube.raster(data, _grid(size_px), "reflectance", "band", ["red", "nir"])
 
@@ -62,7 +63,9 @@ def small_disk(tmp_path):
     """A 3 MB tmpfs (root only); skipped where mounting is not permitted."""
     mount = tmp_path / "disk"
     mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)], capture_output=True, text=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)], capture_output=True, text=True
+    )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.strip()}")
     try:
@@ -77,21 +80,28 @@ def test_disk_full_on_a_real_small_disk_is_named_and_loses_nothing(small_disk):
     free_before = os.statvfs(small_disk).f_bavail
     other = cube.flight_group("chtouka-20260203", "reflectance")
     with pytest.raises(StoreError, match="no space left") as refused:
-        for _ in range(3):   # 2 MiB incompressible per product, staged beside the published one: cannot fit twice
+        for _ in range(3):  # 2 MiB incompressible per product, staged beside the published one: cannot fit twice
             cube.write_product(store, other, _product(0.0, noise=True))
     assert "chtouka-20260203/reflectance" in str(refused.value)
     assert _debris(store) == [], "staging debris left on a full disk"
     assert _uniform(store) == 0.25, "the published product was touched"
     assert cube.has_product(store, other) in (True, False)
-    if cube.has_product(store, other):   # an earlier write of it fitted: it is whole
+    if cube.has_product(store, other):  # an earlier write of it fitted: it is whole
         assert cube.load_product(store, other)["reflectance"].shape == (2, 512, 512)
     assert os.statvfs(small_disk).f_bavail <= free_before
-    cube.write_product(store, GROUP, _product(0.5))   # space of the failed write was given back
+    cube.write_product(store, GROUP, _product(0.5))  # space of the failed write was given back
     assert _uniform(store) == 0.5
 
 
-@pytest.mark.parametrize("step", ["pipelines.store.cube.xr.Dataset.to_zarr", "pipelines.store.cube._stamp",
-                                  "pipelines.store.cube._ensure_groups", "pipelines.store.publish.os.rename"])
+@pytest.mark.parametrize(
+    "step",
+    [
+        "pipelines.store.cube.xr.Dataset.to_zarr",
+        "pipelines.store.cube._stamp",
+        "pipelines.store.cube._ensure_groups",
+        "pipelines.store.publish.os.rename",
+    ],
+)
 def test_disk_full_at_each_step_of_a_publish(tmp_path, step):
     store = tmp_path / "chtouka.zarr"
     cube.write_product(store, GROUP, _product(0.25))
@@ -122,8 +132,13 @@ def test_a_failed_swap_puts_the_published_product_back(tmp_path):
 
 
 def _writer(store, value, *extra) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, str(WRITER), str(store), FLIGHT, str(value), *extra], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, str(WRITER), str(store), FLIGHT, str(value), *extra],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 @pytest.mark.slow
@@ -162,7 +177,7 @@ def test_two_writers_and_a_reader_of_one_product(tmp_path):
     try:
         while any(w.poll() is None for w in writers) and time.monotonic() < deadline:
             seen.add(_uniform(store))
-            lazy = cube.read_product(store, GROUP)   # an open across a publish is retried, never GroupNotFoundError
+            lazy = cube.read_product(store, GROUP)  # an open across a publish is retried, never GroupNotFoundError
             assert lazy["reflectance"].shape == (2, 768, 1024)
             reads += 1
         codes = [w.wait(TIMEOUT_S) for w in writers]
@@ -183,7 +198,7 @@ def test_a_second_writer_waits_for_the_product_lock(tmp_path):
             with lock.product_lock(store, GROUP, timeout_s=0.3):
                 pass
         with lock.product_lock(store, cube.flight_group(FLIGHT, "indices"), timeout_s=0.3):
-            pass   # another product of the same flight is free
+            pass  # another product of the same flight is free
     assert not lock.writer_active(store, GROUP)
     order = []
 
@@ -209,10 +224,10 @@ def test_a_lease_on_an_object_store_is_exclusive_and_expires():
                 pass
     assert not lock.writer_active(store, GROUP)
     dead = lock._remote_lease(store, GROUP, 5, lease_s=0.05)
-    dead.__enter__()            # a writer that dies without releasing
+    dead.__enter__()  # a writer that dies without releasing
     time.sleep(0.1)
     with lock.product_lock(store, GROUP, timeout_s=2):
-        pass                    # its lease expired: taken over
+        pass  # its lease expired: taken over
 
 
 def test_a_crash_between_two_mails_keeps_the_record_of_the_first(tmp_path):
@@ -225,8 +240,12 @@ def test_a_crash_between_two_mails_keeps_the_record_of_the_first(tmp_path):
     for name in ("a", "b"):
         (tmp_path / f"{name}.pdf").write_bytes(b"%PDF-1.4\n")
         (tmp_path / f"{name}.html").write_text("<p/>")
-        items.append((RenderedReport(tmp_path / f"{name}.html", tmp_path / f"{name}.pdf", f"Report {name}", "fr"),
-                      Cooperative("Coop", "Souss-Massa", "Chtouka", "bureau@coop.example")))
+        items.append(
+            (
+                RenderedReport(tmp_path / f"{name}.html", tmp_path / f"{name}.pdf", f"Report {name}", "fr"),
+                Cooperative("Coop", "Souss-Massa", "Chtouka", "bureau@coop.example"),
+            )
+        )
     sent = []
 
     def send(message, settings):

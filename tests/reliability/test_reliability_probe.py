@@ -2,6 +2,7 @@
 
 A refusal exits 2 (or raises a SaqiError) with one line naming the input; a warning names what was
 repaired; no traceback, no silent wrong result. The same table is in docs/errors.md."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,8 +18,18 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "errors.md"
 def test_the_probe_covers_over_100_inputs_and_every_entry_point():
     assert len(CASES) > 100
     entries = {c.entry for c in CASES}
-    for entry in ("saqi indices", "saqi parcels stats", "saqi irrigation et0", "landing scan", "flight manifest",
-                  "farm configuration", "read_band_image", "delivery", "write_product", "FlightKey.parse"):
+    for entry in (
+        "saqi indices",
+        "saqi parcels stats",
+        "saqi irrigation et0",
+        "landing scan",
+        "flight manifest",
+        "farm configuration",
+        "read_band_image",
+        "delivery",
+        "write_product",
+        "FlightKey.parse",
+    ):
         assert entry in entries
 
 

@@ -1,6 +1,7 @@
 """Property-based tests (Hypothesis) of the parsers at the edge: flight keys, flight.yaml, weather
 tables, parcel layers and XMP packets. For any input, a parser either returns a value that keeps
 its contract or raises the project's named `InputDataError`; never another exception."""
+
 from __future__ import annotations
 
 import json
@@ -23,9 +24,14 @@ SLOW = settings(max_examples=15, deadline=None, suppress_health_check=[HealthChe
 
 key_like = st.one_of(
     st.text(max_size=40),
-    st.builds(lambda farm, date, n, tail: f"{farm}-{date}{n}{tail}",
-              st.from_regex(r"[a-z][a-z0-9_]{1,8}", fullmatch=True), st.from_regex(r"[0-9]{8}", fullmatch=True),
-              st.sampled_from(["", "-1", "-2", "-12", "-0", "-100"]), st.sampled_from(["", "\n", "\r\n", " ", "\x00", "/x"])))
+    st.builds(
+        lambda farm, date, n, tail: f"{farm}-{date}{n}{tail}",
+        st.from_regex(r"[a-z][a-z0-9_]{1,8}", fullmatch=True),
+        st.from_regex(r"[0-9]{8}", fullmatch=True),
+        st.sampled_from(["", "-1", "-2", "-12", "-0", "-100"]),
+        st.sampled_from(["", "\n", "\r\n", " ", "\x00", "/x"]),
+    ),
+)
 
 
 @FAST
@@ -42,20 +48,36 @@ def test_flight_key_round_trips_or_is_refused_by_name(text):
     assert not control_characters(text) and text.isascii()
 
 
-yaml_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=12),
-                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
-                           max_leaves=8)
-manifest_dicts = st.fixed_dictionaries({}, optional={
-    "kind": st.sampled_from(["orthomosaic", "captures", "mosaic", 3, None]),
-    "sensor": st.one_of(st.text(max_size=10), st.lists(st.text(max_size=3), max_size=2), st.none()),
-    "captured": st.one_of(st.dates().map(str), st.text(max_size=10), st.integers()),
-    "reflectance_scale": st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-2, 2), st.text(max_size=5)),
-    "files": st.one_of(st.lists(st.text(max_size=8), max_size=3), st.text(max_size=8), st.lists(st.integers(), max_size=2))})
+yaml_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
+manifest_dicts = st.fixed_dictionaries(
+    {},
+    optional={
+        "kind": st.sampled_from(["orthomosaic", "captures", "mosaic", 3, None]),
+        "sensor": st.one_of(st.text(max_size=10), st.lists(st.text(max_size=3), max_size=2), st.none()),
+        "captured": st.one_of(st.dates().map(str), st.text(max_size=10), st.integers()),
+        "reflectance_scale": st.one_of(
+            st.floats(allow_nan=True, allow_infinity=True), st.integers(-2, 2), st.text(max_size=5)
+        ),
+        "files": st.one_of(
+            st.lists(st.text(max_size=8), max_size=3), st.text(max_size=8), st.lists(st.integers(), max_size=2)
+        ),
+    },
+)
 
 
 @FAST
-@given(st.one_of(yaml_values.map(lambda v: yaml.safe_dump(v)), manifest_dicts.map(lambda v: yaml.safe_dump(v)),
-                 st.text(max_size=60), st.binary(max_size=60)))
+@given(
+    st.one_of(
+        yaml_values.map(lambda v: yaml.safe_dump(v)),
+        manifest_dicts.map(lambda v: yaml.safe_dump(v)),
+        st.text(max_size=60),
+        st.binary(max_size=60),
+    )
+)
 def test_flight_yaml_is_a_valid_mapping_or_refused_by_name(text):
     from pipelines.imagery.ingest.flight import declared_flight
 
@@ -71,7 +93,9 @@ def test_flight_yaml_is_a_valid_mapping_or_refused_by_name(text):
     assert declared.get("files") is None or all(isinstance(f, str) for f in declared["files"])
 
 
-cells = st.one_of(st.floats(-100, 400), st.just(math.nan), st.sampled_from(["", "abc", "12,5", "-3,25", "n/a", " 7 ", "1e3", "inf"]))
+cells = st.one_of(
+    st.floats(-100, 400), st.just(math.nan), st.sampled_from(["", "abc", "12,5", "-3,25", "n/a", " 7 ", "1e3", "inf"])
+)
 
 
 @SLOW
@@ -90,7 +114,7 @@ def test_weather_table_is_plausible_and_flagged_or_refused_by_name(tmin, tmax):
         low, high = RANGES[column]
         assert table[column].notna().all() and table[column].between(low, high, inclusive="left").all()
     assert (table["tmax_c"] >= table["tmin_c"] - 1e-9).all() or table["flags"].str.contains("tmax<tmin").any()
-    for day, raw in enumerate(tmax):   # every cell that was not a plain number is flagged on its day
+    for day, raw in enumerate(tmax):  # every cell that was not a plain number is flagged on its day
         if isinstance(raw, str) and raw.strip() and not raw.strip().lstrip("-").replace(".", "", 1).isdigit():
             assert table["flags"].iloc[day] != "", (raw, table["flags"].iloc[day])
         if isinstance(raw, float) and math.isfinite(raw) and RANGES["tmax_c"][0] <= raw < RANGES["tmax_c"][1]:
@@ -98,8 +122,12 @@ def test_weather_table_is_plausible_and_flagged_or_refused_by_name(tmin, tmax):
                 assert table["tmax_c"].iloc[day] == pytest.approx(raw)
 
 
-ids = st.one_of(st.text(alphabet=string.ascii_letters + string.digits + "_-", min_size=1, max_size=6),
-                st.text(max_size=6), st.none(), st.integers(0, 99))
+ids = st.one_of(
+    st.text(alphabet=string.ascii_letters + string.digits + "_-", min_size=1, max_size=6),
+    st.text(max_size=6),
+    st.none(),
+    st.integers(0, 99),
+)
 features = st.lists(st.tuples(ids, st.floats(-30, 30), st.floats(-30, 30), st.floats(0, 12)), min_size=0, max_size=5)
 
 
@@ -136,8 +164,11 @@ def test_parcel_layer_names_every_unusable_parcel_or_is_refused(tmp_path_factory
 def test_xmp_values_are_numbers_where_numbers_are_read(value, tag):
     from pipelines.imagery.ingest.xmp import NUMERIC, numbers, parse_xmp
 
-    packet = make.xmp_packet(extra=f"xmlns:T=\"http://x/\" T:{tag}={quoteattr(value)}") if tag not in ("Irradiance",) \
+    packet = (
+        make.xmp_packet(extra=f'xmlns:T="http://x/" T:{tag}={quoteattr(value)}')
+        if tag not in ("Irradiance",)
         else make.xmp_packet(irradiance=value.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;"))
+    )
     try:
         parsed = parse_xmp(packet, "IMG_0001_4.tif")
     except InputDataError as exc:
@@ -174,8 +205,13 @@ def test_weather_repairs_are_warnings_that_name_the_day():
 
 
 @SLOW
-@given(st.one_of(st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=12),
-                 st.text(min_size=1, max_size=6), st.sampled_from(["P<1>&\"", "\ufffe", "a\x0bb", "\U0001f600"])))
+@given(
+    st.one_of(
+        st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=12),
+        st.text(min_size=1, max_size=6),
+        st.sampled_from(['P<1>&"', "\ufffe", "a\x0bb", "\U0001f600"]),
+    )
+)
 def test_taskdata_is_well_formed_for_any_parcel_id_or_refused(tmp_path_factory, pid):
     """XML escaping: & < > " and any character XML allows in a parcel id give a well-formed
     TASKDATA.XML whose partfield carries the id unchanged; anything else is refused by name."""
@@ -190,8 +226,16 @@ def test_taskdata_is_well_formed_for_any_parcel_id_or_refused(tmp_path_factory, 
     box = shapely.box(make.ORIGIN[0] + 2, make.ORIGIN[1] - 10, make.ORIGIN[0] + 10, make.ORIGIN[1] - 2)
     zones = gpd.GeoDataFrame({"parcel_id": [pid], "zone": [1], "rate": [10.0]}, geometry=[box], crs="EPSG:32629")
     outlines = gpd.GeoDataFrame({"id": [pid]}, geometry=[box], crs="EPSG:32629")
-    rule = PrescriptionRule(product="water & <salt>", rate_field="rate", unit="mm", base_rate=10, response=0, min_rate=0,
-                            max_rate=20, reference="test")
+    rule = PrescriptionRule(
+        product="water & <salt>",
+        rate_field="rate",
+        unit="mm",
+        base_rate=10,
+        response=0,
+        min_rate=0,
+        max_rate=20,
+        reference="test",
+    )
     try:
         path = write_taskdata(zones, outlines, rule, tmp_path_factory.mktemp("taskdata"), 'Coop "Al Khair"', "Farm <1>")
     except InputDataError as exc:

@@ -35,7 +35,8 @@ def prescription_rule(rule: str | PrescriptionRule) -> PrescriptionRule:
     return rules[rule]
 
 
-def zone_rates(zones: ZoneSet, rule: str | PrescriptionRule, base_rates: Mapping[str, float] | None = None) -> np.ndarray:
+def zone_rates(zones: ZoneSet, rule: str | PrescriptionRule,
+               base_rates: Mapping[str, float] | None = None) -> np.ndarray:
     """Rate of every zone (row of `zones.frame`) in the rule's unit; `base_rates` per parcel id override the rule's base."""
     rule = prescription_rule(rule)
     frame = zones.frame
