@@ -27,6 +27,7 @@ MULTIPLE_PX = 32
 
 
 def check_bands(card: ModelCard, band_names: Sequence[str], source: str | Path = "reflectance") -> None:
+    """Raise InputDataError (naming `source`) unless `band_names` are the card's bands, in order."""
     if [b.lower() for b in band_names] != [b.lower() for b in card.band_names]:
         raise InputDataError(source, f"the model was trained for bands {card.band_names}, the image has "
                              f"{list(band_names)}", "select/reorder the image's bands to match, or train a model "
@@ -152,6 +153,7 @@ class FlipAveraged:
         self.runner = runner
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
+        """Class probabilities (batch, class, y, x) averaged over the four flips of `batch`."""
         total = None
         for axes in ((), (-1,), (-2,), (-2, -1)):
             flipped = np.ascontiguousarray(np.flip(batch, axes)) if axes else batch

@@ -35,6 +35,9 @@ CODES = {"background": SOIL, "crop": CROP, "weed": WEED}
 
 @dataclass(frozen=True)
 class LabelledTile:
+    """One labelled training tile: `image` (channel, y, x) float32 scaled 0-1 from 8-bit values,
+    `truth` (y, x) uint8 class codes (NO_DATA where the label colour is unknown)."""
+
     name: str
     image: np.ndarray
     truth: np.ndarray

@@ -87,6 +87,7 @@ class RetryPolicy:
     max_delay_s: float = 120.0
 
     def delay_s(self, round_index: int) -> float:
+        """Wait (s) after round `round_index` (0-based): first_delay_s · 2^round_index, at most max_delay_s."""
         return min(self.max_delay_s, self.first_delay_s * 2.0**round_index)
 
 
@@ -110,6 +111,7 @@ class DeliveryRecord:
 
 
 def outbox_dir(outbox_root: Path, cooperative_name: str) -> Path:
+    """The cooperative's outbox folder under `outbox_root` (file-name-safe name)."""
     return Path(outbox_root) / file_stem(cooperative_name)
 
 

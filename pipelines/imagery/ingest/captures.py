@@ -188,10 +188,12 @@ class Capture:
 
     @property
     def bands(self) -> list[str]:
+        """Band role of each image, in the capture's order."""
         return [image.band for image in self.images]
 
     @property
     def warnings(self) -> list[str]:
+        """The warnings of all the capture's images."""
         return [w for image in self.images for w in image.warnings]
 
 

@@ -70,6 +70,7 @@ class OrthomosaicInfo:
 
     @property
     def saturation_dn(self) -> float | None:
+        """Largest value of the integer dtype (where a DN clips), None for float data."""
         return float(np.iinfo(self.dtype).max) if np.issubdtype(np.dtype(self.dtype), np.integer) else None
 
 

@@ -29,6 +29,9 @@ OVERLAP_M2 = 0.01
 
 @dataclass(frozen=True)
 class ParcelProblem:
+    """A problem of one parcel feature: kind, severity ("error" makes it unusable, or "warning"),
+    message and fix."""
+
     parcel_id: str
     kind: str
     severity: str
@@ -49,17 +52,21 @@ class ParcelSet:
 
     @property
     def ids(self) -> list[str]:
+        """Parcel ids, in the layer's order."""
         return list(self.frame["id"])
 
     @property
     def unusable(self) -> set[str]:
+        """Ids of the parcels with at least one error."""
         return {p.parcel_id for p in self.problems if p.severity == "error"}
 
     def problem_of(self, parcel_id: str) -> str | None:
+        """The parcel's error kinds, comma-joined, or None when it has none."""
         errors = [p.kind for p in self.problems if p.parcel_id == parcel_id and p.severity == "error"]
         return ", ".join(errors) or None
 
     def raise_for_errors(self) -> None:
+        """Raise InputDataError naming the parcels file and listing every error, if any."""
         errors = [str(p) for p in self.problems if p.severity == "error"]
         if errors:
             raise InputDataError(self.path, f"{len(errors)} parcel problem(s): " + " | ".join(errors),
