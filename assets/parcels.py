@@ -40,7 +40,8 @@ SHOWN = ["parcel", "status", "n_pixels", "ndvi_mean", "ndvi_parcel_mean", "ndvi_
 
 STATS_CHECKS = [
     dg.AssetCheckSpec("parcels_have_valid_pixels", asset="parcel_stats",
-                      description="Fails when a parcel has no valid pixel in the flight (outside the mosaic, clouds, bad geometry)."),
+                      description="Fails when a parcel has no valid pixel in the flight (outside the mosaic, clouds, "
+                                  "bad geometry)."),
     dg.AssetCheckSpec("vigour_at_full_canopy", asset="parcel_stats",
                       description="Warns when parcels at mid-season (FAO-56 stage) show crop NDVI below 0.5."),
 ]

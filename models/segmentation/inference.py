@@ -96,7 +96,8 @@ def predict_classes(card_or_checkpoint: ModelCard | str | Path, reflectance: np.
 
     reflectance: (band, y, x) float32 in the card's band order; raises InputDataError when the
     bands differ from the ones the model was trained for. runtime: "auto" (the int8 ONNX graph when
-    the card has one, else float32 ONNX, else torch), "onnx-int8", "onnx" or "torch"; `runner` reuses one from `runtime.runner_for`.
+    the card has one, else float32 ONNX, else torch), "onnx-int8", "onnx" or "torch"; `runner` reuses
+    one from `runtime.runner_for`.
     `reflectance` may be a lazy (band, y, x) array (a Zarr array) and `out` a writable (y, x) uint8
     target (e.g. `windows.staged_raster`) filled strip by strip; it is returned (a new NumPy array
     when not given).

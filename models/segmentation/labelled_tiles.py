@@ -155,4 +155,5 @@ def evaluate_tiles(tiles: Sequence[LabelledTile], band_names: Sequence[str], out
     return {"train_on": train_on, "decision": decision, "band_names": list(band_names), "models": cards,
             "tiles": dict(sorted(per_tile.items(), key=lambda kv: int(kv[0]) if kv[0].isdigit() else kv[0])),
             "overall": {**_scores(total), "otsu_vegetation_iou": _scores(baseline_total)["vegetation"]["iou"]},
-            "beats_otsu_on_every_tile": all(s["vegetation"]["iou"] > s["otsu_vegetation_iou"] for s in per_tile.values())}
+            "beats_otsu_on_every_tile": all(s["vegetation"]["iou"] > s["otsu_vegetation_iou"]
+                                            for s in per_tile.values())}

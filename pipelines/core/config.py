@@ -205,8 +205,8 @@ class Sensor(BaseModel):
     file_pattern: str = Field(default="", description="regex of a raw band file name; group 'capture' groups files")
     radiometry: Literal["reflectance", "dn"] = Field(
         default="reflectance",
-        description="what this camera's orthomosaics hold: reflectance (multispectral, calibrated by the photogrammetry "
-                    "tool) or dn (an uncalibrated RGB camera: relative brightness, never reflectance)")
+        description="what this camera's orthomosaics hold: reflectance (multispectral, calibrated by the "
+                    "photogrammetry tool) or dn (an uncalibrated RGB camera: relative brightness, never reflectance)")
 
     @property
     def band_names(self) -> list[str]:

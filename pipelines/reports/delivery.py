@@ -130,7 +130,9 @@ def _message(record: DeliveryRecord, settings: SmtpSettings) -> EmailMessage:
     message["From"], message["To"], message["Subject"] = settings.sender, record.recipient, record.subject
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=settings.sender.rsplit("@", 1)[1])
-    body = fmt.gettext(N_("Hello,\n\nPlease find attached: %(subject)s.\n\nThis report was prepared by Saqi from the latest drone flight.")) % {"subject": record.subject}
+    body = (fmt.gettext(N_("Hello,\n\nPlease find attached: %(subject)s.\n\n"
+                           "This report was prepared by Saqi from the latest drone flight."))
+            % {"subject": record.subject})
     message.set_content(body)
     pdf = next(Path(path) for path in record.files if path.endswith(".pdf"))
     message.add_attachment(pdf.read_bytes(), maintype="application", subtype="pdf", filename=pdf.name)

@@ -70,7 +70,8 @@ class ParcelSet:
         errors = [str(p) for p in self.problems if p.severity == "error"]
         if errors:
             raise InputDataError(self.path, f"{len(errors)} parcel problem(s): " + " | ".join(errors),
-                                 "fix the parcels file (or pass repair=True / --repair-geometries for invalid geometries)")
+                                 "fix the parcels file (or pass repair=True / --repair-geometries "
+                                 "for invalid geometries)")
 
 
 def _read(path: Path) -> gpd.GeoDataFrame:
@@ -84,7 +85,8 @@ def _read(path: Path) -> gpd.GeoDataFrame:
     if frame.crs is None:
         raise InputDataError(path, "has no coordinate reference system",
                              "add a .prj / CRS (GeoJSON is WGS84 by definition)")
-    return frame.rename(columns={k: v for k, v in SHAPEFILE_NAMES.items() if k in frame.columns and v not in frame.columns})
+    return frame.rename(columns={k: v for k, v in SHAPEFILE_NAMES.items()
+                                 if k in frame.columns and v not in frame.columns})
 
 
 def _id_column(frame: gpd.GeoDataFrame, path: Path, id_field: str | None) -> str:
@@ -169,7 +171,8 @@ def _overlap_problems(frame: gpd.GeoDataFrame) -> list[ParcelProblem]:
                 for pid, other in ((a, b), (b, a)):
                     problems.append(ParcelProblem(pid, "overlap", "warning",
                                                   f"overlaps parcel \"{other}\" by {shared:.1f} m²",
-                                                  "correct the shared border; each parcel keeps its full area in the statistics"))
+                                                  "correct the shared border; each parcel keeps its full area "
+                                                  "in the statistics"))
     return problems
 
 
