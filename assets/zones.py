@@ -37,7 +37,8 @@ def management_zones(context: dg.AssetExecutionContext, storage: SaqiStorage) ->
     farm, grid, store = storage.farm(key.farm), storage.grid(key.farm), storage.store(key.farm)
     vigour = vigour_index(products.layer_names(store, key, INDICES))
     if vigour is None:
-        raise dg.Failure(description=f"flight {key}: no vigour index (NDVI or ExG) to delineate zones", allow_retries=False)
+        raise dg.Failure(description=f"flight {key}: no vigour index (NDVI or ExG) to delineate zones",
+                         allow_retries=False)
     ndvi = products.layer(store, key, INDICES, vigour)
     zones = zones_of(ndvi, grid, load_parcels(farm, grid), n_zones=N_ZONES, min_area_m2=MIN_ZONE_AREA_M2)
     cube.write_product(store, cube.flight_group(key, "zones"), cube.raster(

@@ -64,7 +64,8 @@ def recommend(balance: xr.Dataset, date, forecast: pd.DataFrame | None = None) -
     path = _projection(np.where(irrigate, 0.0, dr0), kc, et0, rain)
     reached = path >= raw0[:, None]
     first = np.where(reached.any(axis=1), reached.argmax(axis=1), -1)
-    next_date = [day if irrigate[k] else (future[first[k]] if first[k] >= 0 and sown[k] else pd.NaT) for k in range(len(dr))]
+    next_date = [day if irrigate[k] else (future[first[k]] if first[k] >= 0 and sown[k] else pd.NaT)
+                 for k in range(len(dr))]
     week = slice(0, OUTLOOK_DAYS)
     notes = [("not sown yet" if not sown[k] else "") + ("; " if not sown[k] and f else "") + f
              for k, f in enumerate(balance["parcel_flags"].values)]

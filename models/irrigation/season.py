@@ -62,7 +62,8 @@ def _parcel_parameters(parcels: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
             continue
         soil_name = row.soil_texture if isinstance(row.soil_texture, str) else None
         if soil_name not in soils:
-            notes.append(f"soil '{soil_name}' unknown or missing: {FALLBACK_SOIL} used (FAO-56 Table 19); add soil_texture to parcels")
+            notes.append(f"soil '{soil_name}' unknown or missing: {FALLBACK_SOIL} used (FAO-56 Table 19); "
+                         "add soil_texture to parcels")
             soil_name = FALLBACK_SOIL
         method = row.irrigation_method if row.irrigation_method in methods else None
         if method is None:

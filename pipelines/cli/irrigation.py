@@ -1,4 +1,5 @@
-"""`saqi irrigation et0 WEATHER.csv --lat DEG --elev M` and `saqi irrigation plan --farm FARM --date YYYY-MM-DD [--zones]`."""
+"""`saqi irrigation et0 WEATHER.csv --lat DEG --elev M` and
+`saqi irrigation plan --farm FARM --date YYYY-MM-DD [--zones]`."""
 from __future__ import annotations
 
 import argparse

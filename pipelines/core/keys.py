@@ -24,12 +24,15 @@ def farm_id(text: str) -> str:
 
 @dataclass(frozen=True)
 class FlightKey:
+    """A flight's partition key: farm id, flight date and the number of a same-day repeat (0 = no `-n` suffix)."""
+
     farm: str
     date: dt.date
     number: int = 0
 
     @classmethod
     def parse(cls, key: str) -> "FlightKey":
+        """Parse `<farm>-<yyyymmdd>[-n]`; InputDataError names the key and the expected form."""
         match = FLIGHT_KEY.fullmatch(key) if isinstance(key, str) else None
         if not match:
             raise InputDataError(repr(key), "not a flight key", "use <farm>-<yyyymmdd>[-n], e.g. chtouka-20260115")
@@ -37,6 +40,7 @@ class FlightKey:
 
     @classmethod
     def from_folder(cls, farm: str, folder: str) -> "FlightKey":
+        """The key of a flight folder `yyyymmdd[-n]` of `farm`; InputDataError for any other name."""
         match = FOLDER.fullmatch(folder) if isinstance(folder, str) else None
         if not match:
             raise InputDataError(repr(folder), "flight folder name is not yyyymmdd[-n]",
@@ -45,6 +49,7 @@ class FlightKey:
 
     @property
     def folder(self) -> str:
+        """The flight's folder name, `yyyymmdd[-n]`."""
         day = f"{self.date.year:04d}{self.date.month:02d}{self.date.day:02d}"
         return day + (f"-{self.number}" if self.number else "")
 

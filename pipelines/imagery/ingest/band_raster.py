@@ -29,6 +29,8 @@ SATURATED_WARN_FRACTION = 0.02
 
 @dataclass(frozen=True)
 class BandRaster:
+    """A raster's data bands on the farm grid with their roles, and where the roles came from."""
+
     values: np.ndarray             # (band, y, x) float32, NaN = no data (alpha 0 or nodata)
     band_names: list[str]          # data bands only (the alpha band is the mask)
     grid: FarmGrid

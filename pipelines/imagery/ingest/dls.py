@@ -64,7 +64,8 @@ def solar_position(lat_deg: float, lon_deg: float, when: dt.datetime) -> tuple[f
     eps = math.radians(eps0 + 0.00256 * math.cos(omega))
     decl = math.asin(math.sin(eps) * math.sin(apparent))
     y, l0r = math.tan(eps / 2) ** 2, math.radians(l0)
-    eot_min = 4.0 * math.degrees(y * math.sin(2 * l0r) - 2 * e * math.sin(m) + 4 * e * y * math.sin(m) * math.cos(2 * l0r)
+    eot_min = 4.0 * math.degrees(y * math.sin(2 * l0r) - 2 * e * math.sin(m)
+                                 + 4 * e * y * math.sin(m) * math.cos(2 * l0r)
                                  - 0.5 * y * y * math.sin(4 * l0r) - 1.25 * e * e * math.sin(2 * m))
     minutes = when.hour * 60 + when.minute + (when.second + when.microsecond / 1e6) / 60.0
     hour_angle = math.radians(((minutes + eot_min + 4.0 * lon_deg) / 4.0 - 180.0))
@@ -84,7 +85,8 @@ def sun_vector_ned(elevation: float, azimuth: float) -> np.ndarray:
 
 def sensor_normal_ned(yaw: float, pitch: float, roll: float) -> np.ndarray:
     """The DLS normal (body −z, pointing up) in NED for a yaw/pitch/roll pose in radians (Z-Y-X Euler)."""
-    cy, sy, cp, sp, cr, sr = math.cos(yaw), math.sin(yaw), math.cos(pitch), math.sin(pitch), math.cos(roll), math.sin(roll)
+    cy, sy, cp, sp, cr, sr = (math.cos(yaw), math.sin(yaw), math.cos(pitch), math.sin(pitch),
+                              math.cos(roll), math.sin(roll))
     body_to_ned = np.array([[cy * cp, cy * sp * sr - sy * cr, cy * sp * cr + sy * sr],
                             [sy * cp, sy * sp * sr + cy * cr, sy * sp * cr - cy * sr],
                             [-sp, cp * sr, cp * cr]])
@@ -149,8 +151,8 @@ def dls_irradiance(xmp: dict, model: str, firmware: str, position: tuple[float, 
     raw *= _float(xmp, "IrradianceScaleToSIUnits") or 1.0
     pose = [_float(xmp, k) for k in ("Yaw", "Pitch", "Roll")]
     if position is None or captured is None or None in pose:
-        missing = [n for n, v in (("GPS position", position), ("capture time", captured), ("DLS Yaw/Pitch/Roll",
-                                                                                           None if None in pose else 1)) if v is None]
+        missing = [n for n, v in (("GPS position", position), ("capture time", captured),
+                                  ("DLS Yaw/Pitch/Roll", None if None in pose else 1)) if v is None]
         return DlsIrradiance(raw,
                              f"DLS 1 SpectralIrradiance as read (no {', '.join(missing)}: not sun-angle corrected)",
                              raw)

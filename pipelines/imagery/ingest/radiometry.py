@@ -103,7 +103,8 @@ def dji_signal(image: BandImage, dn: np.ndarray) -> np.ndarray:
     k = _dji_number(image, ("VignettingData", "VignettingPolynomial"), "vignetting coefficients")
     gain = _dji_number(image, ("SensorGain",), "sensor gain")[0]
     p_cam = _dji_number(image, ("SensorGainAdjustment",), "sensor gain adjustment (pCam)")[0]
-    exposure_s = float(numbers(image.xmp["ExposureTime"])[0]) / 1e6 if image.xmp.get("ExposureTime") else image.exposure_s
+    exposure_s = (float(numbers(image.xmp["ExposureTime"])[0]) / 1e6 if image.xmp.get("ExposureTime")
+                  else image.exposure_s)
     bits = image.exif.get("BitsPerSample", 16)
     full_scale = DJI_FULL_SCALE.get(image.sensor.id, float(2 ** int(bits[0] if isinstance(bits, tuple) else bits)))
     r = _radius(dn.shape, *centre)
