@@ -269,7 +269,8 @@ def weather_table(frame: pd.DataFrame, path: str | Path, lat_deg: float, krs: fl
     are in the `flags` column and listed in `table.attrs["warnings"]`."""
     path = Path(path)
     if not isinstance(lat_deg, (int, float)) or not -90 <= float(lat_deg) <= 90:
-        raise InputDataError(path, f"latitude {lat_deg} is not in -90..90 degrees", "give the station's latitude (north positive)",
+        raise InputDataError(path, f"latitude {lat_deg} is not in -90..90 degrees",
+                             "give the station's latitude (north positive)",
                              field="lat_deg")
     frame = _rename(frame.copy(), path)
     for column in ("date", "tmin_c", "tmax_c"):

@@ -63,7 +63,8 @@ def output_path(path: Path) -> Path:
     from pipelines.core.errors import InputDataError
 
     if not path.parent.is_dir():
-        raise InputDataError(path, f"the output folder {path.parent} does not exist", "create it first or choose another -o")
+        raise InputDataError(path, f"the output folder {path.parent} does not exist",
+                             "create it first or choose another -o")
     return path
 
 

@@ -83,7 +83,8 @@ EMAIL_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Z
 
 def _plain_text(value: str) -> str:
     if control_characters(value):
-        raise ValueError(f"{value!r} holds control characters (line breaks, tabs…); it reaches e-mail headers and documents")
+        raise ValueError(f"{value!r} holds control characters (line breaks, tabs…); "
+                         "it reaches e-mail headers and documents")
     return value
 
 
@@ -106,7 +107,8 @@ class Cooperative(_Strict):
     @classmethod
     def _address(cls, value: str | None) -> str | None:
         if value is not None and (not EMAIL_ADDRESS.fullmatch(value) or len(value) > 254):
-            raise ValueError(f"{value!r} is not one e-mail address (write a single address such as bureau@cooperative.ma)")
+            raise ValueError(f"{value!r} is not one e-mail address "
+                             "(write a single address such as bureau@cooperative.ma)")
         return value
 
 

@@ -81,6 +81,7 @@ def refuse_control(text: str, name: str | Path, field: str) -> str:
 
 
 def disk_full(exc: BaseException) -> bool:
+    """Whether `exc` is the operating system's 'no space left' (ENOSPC) or 'quota exceeded' (EDQUOT)."""
     return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
 
 

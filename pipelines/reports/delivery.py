@@ -49,7 +49,8 @@ def email_address(text: str | None, name: str, field: str) -> str:
     """Return the address, or refuse it naming where it came from (`name`, `field`)."""
     value = (text or "").strip()
     if control_characters(str(text or "")) or not EMAIL_ADDRESS.fullmatch(value) or len(value) > 254:
-        raise InputDataError(name, f"{text!r} is not one e-mail address", "write a single address such as bureau@cooperative.ma",
+        raise InputDataError(name, f"{text!r} is not one e-mail address",
+                             "write a single address such as bureau@cooperative.ma",
                              field=field)
     return value
 
@@ -112,7 +113,8 @@ class SmtpSettings:
 
     def __post_init__(self) -> None:
         if self.tls == "none" and self.user:
-            raise ConfigError(ENVIRONMENT, "SAQI_SMTP_TLS", "'none' with a user and password would send the password in clear",
+            raise ConfigError(ENVIRONMENT, "SAQI_SMTP_TLS",
+                              "'none' with a user and password would send the password in clear",
                               "use starttls or ssl")
 
 
@@ -252,7 +254,8 @@ def deliver_all(items: list[tuple[RenderedReport, Cooperative]], outbox_root: Pa
     settings = smtp if smtp is not None else (SmtpSettings.from_env() if smtp_from_env else None)
     records = []
     for rendered, cooperative in items:
-        recipient = email_address(cooperative.email, f"cooperative '{cooperative.name}'", "email") if cooperative.email else None
+        recipient = email_address(cooperative.email, f"cooperative '{cooperative.name}'",
+                                  "email") if cooperative.email else None
         header_text(rendered.subject, f"report {Path(rendered.pdf_path).name}", "subject")
         outbox = outbox_dir(outbox_root, cooperative.name)
         outbox.mkdir(parents=True, exist_ok=True)

@@ -51,13 +51,15 @@ def _check_bands(path: Path, values: np.ndarray, roles: list[str], saturated: np
             raise InputDataError(path, f"band {i + 1} ({role}) has no valid pixel (all nodata/NaN)",
                                  "export the mosaic again; check its nodata value", field=f"band {i + 1}")
         if not np.any(band[valid]):
-            raise InputDataError(path, f"band {i + 1} ({role}) is zero everywhere", "export the mosaic again with this band's data",
+            raise InputDataError(path, f"band {i + 1} ({role}) is zero everywhere",
+                                 "export the mosaic again with this band's data",
                                  field=f"band {i + 1}")
         if saturated is not None:
             fraction = float(np.count_nonzero(saturated[i] & valid)) / int(np.count_nonzero(valid))
             if fraction >= 1.0:
                 raise InputDataError(path, f"band {i + 1} ({role}) is saturated everywhere",
-                                     "fly again with a shorter exposure, or give the reflectance mosaic", field=f"band {i + 1}")
+                                     "fly again with a shorter exposure, or give the reflectance mosaic",
+                                     field=f"band {i + 1}")
             if fraction > SATURATED_WARN_FRACTION:
                 warnings.append(f"{path}: band {i + 1} ({role}): {fraction:.1%} of pixels saturated; "
                                 "indices there are underestimated (kept, flagged)")
@@ -78,7 +80,8 @@ def _roles(path: Path, src, bands: Sequence[str] | None) -> tuple[list[str], str
         repeated = sorted({r for r in roles if roles.count(r) > 1})
         if repeated:
             raise InputDataError(path, f"--bands names {repeated} more than once ({','.join(roles)})",
-                                 "give each band its own role, e.g. --bands blue,green,red,rededge,nir", field="--bands")
+                                 "give each band its own role, e.g. --bands blue,green,red,rededge,nir",
+                                 field="--bands")
         if len(bands) != src.count:
             raise InputDataError(path, f"--bands names {len(bands)} bands but the raster has {src.count}",
                                  f"give one role per band, e.g. --bands {suggested_bands(src.count, colours)}")

@@ -26,7 +26,8 @@ def declared_flight(text: str | bytes, name: str | Path = "flight.yaml") -> dict
     try:
         data = yaml.safe_load(text.decode("utf-8") if isinstance(text, bytes) else text)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise InputDataError(name, f"is not readable YAML ({str(exc).splitlines()[0]})", "fix the syntax or land it again") from None
+        raise InputDataError(name, f"is not readable YAML ({str(exc).splitlines()[0]})",
+                             "fix the syntax or land it again") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -36,10 +37,12 @@ def declared_flight(text: str | bytes, name: str | Path = "flight.yaml") -> dict
     if kind is not None and kind not in KINDS:
         raise InputDataError(name, f"{kind!r} is not a flight kind", f"use one of {list(KINDS)}", field="kind")
     if data.get("sensor") is not None and not isinstance(data["sensor"], str):
-        raise InputDataError(name, f"{data['sensor']!r} is not a sensor id", "name a profile of configs/sensors", field="sensor")
+        raise InputDataError(name, f"{data['sensor']!r} is not a sensor id", "name a profile of configs/sensors",
+                             field="sensor")
     files = data.get("files")
     if files is not None and (not isinstance(files, list) or not all(isinstance(f, str) for f in files)):
-        raise InputDataError(name, f"{files!r} is not a list of file names", "write one '- name.tif' line per file", field="files")
+        raise InputDataError(name, f"{files!r} is not a list of file names", "write one '- name.tif' line per file",
+                             field="files")
     scale = data.get("reflectance_scale")
     if scale is not None and (isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 < scale <= 1):
         raise InputDataError(name, f"{scale!r} is not a reflectance scale (0 < scale <= 1)",
@@ -50,7 +53,8 @@ def declared_flight(text: str | bytes, name: str | Path = "flight.yaml") -> dict
         try:
             data["captured"] = dt.date.fromisoformat(str(captured))
         except ValueError:
-            raise InputDataError(name, f"{captured!r} is not a date", "write captured: yyyy-mm-dd", field="captured") from None
+            raise InputDataError(name, f"{captured!r} is not a date", "write captured: yyyy-mm-dd",
+                                 field="captured") from None
     return data
 
 

@@ -127,7 +127,8 @@ def _scales(src, data_idx: list[int], reflectance_scale: float | None,
         if isinstance(reflectance_scale, bool) or not isinstance(reflectance_scale, (int, float)) \
                 or not np.isfinite(reflectance_scale) or not 0 < reflectance_scale <= 1:
             raise InputDataError(src.name, f"reflectance_scale {reflectance_scale!r} is not in (0, 1]",
-                                 "declare the DN-to-reflectance factor in flight.yaml, e.g. 0.0001", field="reflectance_scale")
+                                 "declare the DN-to-reflectance factor in flight.yaml, e.g. 0.0001",
+                                 field="reflectance_scale")
         return [float(reflectance_scale)] * len(data_idx), [0.0] * len(data_idx), "declared"
     if any(s != 1.0 for s in gdal_scales) or any(o != 0.0 for o in gdal_offsets):
         return gdal_scales, gdal_offsets, "gdal band scale"

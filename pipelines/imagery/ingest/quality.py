@@ -92,14 +92,18 @@ def refuse_unusable(tally: ReflectanceTally, source) -> list[str]:
     warnings = []
     for i, band in enumerate(tally.bands):
         if tally.valid[i] == 0:
-            raise InputDataError(source, f"band {band} has no valid pixel", "export the mosaic again with this band", field=band)
+            raise InputDataError(source, f"band {band} has no valid pixel", "export the mosaic again with this band",
+                                 field=band)
         zero_bin = int(round((0.0 - HIST_LOW) / HIST_BIN)) + 1
         if tally.total[i] == 0 and tally.histogram[i][zero_bin] == tally.valid[i]:
-            raise InputDataError(source, f"band {band} is zero everywhere", "export the mosaic again with this band's data",
+            raise InputDataError(source, f"band {band} is zero everywhere",
+                                 "export the mosaic again with this band's data",
                                  field=band)
         saturated = tally.saturated[i] / tally.valid[i]
         if saturated >= 1.0:
-            raise InputDataError(source, f"band {band} is saturated everywhere", "fly again with a shorter exposure", field=band)
+            raise InputDataError(source, f"band {band} is saturated everywhere", "fly again with a shorter exposure",
+                                 field=band)
         if saturated > SATURATED_WARN_FRACTION:
-            warnings.append(f"{source}: band {band}: {saturated:.1%} of pixels saturated; reflectance there is a lower bound")
+            warnings.append(f"{source}: band {band}: {saturated:.1%} of pixels saturated; "
+                            "reflectance there is a lower bound")
     return warnings

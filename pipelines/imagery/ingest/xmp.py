@@ -16,7 +16,8 @@ from pipelines.core.errors import InputDataError
 
 RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
 NUMERIC = ("Irradiance", "SensorGain", "SensorGainAdjustment", "RadiometricCalibration", "VignettingCenter",
-           "VignettingPolynomial", "VignettingData", "VignettingPolynomial2D", "VignettingPolynomial2DName", "SensorModel",
+           "VignettingPolynomial", "VignettingData", "VignettingPolynomial2D", "VignettingPolynomial2DName",
+           "SensorModel",
            "BlackLevel", "BlackCurrent", "GpsLatitude", "GpsLongitude", "GpsLongtitude", "AbsoluteAltitude",
            "RelativeAltitude", "CalibratedOpticalCenterX", "CalibratedOpticalCenterY", "CalibratedFocalLength",
            "PerspectiveFocalLength", "GimbalPitchDegree", "GimbalRollDegree", "GimbalYawDegree", "Pitch", "Roll", "Yaw",
@@ -78,7 +79,8 @@ def check_numbers(values: dict, path: str | Path = "<xmp>") -> None:
             parsed = [math.nan]
         if not all(math.isfinite(v) for v in parsed):
             raise InputDataError(path, f"XMP {key} is {values[key]!r}, not a number",
-                                 "copy the file again from the camera's card; its metadata is damaged", field=f"XMP {key}")
+                                 "copy the file again from the camera's card; its metadata is damaged",
+                                 field=f"XMP {key}")
 
 
 def numbers(value: str | list[str] | None) -> list[float]:

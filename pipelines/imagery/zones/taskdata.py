@@ -58,7 +58,8 @@ def _text(value: object, field: str) -> str:
     refuse_control(text, "TASKDATA.XML", field)
     outside = sorted({f"U+{ord(c):04X}" for c in text if not _XML_CHAR.fullmatch(c)})
     if outside:
-        raise InputDataError("TASKDATA.XML", f"{field} {text!r} holds character(s) {', '.join(outside)} that XML 1.0 forbids",
+        raise InputDataError("TASKDATA.XML",
+                             f"{field} {text!r} holds character(s) {', '.join(outside)} that XML 1.0 forbids",
                              "remove them from the source name", field=field)
     return text
 
@@ -77,7 +78,8 @@ def taskdata_tree(zones: gpd.GeoDataFrame, outlines: gpd.GeoDataFrame, rule: Pre
     ET.SubElement(root, "PDT", A="PDT1", B=_text(rule.product, "product"))
     ET.SubElement(root, "VPN", A="VPN1", B="0", C=scale, D="2", E=rule.unit)
     for k, (pid, own) in enumerate(zones_ll.groupby("parcel_id", sort=False), start=1):
-        field = ET.SubElement(root, "PFD", A=f"PFD{k}", C=_text(pid, "parcel id"), D=str(int(round(area_m2[pid]))), E="CTR1", F="FRM1")
+        field = ET.SubElement(root, "PFD", A=f"PFD{k}", C=_text(pid, "parcel id"), D=str(int(round(area_m2[pid]))),
+                              E="CTR1", F="FRM1")
         field.extend(_polygons(outlines_ll[pid], POLYGON_BOUNDARY, f"{pid} boundary"))
         task = ET.SubElement(root, "TSK", A=f"TSK{k}", B=f"{pid} {rule.product}", C="CTR1", D="FRM1", E=f"PFD{k}",
                              G="1", I=OUTSIDE_ZONE, J=OUTSIDE_ZONE)
