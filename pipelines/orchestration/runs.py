@@ -58,6 +58,36 @@ def materialize_stage(defs: dg.Definitions, stage: str, selection: Sequence[str]
     return outcome
 
 
+RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
+
+
+def materialize_ranges(defs: dg.Definitions, stage: str, selection: Sequence[str], keys: Sequence[dg.MultiPartitionKey],
+                       instance: dg.DagsterInstance) -> StageOutcome:
+    """Materialise daily (date × farm) partitions as one run per farm over its consecutive days,
+    as the daemon runs a backfill of single-run assets; a farm whose range run fails is re-run
+    day by day (`materialize_stage`), so a bad day fails alone and is named."""
+    assets = list(defs.assets or [])
+    resources = dict(defs.resources or {})
+    outcome = StageOutcome(stage)
+    by_farm: dict[str, list[dg.MultiPartitionKey]] = {}
+    for key in keys:
+        by_farm.setdefault(key.keys_by_dimension["farm"], []).append(key)
+    for farm, farm_keys in by_farm.items():
+        farm_keys = sorted(farm_keys, key=lambda k: k.keys_by_dimension["date"])
+        days = [dt.date.fromisoformat(k.keys_by_dimension["date"]) for k in farm_keys]
+        if len(farm_keys) > 1 and (days[-1] - days[0]).days + 1 == len(days):
+            result = dg.materialize(assets, instance=instance, resources=resources, run_config=QUIET,
+                                    selection=list(selection), raise_on_error=False,
+                                    tags={"saqi/stage": stage, RANGE_START: str(farm_keys[0]), RANGE_END: str(farm_keys[-1])})
+            if result.success:
+                outcome.succeeded.extend(str(k) for k in farm_keys)
+                continue
+        single = materialize_stage(defs, stage, selection, farm_keys, instance)
+        outcome.succeeded.extend(single.succeeded)
+        outcome.failed.update(single.failed)
+    return outcome
+
+
 def day_key(farm: str, day: dt.date) -> dg.MultiPartitionKey:
     return dg.MultiPartitionKey({"date": day.isoformat(), "farm": farm})
 

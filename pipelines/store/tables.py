@@ -88,26 +88,42 @@ def write_day(store: cube.Store, day: pd.DataFrame, date: dt.date, season: tuple
     `variables` maps every variable of the cube to its CF attributes (units, long_name); the cube
     is created for the whole season on first use. Only this date's chunks are rewritten.
     """
+    write_days(store, {date: day}, season, variables)
+
+
+def write_days(store: cube.Store, days: dict[dt.date, pd.DataFrame], season: tuple[dt.date, dt.date],
+               variables: dict[str, dict]) -> None:
+    """`write_day` for several dates at once: one region write per run of consecutive dates, so a
+    backfilled range rewrites each date's chunks once (all frames have the same parcels and columns)."""
     start, end = season
-    if not start <= date <= end:
-        raise ValueError(f"{date} is outside the season {start}..{end}")
-    parcels = sorted(map(str, day.index))
+    outside = [d for d in days if not start <= d <= end]
+    if outside:
+        raise ValueError(f"{outside[0]} is outside the season {start}..{end}")
+    if not days:
+        return
+    dates = sorted(days)
+    columns = list(days[dates[0]].columns)
+    parcels = sorted(map(str, days[dates[0]].index))
     group = join(str(store), RECOMMENDATIONS)
     with _store_lock(store):
         if not cube.has_product(store, RECOMMENDATIONS):
             template = _season_template(parcels, start, end, variables)
             cube.write_product(store, RECOMMENDATIONS, template.assign_attrs(season=f"{start}/{end}"), chunks={"date": 1})
         existing = xr.open_zarr(str(store), group=RECOMMENDATIONS, consolidated=False)
-        missing = set(day.columns) - set(existing.data_vars)
+        missing = set(columns) - set(existing.data_vars)
         if missing or list(existing.parcel.values) != parcels:
             raise ValueError(f"{group}: cube has variables {sorted(existing.data_vars)} and parcels "
-                             f"{list(existing.parcel.values)}; got {sorted(day.columns)} for {parcels}: "
+                             f"{list(existing.parcel.values)}; got {sorted(columns)} for {parcels}: "
                              "delete the recommendations group to rebuild it for the new layout")
-        index = int((np.datetime64(date) - existing.date.values[0].astype("datetime64[D]")).astype(int))
-        region = day.reindex(parcels)
-        update = xr.Dataset({name: (("parcel", "date"), region[[name]].to_numpy(dtype="float64")) for name in day.columns})
-        update.to_zarr(str(store), group=RECOMMENDATIONS, region={"parcel": slice(None), "date": slice(index, index + 1)},
-                       consolidated=False, zarr_format=3)
+        first_day = existing.date.values[0].astype("datetime64[D]")
+        index = [int((np.datetime64(d) - first_day).astype(int)) for d in dates]
+        breaks = [0, *(k for k in range(1, len(dates)) if index[k] != index[k - 1] + 1), len(dates)]
+        for lo, hi in zip(breaks[:-1], breaks[1:]):
+            block = [days[d].reindex(parcels) for d in dates[lo:hi]]
+            update = xr.Dataset({name: (("parcel", "date"), np.column_stack([b[name].to_numpy(dtype="float64") for b in block]))
+                                 for name in columns})
+            update.to_zarr(str(store), group=RECOMMENDATIONS, consolidated=False, zarr_format=3,
+                           region={"parcel": slice(None), "date": slice(index[lo], index[hi - 1] + 1)})
 
 
 def read_recommendations(store: cube.Store) -> xr.Dataset:
