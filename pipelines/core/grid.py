@@ -50,7 +50,7 @@ class FarmGrid:
         """The grid of `factor` × `factor` pixel cells (same origin; a partial cell at the east/south edge)."""
         if factor == 1:
             return self
-        return FarmGrid(self.crs, self.transform * Affine.scale(factor), -(-self.width // factor), -(-self.height // factor))
+        return FarmGrid(self.crs, self.transform @ Affine.scale(factor), -(-self.width // factor), -(-self.height // factor))
 
     def x_coords(self) -> np.ndarray:
         return self.transform.c + (np.arange(self.width) + 0.5) * self.transform.a
