@@ -43,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
                         "(make ui / make demo use .dagster_home in the project)")
     import dagster as dg
 
+    from pipelines.cli.progress import track
     from pipelines.orchestration.definitions import defs
     from pipelines.orchestration.runs import (
         BACKFILL_ASSETS,
@@ -64,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
                   f"queued for the Dagster daemon (UI: /overview/backfills/{backfill_id})")
             return 0
         run = materialize_ranges if args.assets == "daily" else materialize_stage
-        outcome = run(defs, f"backfill {title}", BACKFILL_ASSETS[args.assets], keys, instance)
+        outcome = run(defs, f"backfill {title}", BACKFILL_ASSETS[args.assets], keys, instance, progress=track)
     print(f"{len(outcome.succeeded)} partitions succeeded, {len(outcome.failed)} failed")
     for key, reason in outcome.failed.items():
         print(f"  FAILED {key}: {reason}")

@@ -7,7 +7,8 @@ vectorised (rasterio `shapes`) and clipped to the parcel outline. Flights finer 
 (0.25 m) are zoned on cells of that side (the NaN-ignoring block mean of the index, with the
 cells' own exact coverage): a zone is at least 200 m² and the smoothing radius 1 m, so 5 cm
 pixels only resolve crop rows and multiply the cost by 25 (docs/scale.md); the rank raster
-stays on the flight's pixels, each pixel taking its cell's zone. Pixels are weighted by their
+stays on the flight's pixels, each pixel taking its cell's zone, and a zone's index mean/std
+are over its cells (coverage-weighted). Pixels are weighted by their
 exact coverage of the parcel (`coverage.coverage`), so a fragment's weighted pixel area is the
 area of its clipped polygon. Zones are ranked by their coverage-weighted index mean:
 rank 1 = lowest vigour. A zone may be a MultiPolygon (one class, several patches).
@@ -116,7 +117,7 @@ def _absorb_slivers(zones: dict[int, shapely.Geometry], min_area_m2: float) -> d
 
 
 def _statistics(window: np.ndarray, weight: np.ndarray, labels: np.ndarray) -> dict[int, tuple[float, float]]:
-    """Coverage-weighted mean and population std of the index in each zone label (pixels with a NaN index left out)."""
+    """Coverage-weighted mean and population std of the index in each zone label (cells with a NaN index left out)."""
     keep = (labels > 0) & (weight > 0) & np.isfinite(window)
     zone, w, v = labels[keep], weight[keep].astype(np.float64), window[keep].astype(np.float64)
     total = np.bincount(zone, w, 256)
@@ -134,18 +135,16 @@ def cell_factor(resolution_m: float) -> int:
     return max(1, int(ZONE_CELL_M / resolution_m + 1e-9))
 
 
-def _windows(index, cover: Coverage, fine_cover: Coverage, factor: int, grid: FarmGrid) -> tuple[np.ndarray, np.ndarray]:
-    """(index over the parcel's pixel window, its NaN-ignoring block mean over the cell window)."""
+def _cells(index, cover: Coverage, factor: int, grid: FarmGrid) -> np.ndarray:
+    """The index over the parcel's cell window: the pixels' NaN-ignoring block mean (the pixels themselves at factor 1)."""
     if factor == 1:
-        window = np.asarray(index[cover.rows, cover.cols])
-        return window, window
+        return np.asarray(index[cover.rows, cover.cols])
     r0, c0 = cover.rows.start * factor, cover.cols.start * factor
     r1, c1 = cover.rows.stop * factor, cover.cols.stop * factor
     padded = np.full((r1 - r0, c1 - c0), np.nan, np.float32)
     read = np.asarray(index[r0:min(r1, grid.height), c0:min(c1, grid.width)])
     padded[:read.shape[0], :read.shape[1]] = read
-    fine = padded[fine_cover.rows.start - r0:fine_cover.rows.stop - r0, fine_cover.cols.start - c0:fine_cover.cols.stop - c0]
-    return fine, reduce_mean(padded, factor).astype(np.float32)
+    return reduce_mean(padded, factor).astype(np.float32)
 
 
 def _on_pixels(labels: np.ndarray, cover: Coverage, fine_cover: Coverage, factor: int) -> np.ndarray:
@@ -189,11 +188,11 @@ def management_zones(index: np.ndarray, grid: FarmGrid, parcels: ParcelSet, n_zo
             notes[pid] = f"{problem or 'outside grid'}: no zone"
             continue
         fine_cover = cover if factor == 1 else coverage(outline, grid)
-        fine, window = _windows(index, cover, fine_cover, factor, grid)
+        window = _cells(index, cover, factor, grid)
         labels, note = _classes(window, cover, n_zones, min_area_px, method, radius_px, cells.pixel_area_m2)
         polygons = _absorb_slivers(_polygons(labels, cover, cells, outline), min_area_m2)
         fine_labels = _on_pixels(labels, cover, fine_cover, factor)
-        stats = _statistics(fine, fine_cover.fraction, fine_labels)
+        stats = _statistics(window, cover.fraction, labels)
         order = sorted(polygons, key=lambda v: (np.isnan(stats[v][0]), stats[v][0]))
         if note is None and len(order) < n_zones:
             note = f"{len(order)} of {n_zones} zones remain after smoothing and the {min_area_m2:g} m² minimum"
