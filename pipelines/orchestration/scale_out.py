@@ -30,4 +30,4 @@ def celery_flight_job() -> dg.JobDefinition:
 
     job = dg.define_asset_job(CELERY_FLIGHT_JOB, selection=dg.AssetSelection.assets(*FLIGHT_INGEST),
                               executor_def=celery_executor, partitions_def=flights)
-    return dg.Definitions(assets=defs.assets, resources=defs.resources, jobs=[job]).get_job_def(CELERY_FLIGHT_JOB)
+    return dg.Definitions(assets=defs.assets, resources=defs.resources, jobs=[job]).resolve_job_def(CELERY_FLIGHT_JOB)
