@@ -25,11 +25,11 @@ import warnings
 import dagster as dg
 import pandas as pd
 
-from assets._metadata import OWNERS, number, section, table
+from assets._metadata import OWNERS, number, section, shown, table
 from models.irrigation.et0 import reference_et_method, reference_et_mm
 from models.irrigation.farm_plan import farm_inputs, farm_plan
 from models.irrigation.weather import read_weather
-from pipelines.orchestration.partitions import farm_days, farm_of_day
+from pipelines.orchestration.partitions import farm_day, farm_days, farm_of_day
 from pipelines.orchestration.resources import SaqiStorage
 from pipelines.store import tables
 
@@ -47,13 +47,13 @@ def farm_day_ranges(partition_keys) -> dict[str, list[dt.date]]:
     """The run's (date × farm) partitions as farm -> sorted days (one key or a backfill's range)."""
     days: dict[str, list[dt.date]] = {}
     for key in partition_keys:
-        dims = farm_days.get_partition_key_from_str(str(key)).keys_by_dimension
-        days.setdefault(dims["farm"], []).append(dt.date.fromisoformat(dims["date"]))
+        farm, day = farm_day(farm_days.get_partition_key_from_str(str(key)))
+        days.setdefault(farm, []).append(day)
     return {farm: sorted(found) for farm, found in sorted(days.items())}
 
 
-def _listed(items: list[str], shown: int = 10) -> str:
-    return ", ".join(items[:shown]) + (f" … ({len(items) - shown} more)" if len(items) > shown else "")
+def _listed(items: list[str], at_most: int = 10) -> str:
+    return ", ".join(items[:at_most]) + (f" … ({len(items) - at_most} more)" if len(items) > at_most else "")
 
 
 def _days(context: dg.AssetExecutionContext) -> dict[str, list[dt.date]]:
@@ -65,7 +65,8 @@ def _weather(storage: SaqiStorage, farm_id: str, day: dt.date) -> tuple[pd.DataF
     frame = read_weather(farm.path(farm.weather), farm.location.lat_deg)
     if pd.Timestamp(day) not in frame.index:
         raise dg.Failure(description=f"{farm.path(farm.weather)}: no weather record for {day} "
-                                     f"(records {frame.index[0].date()}..{frame.index[-1].date()}); add the day to the station CSV")
+                                     f"(records {frame.index[0].date()}..{frame.index[-1].date()}); "
+                                     "add the day to the station CSV")
     return frame.loc[: pd.Timestamp(day)], farm
 
 
@@ -77,27 +78,30 @@ def weather(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.Mater
             frame, farm = _weather(storage, farm_id, day)
         gaps = [d for d in days if pd.Timestamp(d) not in frame.index]
         if gaps:
-            raise dg.Failure(description=f"{farm.path(farm.weather)}: no weather record for {len(gaps)} days from {gaps[0]}; "
-                                         "add the days to the station CSV")
+            raise dg.Failure(description=f"{farm.path(farm.weather)}: no weather record for {len(gaps)} days "
+                                         f"from {gaps[0]}; add the days to the station CSV")
     row = frame.iloc[-1]
-    return dg.MaterializeResult(metadata={"partitions": len(context.partition_keys), "last_day": str(day),
+    return dg.MaterializeResult(metadata=shown({
+        "partitions": len(context.partition_keys), "last_day": str(day),
         "tmin_c": number(row["tmin_c"]), "tmax_c": number(row["tmax_c"]), "rain_mm": number(row["rain_mm"]),
         "solar_mj_m2": number(row["solar_mj_m2"]), "u2_ms": number(row["u2_ms"]),
         "flags": str(row["flags"] or "none"), "season_days_flagged": int((frame["flags"].fillna("") != "").sum()),
-    })
+    }))
 
 
 @dg.asset(partitions_def=farm_days, group_name="irrigation", owners=OWNERS["irrigation"], kinds={"pandas"},
           code_version="1", deps=[weather], description=section(__doc__, "reference_et"), backfill_policy=SINGLE_RUN,
           check_specs=[dg.AssetCheckSpec("et0_physical", asset="reference_et",
-                                         description=f"Fails when the day's reference evapotranspiration ET0 falls outside "
-                                                     f"0–{ET0_MAX_MM:g} mm/day (a unit or sensor error in the weather record).")])
+                                         description=f"Fails when the day's reference evapotranspiration ET0 "
+                                                     f"falls outside 0–{ET0_MAX_MM:g} mm/day (a unit or sensor "
+                                                     "error in the weather record).")])
 def reference_et(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
     outside = []
     for farm_id, days in _days(context).items():
         frame, farm = _weather(storage, farm_id, days[-1])
         et0 = reference_et_mm(frame, farm.location.lat_deg, farm.location.elevation_m)
-        outside += [f"{farm_id} {d}: {et0[pd.Timestamp(d)]:.1f} mm" for d in days if not 0 <= et0[pd.Timestamp(d)] <= ET0_MAX_MM]
+        outside += [f"{farm_id} {d}: {et0[pd.Timestamp(d)]:.1f} mm" for d in days
+                    if not 0 <= et0[pd.Timestamp(d)] <= ET0_MAX_MM]
     day = days[-1]
     today, method = float(et0.iloc[-1]), str(reference_et_method(frame).iloc[-1])
     last7 = et0.iloc[-7:]
@@ -105,16 +109,16 @@ def reference_et(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.
                    f"ET0 outside 0–{ET0_MAX_MM:g} mm/day on {len(outside)} of {len(context.partition_keys)} days"
                    + (f": {_listed(outside)}" if outside else ""))
     return dg.MaterializeResult(
-        metadata={"et0_mm": number(today), "method": method, "et0_7day_mean_mm": number(last7.mean()),
-                  "et0_season_total_mm": number(et0.sum()), "partitions": len(context.partition_keys)},
+        metadata=shown({"et0_mm": number(today), "method": method, "et0_7day_mean_mm": number(last7.mean()),
+                        "et0_season_total_mm": number(et0.sum()), "partitions": len(context.partition_keys)}),
         check_results=[dg.AssetCheckResult(check_name="et0_physical", passed=not outside,
                                            description=description, metadata={"et0_mm": number(today)})])
 
 
 PLAN_CHECKS = [
     dg.AssetCheckSpec("depletion_within_taw", asset="irrigation_plan",
-                      description="Fails when a parcel's root-zone depletion leaves 0–TAW (total available water, FAO-56 eq. 82): "
-                                  "the soil or crop parameters of that parcel are wrong."),
+                      description="Fails when a parcel's root-zone depletion leaves 0–TAW (total available water, "
+                                  "FAO-56 eq. 82): the soil or crop parameters of that parcel are wrong."),
     dg.AssetCheckSpec("depths_non_negative", asset="irrigation_plan",
                       description="Fails when a parcel is given a negative irrigation depth (mm) or volume (m³)."),
     dg.AssetCheckSpec("parcels_under_stress", asset="irrigation_plan",
@@ -147,34 +151,42 @@ def irrigation_plan(context: dg.AssetExecutionContext, storage: SaqiStorage) -> 
             rows = _cube_rows(plan, farm.season.start)
             rows["et0_mm"] = float(balance["et0_mm"].sel(date=pd.Timestamp(day)).values.ravel()[0])
             written[day] = rows
-            plans.append(plan.assign(parcel=plan["parcel"] if len(context.partition_keys) == 1 else f"{farm_id} {day} " + plan["parcel"]))
+            single = len(context.partition_keys) == 1
+            plans.append(plan.assign(parcel=plan["parcel"] if single else f"{farm_id} {day} " + plan["parcel"]))
         tables.write_days(storage.store(farm_id), written, (farm.season.start, farm.season.end),
                           tables.recommendation_variables(farm.season.start))
     plan = pd.concat(plans, ignore_index=True) if len(plans) > 1 else plans[0]
     idle = plan.loc[plan["depletion_mm"].isna(), "parcel"].tolist()
-    inside = plan["depletion_mm"].isna() | ((plan["depletion_mm"] >= -1e-9) & (plan["depletion_mm"] <= plan["taw_mm"] + 1e-9))
+    inside = plan["depletion_mm"].isna() | ((plan["depletion_mm"] >= -1e-9)
+                                            & (plan["depletion_mm"] <= plan["taw_mm"] + 1e-9))
     outside = plan.loc[~inside, "parcel"].tolist()
     negative = plan.loc[(plan[["depth_mm", "volume_m3"]].fillna(0) < 0).any(axis=1), "parcel"].tolist()
     stressed = plan.loc[plan["stress"].fillna(False).astype(bool), "parcel"].tolist()
-    shown = plans[-1][[c for c in PLAN_COLUMNS if c in plans[-1]]].copy()
-    shown["next_irrigation_date"] = shown["next_irrigation_date"].astype(str)
+    visible = plans[-1][[c for c in PLAN_COLUMNS if c in plans[-1]]].copy()
+    visible["next_irrigation_date"] = visible["next_irrigation_date"].astype(str)
     return dg.MaterializeResult(
-        metadata={"kcb_source": note, "partitions": len(context.partition_keys),
+        metadata=shown({"kcb_source": note, "partitions": len(context.partition_keys),
                   "parcels_to_irrigate_today": int(plans[-1]["irrigate_today"].sum()),
                   "total_volume_m3": number(plan["volume_m3"].sum()),
-                  "mean_depth_mm": number(plan.loc[plan["irrigate_today"], "depth_mm"].mean() if plan["irrigate_today"].any() else 0.0),
-                  "et0_mm": number(rows["et0_mm"].iloc[0]), **table(shown, "today's plan per parcel")},
+                  "mean_depth_mm": number(plan.loc[plan["irrigate_today"],
+                                                   "depth_mm"].mean() if plan["irrigate_today"].any() else 0.0),
+                  "et0_mm": number(rows["et0_mm"].iloc[0]), **table(visible, "today's plan per parcel")}),
         check_results=[
             dg.AssetCheckResult(check_name="depletion_within_taw", passed=not outside,
-                                description=(f"root-zone depletion outside 0–TAW on {len(outside)} parcels: {_listed(outside)}"
-                                             if outside else f"root-zone depletion within 0–TAW on all {len(plan) - len(idle)} parcels in season"
-                                             + (f" (no water balance, out of season: {_listed(idle)})" if idle else ""))),
+                                description=(f"root-zone depletion outside 0–TAW on {len(outside)} parcels: "
+                                             f"{_listed(outside)}"
+                                             if outside else f"root-zone depletion within 0–TAW on all "
+                                                             f"{len(plan) - len(idle)} parcels in season"
+                                             + (f" (no water balance, out of season: {_listed(idle)})"
+                                                if idle else ""))),
             dg.AssetCheckResult(check_name="depths_non_negative", passed=not negative,
-                                description=(f"negative irrigation depth or volume on {len(negative)} parcels: {_listed(negative)}"
+                                description=(f"negative irrigation depth or volume on {len(negative)} parcels: "
+                                             f"{_listed(negative)}"
                                              if negative else "no negative irrigation depth or volume")),
             dg.AssetCheckResult(check_name="parcels_under_stress", passed=not stressed,
                                 severity=dg.AssetCheckSeverity.WARN,
-                                description=(f"{len(stressed)} parcels under water stress (Ks < 1): {_listed(stressed)}"
+                                description=(f"{len(stressed)} parcels under water stress (Ks < 1): "
+                                             f"{_listed(stressed)}"
                                              if stressed else "no parcel under water stress")),
         ])
 

@@ -35,6 +35,9 @@ CODES = {"background": SOIL, "crop": CROP, "weed": WEED}
 
 @dataclass(frozen=True)
 class LabelledTile:
+    """One labelled training tile: `image` (channel, y, x) float32 scaled 0-1 from 8-bit values,
+    `truth` (y, x) uint8 class codes (NO_DATA where the label colour is unknown)."""
+
     name: str
     image: np.ndarray
     truth: np.ndarray
@@ -54,7 +57,8 @@ def _classes_of(path: Path, colours: dict[str, tuple[int, int, int]]) -> np.ndar
     truth = np.full(rgb.shape[:2], NO_DATA, np.uint8)
     for name, colour in colours.items():
         if name not in CODES:
-            raise InputDataError(path, f"unknown label class {name!r}", f"use the classes {sorted(CODES)} in class_dict.csv")
+            raise InputDataError(path, f"unknown label class {name!r}",
+                                 f"use the classes {sorted(CODES)} in class_dict.csv")
         truth[(rgb == colour).all(axis=-1)] = CODES[name]
     return truth
 
@@ -143,11 +147,13 @@ def evaluate_tiles(tiles: Sequence[LabelledTile], band_names: Sequence[str], out
             predicted = tile_classes(card, t.image, band_names, decision)
             predicted = np.where(predicted == 3, SOIL, predicted).astype(np.uint8)
             confusion = confusion_matrix(predicted, t.truth)
-            baseline = confusion_matrix(np.where(otsu_vegetation(t.image, band_names), CROP, SOIL).astype(np.uint8), t.truth)
+            baseline = confusion_matrix(np.where(otsu_vegetation(t.image, band_names), CROP, SOIL).astype(np.uint8),
+                                        t.truth)
             total += confusion
             baseline_total += baseline
             per_tile[t.name] = {**_scores(confusion), "otsu_vegetation_iou": _scores(baseline)["vegetation"]["iou"]}
     return {"train_on": train_on, "decision": decision, "band_names": list(band_names), "models": cards,
             "tiles": dict(sorted(per_tile.items(), key=lambda kv: int(kv[0]) if kv[0].isdigit() else kv[0])),
             "overall": {**_scores(total), "otsu_vegetation_iou": _scores(baseline_total)["vegetation"]["iou"]},
-            "beats_otsu_on_every_tile": all(s["vegetation"]["iou"] > s["otsu_vegetation_iou"] for s in per_tile.values())}
+            "beats_otsu_on_every_tile": all(s["vegetation"]["iou"] > s["otsu_vegetation_iou"]
+                                            for s in per_tile.values())}

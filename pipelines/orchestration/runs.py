@@ -36,7 +36,8 @@ class StageOutcome:
 def _failure(result: dg.ExecuteInProcessResult) -> str:
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data:
-            return event.step_failure_data.error.message.strip().splitlines()[-1] if event.step_failure_data.error else "failed"
+            return (event.step_failure_data.error.message.strip().splitlines()[-1]
+                    if event.step_failure_data.error else "failed")
     return "failed"
 
 
@@ -84,7 +85,8 @@ def materialize_ranges(defs: dg.Definitions, stage: str, selection: Sequence[str
         if len(farm_keys) > 1 and (days[-1] - days[0]).days + 1 == len(days):
             result = dg.materialize(assets, instance=instance, resources=resources, run_config=QUIET,
                                     selection=list(selection), raise_on_error=False,
-                                    tags={"saqi/stage": stage, RANGE_START: str(farm_keys[0]), RANGE_END: str(farm_keys[-1])})
+                                    tags={"saqi/stage": stage, RANGE_START: str(farm_keys[0]),
+                                          RANGE_END: str(farm_keys[-1])})
             if result.success:
                 outcome.succeeded.extend(str(k) for k in farm_keys)
                 continue
@@ -106,7 +108,8 @@ def run_farm(defs: dg.Definitions, instance: dg.DagsterInstance, farm: str, flig
     outcomes = [materialize_stage(defs, "flight ingest", FLIGHT_INGEST, keys, instance, progress=progress)]
     usable = outcomes[0].succeeded
     outcomes.append(materialize_stage(defs, "segmentation model", MODEL, [None], instance,
-                                      {"segmentation_model": {"config": training}} if training else None, progress=progress))
+                                      {"segmentation_model": {"config": training}} if training else None,
+                                      progress=progress))
     outcomes.append(materialize_stage(defs, "flight analysis", FLIGHT_ANALYSIS, usable, instance, progress=progress))
     outcomes.append(materialize_stage(defs, "season", FARM_SEASON, [farm], instance, progress=progress))
     outcomes.append(materialize_ranges(defs, "daily irrigation", DAILY, [day_key(farm, d) for d in days], instance,

@@ -76,7 +76,8 @@ def test_celery_backfill_of_flights_equals_in_process(tmp_path, workers, monkeyp
     (tmp_path / "home").mkdir()
     for name in ("SAQI_DATA_ROOT", "SAQI_LANDING_DIR", "DAGSTER_HOME"):
         monkeypatch.setenv(name, env[name])
-    local = SaqiStorage(data_root=str(tmp_path / "local-data"), landing_dir=env["SAQI_LANDING_DIR"], configs=str(configs_dir()))
+    local = SaqiStorage(data_root=str(tmp_path / "local-data"), landing_dir=env["SAQI_LANDING_DIR"],
+                        configs=str(configs_dir()))
     with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
         instance.add_dynamic_partitions("flights", keys)
         for key in keys:
@@ -84,7 +85,8 @@ def test_celery_backfill_of_flights_equals_in_process(tmp_path, workers, monkeyp
                                     run_config={**QUIET, **celery_run_config(BROKER)}, tags={"dagster/partition": key})
             assert result.success, f"celery run of {key} failed; worker logs in {logs}"
             assert result.dagster_run.tags.get("dagster/partition") == key
-            local_run = dg.materialize(list(defs.assets), instance=instance, resources={"storage": local}, partition_key=key,
+            local_run = dg.materialize(list(defs.assets), instance=instance, resources={"storage": local},
+                                       partition_key=key,
                                        selection=list(FLIGHT_INGEST), run_config=QUIET)
             assert local_run.success
     served = [Path(p).read_text().count("] succeeded in ") for p in logs]

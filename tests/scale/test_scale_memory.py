@@ -16,7 +16,8 @@ def test_quick_scale_run_is_bounded_in_memory_and_complete():
 
     rows = {row["case"].split(": ", 1)[1]: row for row in run(quick=True)}
     peak = rows["peak RSS of the worker (VmHWM)"]["figure"]
-    assert peak < 0.95 + UNET_RUNTIME_GB, f"peak RSS {peak} GB: a stage holds more than a strip/window of the 4 000² flight"
+    assert peak < 0.95 + UNET_RUNTIME_GB, (f"peak RSS {peak} GB: a stage holds more than a strip/window of the "
+                                           "4 000² flight")
     assert peak < 0.4 + WHOLE_INDICES_GB
     total = rows["end to end (25 parcels)"]
     names = ("ingest", "indices", "segmentation", "parcel statistics", "zones", "recommendations", "reports")

@@ -39,11 +39,13 @@ def test_five_centimetre_zones_follow_the_gradient_with_ranks_on_the_pixels():
     np.testing.assert_allclose(frame["area_m2"], FIELD.area / 3, rtol=0.08)
     assert frame["area_m2"].sum() == pytest.approx(FIELD.area, rel=1e-9)
     # zone mean = the coverage-weighted mean of the 5 cm pixels; on a linear ramp, the ramp at the centroid
-    np.testing.assert_allclose(frame["index_mean"], 0.2 + 0.7 * (frame.geometry.centroid.x - WEST) / (FINE.width * 0.05),
+    ramp = 0.2 + 0.7 * (frame.geometry.centroid.x - WEST) / (FINE.width * 0.05)
+    np.testing.assert_allclose(frame["index_mean"], ramp,
                                atol=0.01)
     assert shapely.union_all(frame.geometry).symmetric_difference(FIELD).area < 1e-6
     # ranks on the 5 cm grid: every pixel at least half inside the field has a zone, none outside it
-    rows, cols = slice(int(10.04 / 0.05) + 1, int(50.03 / 0.05) - 1), slice(int(10.02 / 0.05) + 1, int(100.01 / 0.05) - 1)
+    rows = slice(int(10.04 / 0.05) + 1, int(50.03 / 0.05) - 1)
+    cols = slice(int(10.02 / 0.05) + 1, int(100.01 / 0.05) - 1)
     assert zones.ranks.shape == FINE.shape and (zones.ranks[rows, cols] > 0).all()
     assert zones.ranks.sum() == zones.ranks[rows.start - 2:rows.stop + 2, cols.start - 2:cols.stop + 2].sum()
     # each zone's pixels lie within its polygon's west-east extent (to one 0.25 m cell)

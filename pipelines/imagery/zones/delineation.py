@@ -136,7 +136,7 @@ def cell_factor(resolution_m: float) -> int:
 
 
 def _cells(index, cover: Coverage, factor: int, grid: FarmGrid) -> np.ndarray:
-    """The index over the parcel's cell window: the pixels' NaN-ignoring block mean (the pixels themselves at factor 1)."""
+    """The index over the parcel's cell window: the pixels' NaN-ignoring block mean (the pixels at factor 1)."""
     if factor == 1:
         return np.asarray(index[cover.rows, cover.cols])
     r0, c0 = cover.rows.start * factor, cover.cols.start * factor
