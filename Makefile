@@ -9,7 +9,7 @@ export SAQI_DATA_ROOT ?= $(CURDIR)/data
 # Debian packages: fonts for Arabic/Latin reports, poppler for PDF checks, Chromium for the UI test.
 DEB_PACKAGES := fonts-noto-core fonts-dejavu-core poppler-utils chromium libpango-1.0-0 libpangoft2-1.0-0
 
-.PHONY: install debs demo test ui bench lock clean
+.PHONY: install debs demo test ui serve bench lock clean
 
 install: $(STAMP)
 
@@ -37,6 +37,11 @@ test: install
 ui: install
 	@mkdir -p $(DAGSTER_HOME) && cp -n configs/dagster/dagster.yaml $(DAGSTER_HOME)/dagster.yaml || true
 	$(VENV)/bin/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
+
+# Production-like on one machine: PostgreSQL instance, code server, daemon and webserver as separate
+# processes, run monitoring, one run per farm at a time (configs/deploy/README.md, "make serve").
+serve: install
+	VENV=$(VENV) scripts/serve.sh
 
 bench: install
 	$(PY) -m benchmarks

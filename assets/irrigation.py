@@ -10,18 +10,24 @@
   method's efficiency, next irrigation date, depletion vs TAW/RAW (mm), Ks (1 = no stress).
   Store: `<farm>.zarr/recommendations` (parcel, date), one day's region per partition.
 
+The three assets backfill a range of days in one run (`BackfillPolicy.single_run`: the daemon
+groups a backfill's partitions per farm or per day): a farm's inputs are read once, the plan of
+each day is the one a day-by-day run gives (`farm_plan` up to that day), and the days' regions
+are written together, each once.
+
 How to read it: irrigate when depletion reaches RAW; Ks below 1 means the crop is already
 transpiring less than it could (water stress).
 """
 
 import datetime as dt
+import warnings
 
 import dagster as dg
 import pandas as pd
 
 from assets._metadata import OWNERS, number, section, shown, table
 from models.irrigation.et0 import reference_et_method, reference_et_mm
-from models.irrigation.farm_plan import farm_plan
+from models.irrigation.farm_plan import farm_inputs, farm_plan
 from models.irrigation.weather import read_weather
 from pipelines.orchestration.partitions import farm_day, farm_days, farm_of_day
 from pipelines.orchestration.resources import SaqiStorage
@@ -32,8 +38,26 @@ PLAN_COLUMNS = ["parcel", "crop", "irrigate_today", "depth_mm", "volume_m3", "ne
                 "raw_mm", "taw_mm", "ks", "stress", "kcb", "kcb_source"]
 
 
-def _day(context: dg.AssetExecutionContext) -> tuple[str, dt.date]:
-    return farm_day(context.partition_key)
+SINGLE_RUN = dg.BackfillPolicy.single_run()
+# `backfill_policy` is beta in Dagster 1.13; tests/ops/test_ops_backfill_range.py guards its behaviour.
+warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", category=dg.BetaWarning)
+
+
+def farm_day_ranges(partition_keys) -> dict[str, list[dt.date]]:
+    """The run's (date × farm) partitions as farm -> sorted days (one key or a backfill's range)."""
+    days: dict[str, list[dt.date]] = {}
+    for key in partition_keys:
+        farm, day = farm_day(farm_days.get_partition_key_from_str(str(key)))
+        days.setdefault(farm, []).append(day)
+    return {farm: sorted(found) for farm, found in sorted(days.items())}
+
+
+def _listed(items: list[str], at_most: int = 10) -> str:
+    return ", ".join(items[:at_most]) + (f" … ({len(items) - at_most} more)" if len(items) > at_most else "")
+
+
+def _days(context: dg.AssetExecutionContext) -> dict[str, list[dt.date]]:
+    return farm_day_ranges(context.partition_keys)
 
 
 def _weather(storage: SaqiStorage, farm_id: str, day: dt.date) -> tuple[pd.DataFrame, object]:
@@ -47,12 +71,18 @@ def _weather(storage: SaqiStorage, farm_id: str, day: dt.date) -> tuple[pd.DataF
 
 
 @dg.asset(partitions_def=farm_days, group_name="irrigation", owners=OWNERS["irrigation"], kinds={"csv", "pandas"},
-          code_version="1", description=section(__doc__, "weather"))
+          code_version="1", description=section(__doc__, "weather"), backfill_policy=SINGLE_RUN)
 def weather(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
-    farm_id, day = _day(context)
-    frame, _ = _weather(storage, farm_id, day)
+    for farm_id, days in _days(context).items():
+        for day in days[:1] + days[-1:]:
+            frame, farm = _weather(storage, farm_id, day)
+        gaps = [d for d in days if pd.Timestamp(d) not in frame.index]
+        if gaps:
+            raise dg.Failure(description=f"{farm.path(farm.weather)}: no weather record for {len(gaps)} days "
+                                         f"from {gaps[0]}; add the days to the station CSV")
     row = frame.iloc[-1]
     return dg.MaterializeResult(metadata=shown({
+        "partitions": len(context.partition_keys), "last_day": str(day),
         "tmin_c": number(row["tmin_c"]), "tmax_c": number(row["tmax_c"]), "rain_mm": number(row["rain_mm"]),
         "solar_mj_m2": number(row["solar_mj_m2"]), "u2_ms": number(row["u2_ms"]),
         "flags": str(row["flags"] or "none"), "season_days_flagged": int((frame["flags"].fillna("") != "").sum()),
@@ -60,23 +90,29 @@ def weather(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.Mater
 
 
 @dg.asset(partitions_def=farm_days, group_name="irrigation", owners=OWNERS["irrigation"], kinds={"pandas"},
-          code_version="1", deps=[weather], description=section(__doc__, "reference_et"),
+          code_version="1", deps=[weather], description=section(__doc__, "reference_et"), backfill_policy=SINGLE_RUN,
           check_specs=[dg.AssetCheckSpec("et0_physical", asset="reference_et",
                                          description=f"Fails when the day's reference evapotranspiration ET0 "
                                                      f"falls outside 0–{ET0_MAX_MM:g} mm/day (a unit or sensor "
                                                      "error in the weather record).")])
 def reference_et(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
-    farm_id, day = _day(context)
-    frame, farm = _weather(storage, farm_id, day)
-    et0 = reference_et_mm(frame, farm.location.lat_deg, farm.location.elevation_m)
+    outside = []
+    for farm_id, days in _days(context).items():
+        frame, farm = _weather(storage, farm_id, days[-1])
+        et0 = reference_et_mm(frame, farm.location.lat_deg, farm.location.elevation_m)
+        outside += [f"{farm_id} {d}: {et0[pd.Timestamp(d)]:.1f} mm" for d in days
+                    if not 0 <= et0[pd.Timestamp(d)] <= ET0_MAX_MM]
+    day = days[-1]
     today, method = float(et0.iloc[-1]), str(reference_et_method(frame).iloc[-1])
     last7 = et0.iloc[-7:]
+    description = (f"ET0 {today:.1f} mm/day on {day} ({method})" if len(context.partition_keys) == 1 else
+                   f"ET0 outside 0–{ET0_MAX_MM:g} mm/day on {len(outside)} of {len(context.partition_keys)} days"
+                   + (f": {_listed(outside)}" if outside else ""))
     return dg.MaterializeResult(
         metadata=shown({"et0_mm": number(today), "method": method, "et0_7day_mean_mm": number(last7.mean()),
-                  "et0_season_total_mm": number(et0.sum())}),
-        check_results=[dg.AssetCheckResult(check_name="et0_physical", passed=bool(0 <= today <= ET0_MAX_MM),
-                                           description=f"ET0 {today:.1f} mm/day on {day} ({method})",
-                                           metadata={"et0_mm": number(today)})])
+                        "et0_season_total_mm": number(et0.sum()), "partitions": len(context.partition_keys)}),
+        check_results=[dg.AssetCheckResult(check_name="et0_physical", passed=not outside,
+                                           description=description, metadata={"et0_mm": number(today)})])
 
 
 PLAN_CHECKS = [
@@ -104,25 +140,33 @@ def _cube_rows(plan: pd.DataFrame, season_start: dt.date) -> pd.DataFrame:
 
 @dg.asset(partitions_def=farm_days, group_name="irrigation", owners=OWNERS["irrigation"], kinds={"zarr", "numpy"},
           code_version="1", deps=[reference_et, dg.AssetDep("parcel_timeseries", partition_mapping=farm_of_day)],
-          description=section(__doc__, "irrigation_plan"), check_specs=PLAN_CHECKS)
+          description=section(__doc__, "irrigation_plan"), check_specs=PLAN_CHECKS, backfill_policy=SINGLE_RUN)
 def irrigation_plan(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
-    farm_id, day = _day(context)
-    farm = storage.farm(farm_id)
-    plan, balance, note = farm_plan(farm_id, day, storage.stores_root)
-    rows = _cube_rows(plan, farm.season.start)
-    rows["et0_mm"] = float(balance["et0_mm"].sel(date=pd.Timestamp(day)).values.ravel()[0])
-    tables.write_day(storage.store(farm_id), rows, day, (farm.season.start, farm.season.end),
-                     tables.recommendation_variables(farm.season.start))
+    plans = []
+    for farm_id, days in _days(context).items():
+        farm = storage.farm(farm_id)
+        inputs, written = farm_inputs(farm, storage.stores_root), {}
+        for day in days:
+            plan, balance, note = farm_plan(farm_id, day, storage.stores_root, inputs=inputs)
+            rows = _cube_rows(plan, farm.season.start)
+            rows["et0_mm"] = float(balance["et0_mm"].sel(date=pd.Timestamp(day)).values.ravel()[0])
+            written[day] = rows
+            single = len(context.partition_keys) == 1
+            plans.append(plan.assign(parcel=plan["parcel"] if single else f"{farm_id} {day} " + plan["parcel"]))
+        tables.write_days(storage.store(farm_id), written, (farm.season.start, farm.season.end),
+                          tables.recommendation_variables(farm.season.start))
+    plan = pd.concat(plans, ignore_index=True) if len(plans) > 1 else plans[0]
     idle = plan.loc[plan["depletion_mm"].isna(), "parcel"].tolist()
     inside = plan["depletion_mm"].isna() | ((plan["depletion_mm"] >= -1e-9)
                                             & (plan["depletion_mm"] <= plan["taw_mm"] + 1e-9))
     outside = plan.loc[~inside, "parcel"].tolist()
     negative = plan.loc[(plan[["depth_mm", "volume_m3"]].fillna(0) < 0).any(axis=1), "parcel"].tolist()
     stressed = plan.loc[plan["stress"].fillna(False).astype(bool), "parcel"].tolist()
-    visible = plan[[c for c in PLAN_COLUMNS if c in plan]].copy()
+    visible = plans[-1][[c for c in PLAN_COLUMNS if c in plans[-1]]].copy()
     visible["next_irrigation_date"] = visible["next_irrigation_date"].astype(str)
     return dg.MaterializeResult(
-        metadata=shown({"kcb_source": note, "parcels_to_irrigate_today": int(plan["irrigate_today"].sum()),
+        metadata=shown({"kcb_source": note, "partitions": len(context.partition_keys),
+                  "parcels_to_irrigate_today": int(plans[-1]["irrigate_today"].sum()),
                   "total_volume_m3": number(plan["volume_m3"].sum()),
                   "mean_depth_mm": number(plan.loc[plan["irrigate_today"],
                                                    "depth_mm"].mean() if plan["irrigate_today"].any() else 0.0),
@@ -130,19 +174,19 @@ def irrigation_plan(context: dg.AssetExecutionContext, storage: SaqiStorage) -> 
         check_results=[
             dg.AssetCheckResult(check_name="depletion_within_taw", passed=not outside,
                                 description=(f"root-zone depletion outside 0–TAW on {len(outside)} parcels: "
-                                             f"{', '.join(outside)}"
+                                             f"{_listed(outside)}"
                                              if outside else f"root-zone depletion within 0–TAW on all "
                                                              f"{len(plan) - len(idle)} parcels in season"
-                                             + (f" (no water balance, out of season: {', '.join(idle)})"
+                                             + (f" (no water balance, out of season: {_listed(idle)})"
                                                 if idle else ""))),
             dg.AssetCheckResult(check_name="depths_non_negative", passed=not negative,
                                 description=(f"negative irrigation depth or volume on {len(negative)} parcels: "
-                                             f"{', '.join(negative)}"
+                                             f"{_listed(negative)}"
                                              if negative else "no negative irrigation depth or volume")),
             dg.AssetCheckResult(check_name="parcels_under_stress", passed=not stressed,
                                 severity=dg.AssetCheckSeverity.WARN,
                                 description=(f"{len(stressed)} parcels under water stress (Ks < 1): "
-                                             f"{', '.join(stressed)}"
+                                             f"{_listed(stressed)}"
                                              if stressed else "no parcel under water stress")),
         ])
 

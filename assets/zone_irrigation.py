@@ -16,8 +16,9 @@ import numpy as np
 import xarray as xr
 
 from assets._metadata import OWNERS, card, number, shown, table
+from assets.irrigation import SINGLE_RUN, farm_day_ranges
 from models.irrigation.zone_plan import zone_plan
-from pipelines.orchestration.partitions import all_flights, farm_day, farm_days
+from pipelines.orchestration.partitions import all_flights, farm_days
 from pipelines.orchestration.resources import SaqiStorage
 from pipelines.store import cube
 
@@ -33,19 +34,22 @@ NUMERIC = ["zone", "area_m2", "depth_mm", "volume_m3", "depletion_mm", "raw_mm",
                 dg.AssetDep("vegetation_indices", partition_mapping=all_flights)],
           check_specs=[dg.AssetCheckSpec("zone_depths_non_negative", asset="zone_irrigation_plan",
                                          description="Fails when a zone is given a negative irrigation depth (mm) "
-                                                     "or volume (m³).")])
+                                                     "or volume (m³).")],
+          backfill_policy=SINGLE_RUN)
 def zone_irrigation_plan(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
-    farm_id, day = farm_day(context.partition_key)
-    plan, _, note = zone_plan(farm_id, day, storage.stores_root)
-    values = plan[NUMERIC].astype("float64").assign(irrigate_today=plan["irrigate_today"].astype("float64"))
-    product = xr.DataArray(values.to_numpy(), dims=("zone_id", "variable"), name="zone_plan",
-                           coords={"zone_id": np.array(plan["zone_id"], dtype=object),
-                                   "variable": np.array(values.columns, dtype=object)},
-                           attrs={"date": day.isoformat(), "note": note})
-    cube.write_product(storage.store(farm_id), f"zone_plans/{day.isoformat()}", product)
+    ok = True
+    for farm_id, days in farm_day_ranges(context.partition_keys).items():
+        for day in days:
+            plan, _, note = zone_plan(farm_id, day, storage.stores_root)
+            values = plan[NUMERIC].astype("float64").assign(irrigate_today=plan["irrigate_today"].astype("float64"))
+            product = xr.DataArray(values.to_numpy(), dims=("zone_id", "variable"), name="zone_plan",
+                                   coords={"zone_id": np.array(plan["zone_id"], dtype=object),
+                                           "variable": np.array(values.columns, dtype=object)},
+                                   attrs={"date": day.isoformat(), "note": note})
+            cube.write_product(storage.store(farm_id), f"zone_plans/{day.isoformat()}", product)
+            ok = ok and bool((plan[["depth_mm", "volume_m3"]].fillna(0) >= 0).all().all())
     visible = plan[SHOWN].copy()
     visible["next_irrigation_date"] = visible["next_irrigation_date"].astype(str)
-    ok = bool((plan[["depth_mm", "volume_m3"]].fillna(0) >= 0).all().all())
     return dg.MaterializeResult(
         metadata=shown({"note": note, "zones": len(plan), "total_volume_m3": number(plan["volume_m3"].sum()),
                   "max_spread_mm": number(plan["depletion_spread_mm"].abs().max()), **table(visible, "plan per zone")}),

@@ -94,12 +94,14 @@ def farm_inputs(farm: Farm, data_root: str | Path) -> FarmInputs:
     return FarmInputs(parcels, weather, et0, observations, events, note)
 
 
-def farm_season(farm: Farm, data_root: str | Path, end: dt.date | None = None) -> tuple[FarmInputs, xr.Dataset]:
+def farm_season(farm: Farm, data_root: str | Path, end: dt.date | None = None,
+                inputs: FarmInputs | None = None) -> tuple[FarmInputs, xr.Dataset]:
     """The farm's inputs and its balance from the season start to `end` (default: last weather day).
 
     Parcels without irrigation records are assumed irrigated as planned (flagged per parcel).
+    `inputs`: the farm's `farm_inputs`, already read (a range of days reads them once).
     """
-    inputs = farm_inputs(farm, data_root)
+    inputs = inputs or farm_inputs(farm, data_root)
     end = end or min(farm.season.end, inputs.weather.index[-1].date())
     balance = season_balance(inputs.parcels, inputs.weather, inputs.et0_mm, farm.season.start, end,
                              inputs.observations, inputs.irrigation_events, assume_planned_irrigation=True)
@@ -107,10 +109,13 @@ def farm_season(farm: Farm, data_root: str | Path, end: dt.date | None = None) -
 
 
 def farm_plan(farm_id: str, date: dt.date, data_root: str | Path,
-              forecast_path: str | Path | None = None) -> tuple[pd.DataFrame, xr.Dataset, str]:
-    """(today's plan, the season balance up to `date`, a note on where Kcb came from)."""
+              forecast_path: str | Path | None = None,
+              inputs: FarmInputs | None = None) -> tuple[pd.DataFrame, xr.Dataset, str]:
+    """(today's plan, the season balance up to `date`, a note on where Kcb came from).
+
+    `inputs`: the farm's `farm_inputs` when the caller plans several days of one farm."""
     farm = load_farm(farm_id)
-    inputs, balance = farm_season(farm, data_root, date)
+    inputs, balance = farm_season(farm, data_root, date, inputs)
     return recommend(balance, date, forecast_table(farm, forecast_path)), balance, inputs.observation_note
 
 

@@ -2,9 +2,10 @@
 over a date range, through Dagster against the instance in $DAGSTER_HOME.
 
 By default the backfill is recorded in the instance and run by the Dagster daemon (`make ui` or
-`dagster-daemon run`), visible and retryable in the UI. `--here` runs each partition in this
-process instead, one run per partition: a failed partition does not stop the others, and the
-command prints how to retry just the failed ones.
+`dagster-daemon run`), visible and retryable in the UI. `--here` runs the partitions in this
+process instead: daily assets as one run per farm over the range (the assets' single-run
+backfill policy, as the daemon groups them), flights one run per flight; a failed partition
+does not stop the others, and the command prints how to retry just the failed ones.
 """
 from __future__ import annotations
 
@@ -43,10 +44,12 @@ def run(args: argparse.Namespace) -> int:
                         "(make ui / make demo use .dagster_home in the project)")
     import dagster as dg
 
+    from pipelines.cli.progress import track
     from pipelines.orchestration.definitions import defs
     from pipelines.orchestration.runs import (
         BACKFILL_ASSETS,
         backfill_keys,
+        materialize_ranges,
         materialize_stage,
         submit_backfill,
     )
@@ -63,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"backfill {backfill_id}: {len(keys)} partitions of {', '.join(BACKFILL_ASSETS[args.assets])} "
                   f"queued for the Dagster daemon (UI: /overview/backfills/{backfill_id})")
             return 0
-        outcome = materialize_stage(defs, f"backfill {title}", BACKFILL_ASSETS[args.assets], keys, instance)
+        run = materialize_ranges if args.assets == "daily" else materialize_stage
+        outcome = run(defs, f"backfill {title}", BACKFILL_ASSETS[args.assets], keys, instance, progress=track)
     print(f"{len(outcome.succeeded)} partitions succeeded, {len(outcome.failed)} failed")
     for key, reason in outcome.failed.items():
         print(f"  FAILED {key}: {reason}")

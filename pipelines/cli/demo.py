@@ -49,11 +49,12 @@ def run(args: argparse.Namespace) -> int:
 
     import dagster as dg
 
+    from pipelines.cli.progress import track
     from pipelines.orchestration.definitions import defs
     from pipelines.orchestration.runs import run_farm
 
     with dg.DagsterInstance.get() as instance:
-        outcomes = run_farm(defs, instance, farm.id, flights, days)
+        outcomes = run_farm(defs, instance, farm.id, flights, days, progress=track)
     failed = False
     for outcome in outcomes:
         print(f"  {outcome.stage:<20} ok: {', '.join(outcome.succeeded) or '-'}")

@@ -52,6 +52,13 @@ class FarmGrid:
         west, north = self.transform.c, self.transform.f
         return west, north + self.height * self.transform.e, west + self.width * self.transform.a, north
 
+    def coarsened(self, factor: int) -> "FarmGrid":
+        """The grid of `factor` × `factor` pixel cells (same origin; a partial cell at the east/south edge)."""
+        if factor == 1:
+            return self
+        return FarmGrid(self.crs, self.transform @ Affine.scale(factor), -(-self.width // factor),
+                        -(-self.height // factor))
+
     def x_coords(self) -> np.ndarray:
         """x of each column's pixel centre, in CRS metres (west to east)."""
         return self.transform.c + (np.arange(self.width) + 0.5) * self.transform.a

@@ -44,13 +44,19 @@ def _failure(result: dg.ExecuteInProcessResult) -> str:
     return "failed"
 
 
+def _quiet(items, description, total=None, unit="it"):
+    return items
+
+
 def materialize_stage(defs: dg.Definitions, stage: str, selection: Sequence[str], partition_keys: Iterable[str | None],
-                      instance: dg.DagsterInstance, config: dict | None = None) -> StageOutcome:
-    """Materialise `selection` once per partition key; a failed partition never stops the others."""
+                      instance: dg.DagsterInstance, config: dict | None = None, progress=_quiet) -> StageOutcome:
+    """Materialise `selection` once per partition key; a failed partition never stops the others.
+    `progress(items, description, total, unit)` wraps the loop (the CLI's `progress.track`)."""
     assets = list(defs.assets or [])
     resources = dict(defs.resources or {})
     outcome = StageOutcome(stage)
-    for key in partition_keys:
+    partition_keys = list(partition_keys)
+    for key in progress(partition_keys, stage, len(partition_keys), "partitions"):
         label = key or "-"
         result = dg.materialize(assets, instance=instance, resources=resources, partition_key=key,
                                 run_config={**QUIET, **({"ops": config} if config else {})},
@@ -62,23 +68,56 @@ def materialize_stage(defs: dg.Definitions, stage: str, selection: Sequence[str]
     return outcome
 
 
+RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
+
+
+def materialize_ranges(defs: dg.Definitions, stage: str, selection: Sequence[str], keys: Sequence[dg.MultiPartitionKey],
+                       instance: dg.DagsterInstance, progress=_quiet) -> StageOutcome:
+    """Materialise daily (date × farm) partitions as one run per farm over its consecutive days,
+    as the daemon runs a backfill of single-run assets; a farm whose range run fails is re-run
+    day by day (`materialize_stage`), so a bad day fails alone and is named."""
+    assets = list(defs.assets or [])
+    resources = dict(defs.resources or {})
+    outcome = StageOutcome(stage)
+    by_farm: dict[str, list[dg.MultiPartitionKey]] = {}
+    for key in keys:
+        by_farm.setdefault(key.keys_by_dimension["farm"], []).append(key)
+    for farm, farm_keys in progress(list(by_farm.items()), stage, len(by_farm), "farm ranges"):
+        farm_keys = sorted(farm_keys, key=lambda k: k.keys_by_dimension["date"])
+        days = [dt.date.fromisoformat(k.keys_by_dimension["date"]) for k in farm_keys]
+        if len(farm_keys) > 1 and (days[-1] - days[0]).days + 1 == len(days):
+            result = dg.materialize(assets, instance=instance, resources=resources, run_config=QUIET,
+                                    selection=list(selection), raise_on_error=False,
+                                    tags={"saqi/stage": stage, RANGE_START: str(farm_keys[0]),
+                                          RANGE_END: str(farm_keys[-1])})
+            if result.success:
+                outcome.succeeded.extend(str(k) for k in farm_keys)
+                continue
+        single = materialize_stage(defs, stage, selection, farm_keys, instance)
+        outcome.succeeded.extend(single.succeeded)
+        outcome.failed.update(single.failed)
+    return outcome
+
+
 def day_key(farm: str, day: dt.date) -> dg.MultiPartitionKey:
     return dg.MultiPartitionKey({"date": day.isoformat(), "farm": farm})
 
 
 def run_farm(defs: dg.Definitions, instance: dg.DagsterInstance, farm: str, flights: Sequence[FlightKey],
-             days: Sequence[dt.date], training: dict | None = None) -> list[StageOutcome]:
+             days: Sequence[dt.date], training: dict | None = None, progress=_quiet) -> list[StageOutcome]:
     """Materialise the whole graph for one farm: its flights, the model, the season, the plan, the reports."""
     keys = [str(f) for f in flights]
     instance.add_dynamic_partitions("flights", [k for k in keys if not instance.has_dynamic_partition("flights", k)])
-    outcomes = [materialize_stage(defs, "flight ingest", FLIGHT_INGEST, keys, instance)]
+    outcomes = [materialize_stage(defs, "flight ingest", FLIGHT_INGEST, keys, instance, progress=progress)]
     usable = outcomes[0].succeeded
     outcomes.append(materialize_stage(defs, "segmentation model", MODEL, [None], instance,
-                                      {"segmentation_model": {"config": training}} if training else None))
-    outcomes.append(materialize_stage(defs, "flight analysis", FLIGHT_ANALYSIS, usable, instance))
-    outcomes.append(materialize_stage(defs, "season", FARM_SEASON, [farm], instance))
-    outcomes.append(materialize_stage(defs, "daily irrigation", DAILY, [day_key(farm, d) for d in days], instance))
-    outcomes.append(materialize_stage(defs, "yield and reports", FARM_OUTPUTS, [farm], instance))
+                                      {"segmentation_model": {"config": training}} if training else None,
+                                      progress=progress))
+    outcomes.append(materialize_stage(defs, "flight analysis", FLIGHT_ANALYSIS, usable, instance, progress=progress))
+    outcomes.append(materialize_stage(defs, "season", FARM_SEASON, [farm], instance, progress=progress))
+    outcomes.append(materialize_ranges(defs, "daily irrigation", DAILY, [day_key(farm, d) for d in days], instance,
+                                       progress=progress))
+    outcomes.append(materialize_stage(defs, "yield and reports", FARM_OUTPUTS, [farm], instance, progress=progress))
     return outcomes
 
 

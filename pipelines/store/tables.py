@@ -74,10 +74,23 @@ def write_day(store: cube.Store, day: pd.DataFrame, date: dt.date, season: tuple
     the whole cube published atomically, so a killed writer leaves the previous cube whole and two
     days written at once both land (local disks and object stores alike).
     """
+    write_days(store, {date: day}, season, variables)
+
+
+def write_days(store: cube.Store, days: dict[dt.date, pd.DataFrame], season: tuple[dt.date, dt.date],
+               variables: dict[str, dict]) -> None:
+    """`write_day` for several dates at once: the cube is read, every date's cells replaced and the
+    cube published once, so a backfilled range costs one publication (all frames have the same
+    parcels and columns)."""
     start, end = season
-    if not start <= date <= end:
-        raise ValueError(f"{date} is outside the season {start}..{end}")
-    parcels = sorted(map(str, day.index))
+    outside = [d for d in days if not start <= d <= end]
+    if outside:
+        raise ValueError(f"{outside[0]} is outside the season {start}..{end}")
+    if not days:
+        return
+    dates = sorted(days)
+    columns = list(days[dates[0]].columns)
+    parcels = sorted(map(str, days[dates[0]].index))
     group = join(str(store), RECOMMENDATIONS)
     with product_lock(store, RECOMMENDATIONS):
         if cube.has_product(store, RECOMMENDATIONS):   # as stored: times stay numbers with their units
@@ -86,18 +99,18 @@ def write_day(store: cube.Store, day: pd.DataFrame, date: dt.date, season: tuple
         else:
             existing = _season_template(parcels, start, end, variables).assign_attrs(season=f"{start}/{end}")
             first = existing.date.values[0]
-        missing = set(day.columns) - set(existing.data_vars)
+        missing = set(columns) - set(existing.data_vars)
         if missing or list(existing.parcel.values) != parcels:
             raise ValueError(f"{group}: cube has variables {sorted(existing.data_vars)} and parcels "
-                             f"{list(existing.parcel.values)}; got {sorted(day.columns)} for {parcels}: "
+                             f"{list(existing.parcel.values)}; got {sorted(columns)} for {parcels}: "
                              "delete the recommendations group to rebuild it for the new layout")
-        index = int((np.datetime64(date) - first.astype("datetime64[D]")).astype(int))
-        region = day.reindex(parcels)
+        first_day = first.astype("datetime64[D]")
         updated = existing.copy(deep=True)
-        for name in day.columns:
-            values = updated[name].values
-            values[:, index] = region[name].to_numpy(dtype="float64")
-            updated[name] = (("parcel", "date"), values, existing[name].attrs)
+        for date in dates:
+            index = int((np.datetime64(date) - first_day).astype(int))
+            region = days[date].reindex(parcels)
+            for name in columns:
+                updated[name].values[:, index] = region[name].to_numpy(dtype="float64")
         for variable in updated.variables.values():
             variable.encoding = {}
         updated.attrs.pop(cube.VERSION_ATTR, None)

@@ -12,10 +12,11 @@ A pixel is valid where at least one layer is finite (each layer's statistics use
 pixels). When only count/mean/std are asked for and there is no class map, a parcel is read
 through its sparse coverage (`coverage.coverage_runs`: border cells plus interior row runs,
 summed with `np.add.reduceat` in float64, shifted by a pilot value against cancellation); a
-parcel touching a NaN pixel falls back to the dense masked path. With a class map (0 soil, 1 crop,
-2 weed, 3 shadow, 255 no data), layer statistics and n_pixels use crop pixels only;
-`crop_cover_fraction` = crop / classified area and `weed_pressure` = weed / (crop + weed) area,
-both over the whole parcel.
+parcel touching a NaN pixel falls back to the dense path, which gathers the pixels of positive
+weight once per parcel (the crop pixels, with a class map) and works on those for every layer.
+With a class map (0 soil, 1 crop, 2 weed, 3 shadow, 255 no data), layer statistics and n_pixels
+use crop pixels only; `crop_cover_fraction` = crop / classified area and `weed_pressure` =
+weed / (crop + weed) area, both over the whole parcel.
 """
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ CROP, WEED, NODATA = 1, 2, 255
 def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs: Sequence[float]) -> list[float]:
     """Weighted inverse-CDF quantiles of `values` (1-D); weight-1 values need only a value sort."""
     full = weights >= 1.0
-    inner = np.sort(np.where(full, values, np.float32(np.inf)))[: int(np.count_nonzero(full))]
+    inner = np.sort(values[full])
     border = np.flatnonzero((weights > 0) & ~full)
     order = np.argsort(values[border])
     part_v, part_cw = values[border][order], np.cumsum(weights[border][order], dtype=np.float64)
@@ -58,6 +59,7 @@ def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs: Sequence[flo
 
 
 def _layer_stats(layer: np.ndarray, weight: np.ndarray, quantiles: Sequence[str]) -> dict[str, float]:
+    """Coverage-weighted mean, std and quantiles of one layer's covered pixels (1-D, weight > 0)."""
     finite = layer == layer
     w = np.where(finite, weight, np.float32(0)).ravel()
     total = float(w.sum(dtype=np.float64))
@@ -109,10 +111,8 @@ def _sparse_row(values: np.ndarray, layer_names: Sequence[str], runs: CoverageRu
 
 
 def _class_fractions(classes: np.ndarray, cover: np.ndarray) -> tuple[float, float]:
-    def area(mask: np.ndarray) -> float:
-        return float(cover[mask].sum(dtype=np.float64))
-
-    known, crop, weed = area(classes != NODATA), area(classes == CROP), area(classes == WEED)
+    area = np.bincount(classes.ravel(), cover.ravel(), 256)
+    known, crop, weed = float(area.sum() - area[NODATA]), float(area[CROP]), float(area[WEED])
     return (crop / known if known else np.nan, weed / (crop + weed) if crop + weed else np.nan)
 
 
@@ -166,12 +166,17 @@ def parcel_statistics(values: np.ndarray, layer_names: Sequence[str], grid: Farm
             window_classes = np.asarray(classes[cover.rows, cover.cols])
             row["crop_cover_fraction"], row["weed_pressure"] = _class_fractions(window_classes, weight)
             weight = np.where(window_classes == CROP, weight, np.float32(0))
-        has_data = np.any(window == window, axis=0)
+        selected = np.flatnonzero(weight.ravel() > 0)
+        weight = weight.ravel()[selected]
+        layers = [layer[selected] for layer in window.reshape(len(layer_names), -1)]
+        has_data = np.zeros(selected.size, bool)
+        for layer in layers:
+            has_data |= layer == layer
         row["n_pixels"] = float(weight[has_data].sum(dtype=np.float64))
         row["area_m2"] = row["n_pixels"] * grid.pixel_area_m2
         if row["n_pixels"] == 0:
             row["status"] = "no valid pixels" if classes is None else "no valid crop pixels"
-        for name, layer in zip(layer_names, window):
+        for name, layer in zip(layer_names, layers):
             row.update({f"{name}_{k}": v for k, v in _layer_stats(layer, weight, quantiles).items()
                         if f"{name}_{k}" in row})
         rows.append(row)

@@ -3,7 +3,12 @@
 Per parcel: the index of its pixels is split into `n_zones` classes (`zone_classes`: 1-D k-means
 or Fisher-Jenks natural breaks, coverage-weighted), smoothed by a majority filter, fragments
 smaller than `min_area_m2` are merged into the neighbouring class, and the classes are
-vectorised (rasterio `shapes`) and clipped to the parcel outline. Pixels are weighted by their
+vectorised (rasterio `shapes`) and clipped to the parcel outline. Flights finer than `ZONE_CELL_M`
+(0.25 m) are zoned on cells of that side (the NaN-ignoring block mean of the index, with the
+cells' own exact coverage): a zone is at least 200 m² and the smoothing radius 1 m, so 5 cm
+pixels only resolve crop rows and multiply the cost by 25 (docs/scale.md); the rank raster
+stays on the flight's pixels, each pixel taking its cell's zone, and a zone's index mean/std
+are over its cells (coverage-weighted). Pixels are weighted by their
 exact coverage of the parcel (`coverage.coverage`), so a fragment's weighted pixel area is the
 area of its clipped polygon. Zones are ranked by their coverage-weighted index mean:
 rank 1 = lowest vigour. A zone may be a MultiPolygon (one class, several patches).
@@ -20,6 +25,7 @@ from affine import Affine
 from pipelines.core.grid import FarmGrid
 from pipelines.imagery.parcels.coverage import Coverage, coverage
 from pipelines.imagery.parcels.layer import ParcelSet
+from pipelines.imagery.preview import reduce_mean
 from pipelines.imagery.zones.classes import (
     filled,
     kmeans_breaks,
@@ -30,6 +36,8 @@ from pipelines.imagery.zones.classes import (
 
 METHODS = {"kmeans": kmeans_breaks, "natural_breaks": natural_breaks}
 ZONE_COUNTS = range(2, 6)
+ZONE_CELL_M = 0.25
+"""Side of the cells zones are delineated on (m): finer flights are block-averaged to it (docs/scale.md)."""
 COLUMNS = ["parcel_id", "crop", "zone", "n_zones", "area_m2", "index_mean", "index_std"]
 
 
@@ -108,14 +116,47 @@ def _absorb_slivers(zones: dict[int, shapely.Geometry], min_area_m2: float) -> d
             for v, g in zones.items() if g is not None}
 
 
-def _statistics(window: np.ndarray, weight: np.ndarray, labels: np.ndarray, value: int) -> tuple[float, float]:
-    w = np.where((labels == value) & np.isfinite(window), weight, 0.0).astype(np.float64)
-    total = w.sum()
-    if total == 0:
-        return float("nan"), float("nan")
-    v = np.where(w > 0, window, 0.0).astype(np.float64)
-    mean = float((w * v).sum() / total)
-    return mean, float(np.sqrt(max((w * (v - mean) ** 2).sum() / total, 0.0)))
+def _statistics(window: np.ndarray, weight: np.ndarray, labels: np.ndarray) -> dict[int, tuple[float, float]]:
+    """Coverage-weighted mean and population std of the index in each zone label (cells with a NaN index left out)."""
+    keep = (labels > 0) & (weight > 0) & np.isfinite(window)
+    zone, w, v = labels[keep], weight[keep].astype(np.float64), window[keep].astype(np.float64)
+    total = np.bincount(zone, w, 256)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.bincount(zone, w * v, 256) / total
+        dev = v - mean[zone]
+        var = np.bincount(zone, w * dev * dev, 256) / total
+    std = np.sqrt(np.maximum(var, 0.0))
+    return {int(k): ((float(mean[k]), float(std[k])) if total[k] > 0 else (float("nan"), float("nan")))
+            for k in range(1, 256)}
+
+
+def cell_factor(resolution_m: float) -> int:
+    """Pixels per side of a zoning cell: flights finer than ZONE_CELL_M are zoned on ZONE_CELL_M cells."""
+    return max(1, int(ZONE_CELL_M / resolution_m + 1e-9))
+
+
+def _cells(index, cover: Coverage, factor: int, grid: FarmGrid) -> np.ndarray:
+    """The index over the parcel's cell window: the pixels' NaN-ignoring block mean (the pixels at factor 1)."""
+    if factor == 1:
+        return np.asarray(index[cover.rows, cover.cols])
+    r0, c0 = cover.rows.start * factor, cover.cols.start * factor
+    r1, c1 = cover.rows.stop * factor, cover.cols.stop * factor
+    padded = np.full((r1 - r0, c1 - c0), np.nan, np.float32)
+    read = np.asarray(index[r0:min(r1, grid.height), c0:min(c1, grid.width)])
+    padded[:read.shape[0], :read.shape[1]] = read
+    return reduce_mean(padded, factor).astype(np.float32)
+
+
+def _on_pixels(labels: np.ndarray, cover: Coverage, fine_cover: Coverage, factor: int) -> np.ndarray:
+    """Cell labels repeated onto the pixels of the parcel's pixel window."""
+    if factor == 1:
+        return labels
+    top = fine_cover.rows.start - cover.rows.start * factor
+    left = fine_cover.cols.start - cover.cols.start * factor
+    height, width = fine_cover.fraction.shape
+    rows = (np.arange(top, top + height) // factor)[:, None]
+    cols = (np.arange(left, left + width) // factor)[None, :]
+    return labels[rows, cols]
 
 
 def management_zones(index: np.ndarray, grid: FarmGrid, parcels: ParcelSet, n_zones: int = 3,
@@ -133,21 +174,25 @@ def management_zones(index: np.ndarray, grid: FarmGrid, parcels: ParcelSet, n_zo
         raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
     if index.shape != grid.shape:
         raise ValueError(f"index must be (y, x) = {grid.shape}, got {index.shape}")
-    min_area_px = min_area_m2 / grid.pixel_area_m2
-    radius_px = int(round(smoothing_m / grid.resolution_m))
+    factor = cell_factor(grid.resolution_m)
+    cells = grid.coarsened(factor)
+    min_area_px = min_area_m2 / cells.pixel_area_m2
+    radius_px = int(round(smoothing_m / cells.resolution_m))
     ranks = np.zeros(grid.shape, np.uint8)
     rows, notes = [], {}
     crops = parcels.frame["crop"] if "crop" in parcels.frame.columns else [None] * len(parcels.frame)
     for pid, crop, outline in zip(parcels.frame["id"], crops, parcels.frame.geometry):
         problem = parcels.problem_of(pid)
-        cover = None if problem else coverage(outline, grid)
+        cover = None if problem else coverage(outline, cells)
         if cover is None:
             notes[pid] = f"{problem or 'outside grid'}: no zone"
             continue
-        window = np.asarray(index[cover.rows, cover.cols])
-        labels, note = _classes(window, cover, n_zones, min_area_px, method, radius_px, grid.pixel_area_m2)
-        polygons = _absorb_slivers(_polygons(labels, cover, grid, outline), min_area_m2)
-        stats = {v: _statistics(window, cover.fraction, labels, v) for v in polygons}
+        fine_cover = cover if factor == 1 else coverage(outline, grid)
+        window = _cells(index, cover, factor, grid)
+        labels, note = _classes(window, cover, n_zones, min_area_px, method, radius_px, cells.pixel_area_m2)
+        polygons = _absorb_slivers(_polygons(labels, cover, cells, outline), min_area_m2)
+        fine_labels = _on_pixels(labels, cover, fine_cover, factor)
+        stats = _statistics(window, cover.fraction, labels)
         order = sorted(polygons, key=lambda v: (np.isnan(stats[v][0]), stats[v][0]))
         if note is None and len(order) < n_zones:
             note = f"{len(order)} of {n_zones} zones remain after smoothing and the {min_area_m2:g} m² minimum"
@@ -160,7 +205,7 @@ def management_zones(index: np.ndarray, grid: FarmGrid, parcels: ParcelSet, n_zo
             rows.append({"parcel_id": pid, "crop": crop, "zone": rank, "n_zones": len(order),
                          "area_m2": polygons[value].area, "index_mean": mean, "index_std": std,
                          "geometry": polygons[value]})
-        target = ranks[cover.rows, cover.cols]
-        np.copyto(target, rank_of[labels], where=(cover.fraction >= 0.5) & (labels > 0))
+        target = ranks[fine_cover.rows, fine_cover.cols]
+        np.copyto(target, rank_of[fine_labels], where=(fine_cover.fraction >= 0.5) & (fine_labels > 0))
     frame = gpd.GeoDataFrame(rows, columns=[*COLUMNS, "geometry"], geometry="geometry", crs=parcels.frame.crs)
     return ZoneSet(frame, ranks, index_name, grid, parcels, notes)
