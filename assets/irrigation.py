@@ -21,15 +21,16 @@ import pandas as pd
 
 from assets._metadata import OWNERS, number, section, table
 from models.irrigation.et0 import reference_et_method, reference_et_mm
-from models.irrigation.farm_plan import farm_plan
 from models.irrigation.weather import read_weather
 from pipelines.orchestration.partitions import farm_days, farm_of_day
 from pipelines.orchestration.resources import SaqiStorage
 from pipelines.store import tables
+from pipelines.store.farm_inputs import read_farm_plan
 
 ET0_MAX_MM = 15.0
-PLAN_COLUMNS = ["parcel", "crop", "irrigate_today", "depth_mm", "volume_m3", "next_irrigation_date", "depletion_mm",
-                "raw_mm", "taw_mm", "ks", "stress", "kcb", "kcb_source"]
+PLAN_COLUMNS = ["parcel", "sector", "crop", "irrigation_method", "irrigate_today", "net_depth_mm", "depth_mm", "leaching_mm",
+                "volume_m3", "litres_per_plant", "run_time_h", "pulses", "next_irrigation_date", "depletion_mm", "raw_mm",
+                "taw_mm", "ks", "stress", "kcb", "kcb_source", "quota_cut_m3", "quota_reason"]
 
 
 def _day(context: dg.AssetExecutionContext) -> tuple[str, dt.date]:
@@ -106,7 +107,7 @@ def _cube_rows(plan: pd.DataFrame, season_start: dt.date) -> pd.DataFrame:
 def irrigation_plan(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
     farm_id, day = _day(context)
     farm = storage.farm(farm_id)
-    plan, balance, note = farm_plan(farm_id, day, storage.stores_root)
+    plan, balance, note = read_farm_plan(farm, day, storage.stores_root, storage.landing_dir)
     rows = _cube_rows(plan, farm.season.start)
     rows["et0_mm"] = float(balance["et0_mm"].sel(date=pd.Timestamp(day)).values.ravel()[0])
     tables.write_day(storage.store(farm_id), rows, day, (farm.season.start, farm.season.end),
@@ -119,7 +120,7 @@ def irrigation_plan(context: dg.AssetExecutionContext, storage: SaqiStorage) -> 
     shown = plan[[c for c in PLAN_COLUMNS if c in plan]].copy()
     shown["next_irrigation_date"] = shown["next_irrigation_date"].astype(str)
     return dg.MaterializeResult(
-        metadata={"kcb_source": note, "parcels_to_irrigate_today": int(plan["irrigate_today"].sum()),
+        metadata={"kcb_source": note, "quota_cut_m3": number(plan["quota_cut_m3"].sum()), "parcels_to_irrigate_today": int(plan["irrigate_today"].sum()),
                   "total_volume_m3": number(plan["volume_m3"].sum()),
                   "mean_depth_mm": number(plan.loc[plan["irrigate_today"], "depth_mm"].mean() if plan["irrigate_today"].any() else 0.0),
                   "et0_mm": number(rows["et0_mm"].iloc[0]), **table(shown, "today's plan per parcel")},

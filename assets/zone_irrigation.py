@@ -17,10 +17,10 @@ import numpy as np
 import xarray as xr
 
 from assets._metadata import OWNERS, card, number, table
-from models.irrigation.zone_plan import zone_plan
 from pipelines.orchestration.partitions import all_flights, farm_days
 from pipelines.orchestration.resources import SaqiStorage
 from pipelines.store import cube
+from pipelines.store.farm_inputs import read_farm_plan
 
 SHOWN = ["zone_id", "crop", "area_m2", "irrigate_today", "depth_mm", "volume_m3", "next_irrigation_date", "ks",
          "depletion_spread_mm"]
@@ -37,7 +37,7 @@ NUMERIC = ["zone", "area_m2", "depth_mm", "volume_m3", "depletion_mm", "raw_mm",
 def zone_irrigation_plan(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
     keys = context.partition_key.keys_by_dimension
     farm_id, day = keys["farm"], dt.date.fromisoformat(keys["date"])
-    plan, _, note = zone_plan(farm_id, day, storage.stores_root)
+    plan, _, note = read_farm_plan(storage.farm(farm_id), day, storage.stores_root, storage.landing_dir, zones=True)
     values = plan[NUMERIC].astype("float64").assign(irrigate_today=plan["irrigate_today"].astype("float64"))
     product = xr.DataArray(values.to_numpy(), dims=("zone_id", "variable"), name="zone_plan",
                            coords={"zone_id": np.array(plan["zone_id"], dtype=object),

@@ -9,7 +9,8 @@ irrigation losses from the method's efficiency) follow pyfao56 (Thorp et al. 202
 19:101208) so both give the same numbers; here one loop over days updates every parcel at once.
 
 Additions for practice (see docs/irrigation.md):
-- localized irrigation stores water in the wetted soil only: TAW × `taw_fraction` (Pw);
+- localized irrigation stores water in the wetted soil only: TAW × `taw_fraction` (Pw), and its
+  wetted soil lies mostly under the canopy (`shaded_wetting`: few = (1 − 2/3 fc) fw, FAO-56 p. 149);
 - days flagged `single_kc` carry a single crop coefficient (Ke = 0, FAO-56 ch. 6);
 - `et0_factor` scales ET0 (parcels under plastic) and `rain_factor` the rain reaching the soil;
 - the balance may start before the crop (`crop_active` false): a bare-soil spin-up (Kcb = 0) that
@@ -60,6 +61,7 @@ class BalanceInputs:
     interval_days: np.ndarray | None = None
     rotation_days: np.ndarray | None = None
     max_gross_mm: np.ndarray | None = None
+    shaded_wetting: np.ndarray | None = None
 
 
 OUTPUTS = ("kcb", "ke", "kc", "kc_max", "fc", "etc_mm", "eta_mm", "evaporation_mm", "taw_mm", "raw_mm", "p",
@@ -79,7 +81,8 @@ def _defaults(i: BalanceInputs) -> dict[str, np.ndarray]:
             "interval_days": np.zeros(n, dtype=int) if i.interval_days is None else i.interval_days.astype(int),
             "rotation_days": np.zeros(n, dtype=int) if i.rotation_days is None else i.rotation_days.astype(int),
             "max_gross_mm": np.full(n, np.inf) if i.max_gross_mm is None else i.max_gross_mm,
-            "refill": np.zeros(n, dtype=bool) if i.assumed_refill is None else i.assumed_refill}
+            "refill": np.zeros(n, dtype=bool) if i.assumed_refill is None else i.assumed_refill,
+            "shaded": np.zeros(n, dtype=bool) if i.shaded_wetting is None else i.shaded_wetting}
 
 
 def _planned_gross(x: dict, crop: np.ndarray, dr: np.ndarray, raw_yesterday: np.ndarray, crop_day: np.ndarray,
@@ -139,7 +142,8 @@ def water_balance(inputs: BalanceInputs) -> dict[str, np.ndarray]:
         irrigated = gross > 0
         since_last = np.where(irrigated, 0, since_last + 1)
         fw = np.where(irrigated, i.wetted_fraction, np.where(rain >= RAIN_WETTING_MM, 1.0, fw))
-        few = np.clip(np.minimum(1 - fc, fw), 0.01, 1.0)
+        # drip wets soil mostly under the canopy: few = (1 − 2/3 fc) fw (FAO-56 ch. 7, eq. 75 note, p. 149)
+        few = np.clip(np.where(x["shaded"] & (fw < 1.0), (1 - 2.0 / 3.0 * fc) * fw, np.minimum(1 - fc, fw)), 0.01, 1.0)
         kr = np.clip((i.tew_mm - de) / (i.tew_mm - i.rew_mm), 0.0, 1.0)
         ke = np.where(single, 0.0, np.minimum(kr * (kc_max - kcb), few * kc_max))
         evaporation = ke * et0

@@ -1,7 +1,7 @@
 """Sharing a farm's water allocation (m³) between parcels when the plan would exceed it.
 
-The allowance of the plan day is the smaller of what is left of the season's allocation and what
-is left of the month's, spread evenly over the days left in the month (m³/day). When today's
+The allowance of the plan day shares what is left of the month's and of the season's allocation
+over the days left, in proportion to their demand (projected from the recent daily use). When today's
 gross volumes exceed it the cut is made in two steps, and every cut row says how much and why:
 
 1. Regulated deficit irrigation (RDI): parcels whose crop is in a stage the literature shows to
@@ -21,22 +21,29 @@ import numpy as np
 import pandas as pd
 
 
-def daily_allowance_m3(day: dt.date, season_m3: float | None, monthly_m3: float | None,
-                       used_season_m3: float, used_month_m3: float) -> tuple[float, str]:
-    """(m³ allowed today, how it was derived). Infinite when the farm has no allocation."""
-    limits, why = [], []
-    days_left = calendar.monthrange(day.year, day.month)[1] - day.day + 1
-    if monthly_m3 is not None:
-        left = max(monthly_m3 - used_month_m3, 0.0)
-        limits.append(left / days_left)
-        why.append(f"month {monthly_m3:.0f} m³, {used_month_m3:.0f} used, {left:.0f} left over {days_left} days")
-    if season_m3 is not None:
-        left = max(season_m3 - used_season_m3, 0.0)
-        limits.append(left)
-        why.append(f"season {season_m3:.0f} m³, {used_season_m3:.0f} used, {left:.0f} left")
-    if not limits:
+def daily_allowance_m3(day: dt.date, season_end: dt.date, season_m3: float | None, monthly_m3: float | None,
+                       used_season_m3: float, used_month_m3: float, today_m3: float,
+                       recent_daily_m3: float) -> tuple[float, str]:
+    """(m³ allowed today, how it was derived). Infinite when the farm has no allocation.
+
+    What is left of the month's (and of the season's) allocation is shared over the days left in
+    proportion to their demand: the demand still to come is projected from the recent daily use
+    (at least today's), and today gets the same share of its own demand (≤ 1).
+    """
+    ratios, why = [], []
+    for label, limit, used, days_left in (
+            ("month", monthly_m3, used_month_m3, calendar.monthrange(day.year, day.month)[1] - day.day + 1),
+            ("season", season_m3, used_season_m3, (season_end - day).days + 1)):
+        if limit is None:
+            continue
+        left = max(limit - used, 0.0)
+        projected = max(recent_daily_m3 * days_left, today_m3, 1e-9)
+        ratios.append(min(1.0, left / projected))
+        why.append(f"{label} {limit:.0f} m³, {used:.0f} used, {left:.0f} left for ~{projected:.0f} m³ of demand "
+                   f"over {days_left} days ({min(1.0, left / projected):.0%})")
+    if not ratios:
         return float("inf"), "no allocation configured"
-    return float(min(limits)), "; ".join(why)
+    return float(min(ratios) * today_m3), "; ".join(why)
 
 
 def allocate(volume_m3: np.ndarray, priority: np.ndarray, rdi_fraction: np.ndarray, rdi_reason: list[str],

@@ -29,8 +29,9 @@ HORIZON_DAYS = 60
 
 
 def _projection(depletion: np.ndarray, kc: np.ndarray, et0: np.ndarray, rain: np.ndarray) -> np.ndarray:
-    """Projected end-of-day depletion (P, days) without irrigation: Dr += Kc·ET0 − rain, floored at 0."""
-    drain = np.outer(kc, et0) - rain[None, :]
+    """Projected end-of-day depletion (P, days) without irrigation: Dr += Kc·ET0 − rain, floored at 0.
+    rain: (days,) or (P, days) mm."""
+    drain = np.outer(kc, et0) - (rain if rain.ndim == 2 else rain[None, :])
     path = np.empty_like(drain)
     level = depletion.copy()
     for d in range(drain.shape[1]):
@@ -92,21 +93,23 @@ def recommend(balance: xr.Dataset, date, forecast: pd.DataFrame | None = None) -
     et0, rain, outlook_source = _outlook(balance, day, forecast)
     kc = np.nan_to_num(today["kc"].values)
     factor = balance["et0_factor"].values.astype(float)
-    after = np.where(at_raw, 0.0, dr0)
-    path = _projection(after, kc * factor, et0, rain * (factor == 1.0))
+    after = np.where(at_raw, np.maximum(dr0 - net, 0.0), dr0)
+    path = _projection(after, kc * factor, et0, np.outer(factor == 1.0, rain))
     reached = path >= raw0[:, None]
     first = np.where(reached.any(axis=1), reached.argmax(axis=1), -1)
+    rotation = balance["rotation_days"].values.astype(int)
     until_next = np.where(crop_day >= 0, interval - crop_day % np.maximum(interval, 1), 0)
-    next_offset = np.where(localized, np.where(irrigate | (until_next < interval), until_next, interval), first + 1)
-    next_offset = np.where(scheduled & ~irrigate, interval, next_offset)
+    raw_next = np.where(first >= 0, np.maximum(first + 1, np.where(irrigate, rotation, 0)), -1)
+    next_offset = np.where(localized, until_next, raw_next)
     future = pd.date_range(day, periods=HORIZON_DAYS + 1, freq="D")
-    next_date = [future[int(o)] if in_crop[k] and 0 < o <= HORIZON_DAYS else (day if irrigate[k] else pd.NaT)
-                 for k, o in enumerate(next_offset)]
-    next_net = np.array([path[k, int(o) - 2] if o >= 2 else dr0[k] for k, o in enumerate(next_offset)])
-    next_net = np.where(localized, next_net, np.where(first >= 0, path[np.arange(len(dr)), np.maximum(first, 0)], np.nan))
-    next_gross = np.where(in_crop, np.minimum(next_net / efficiency, max_gross), np.nan)
-    hours, pulses, per_pulse = run_time(gross, balance["application_rate_mm_h"].values.astype(float),
-                                        balance["max_pulse_h"].values.astype(float))
+    valid = in_crop & (next_offset > 0) & (next_offset <= HORIZON_DAYS)
+    next_date = [future[int(o)] if ok else pd.NaT for o, ok in zip(next_offset, valid)]
+    rows = np.arange(len(dr))
+    before_next = np.clip(next_offset - np.where(localized, 2, 1), -1, HORIZON_DAYS - 1)
+    next_net = np.where(before_next >= 0, path[rows, np.maximum(before_next, 0)], dr0)
+    next_gross = np.where(valid, np.minimum(next_net / efficiency, max_gross), np.nan)
+    rate, plant_area = balance["application_rate_mm_h"].values.astype(float), balance["plant_area_m2"].values.astype(float)
+    hours, pulses, per_pulse = run_time(gross, rate, balance["max_pulse_h"].values.astype(float))
     area = balance["area_m2"].values
     week = slice(0, OUTLOOK_DAYS)
     notes = ["; ".join(filter(None, [s, f])) for s, f in zip(status, balance["parcel_flags"].values)]
@@ -116,12 +119,15 @@ def recommend(balance: xr.Dataset, date, forecast: pd.DataFrame | None = None) -
         "irrigate_today": irrigate, "net_depth_mm": np.round(net, 1), "depth_mm": np.round(gross, 1),
         "leaching_fraction": np.round(lr, 3), "leaching_mm": np.round(gross * lr, 1),
         "volume_m3": np.round(gross / 1000 * area, 1),
-        "litres_per_plant": np.round(gross * balance["plant_area_m2"].values.astype(float), 1),
+        "litres_per_plant": np.round(gross * plant_area, 1),
         "run_time_h": np.round(hours, 2), "pulses": pulses, "pulse_h": np.round(per_pulse, 2),
-        "interval_days": np.where(localized, interval, np.where(first >= 0, first + 1, -1)),
+        "interval_days": np.where(localized, interval, raw_next),
         "next_irrigation_date": next_date, "next_depth_mm": np.round(next_gross, 1),
+        "next_litres_per_plant": np.round(next_gross * plant_area, 1),
+        "next_run_time_h": np.round(np.where(rate > 0, next_gross / rate, np.nan), 2),
         "depletion_mm": np.round(dr, 1), "raw_mm": np.round(raw, 1), "taw_mm": np.round(taw, 1),
         "ks": np.round(ks_end * balance["ks_salinity"].values.astype(float), 3), "stress": in_crop & (ks_end < 1),
+        "ks_salinity": np.round(balance["ks_salinity"].values.astype(float), 3),
         "ecw_ds_m": balance["ecw_ds_m"].values, "kcb": np.round(today["kcb"].values, 3),
         "kcb_source": today["kcb_source"].values, "etc_mm": np.round(today["etc_mm"].values, 2),
         "outlook_etc_mm": np.round(kc * factor * et0[week].sum(), 1),

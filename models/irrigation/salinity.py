@@ -16,6 +16,7 @@ import numpy as np
 
 ECE_PER_ECW = 1.5
 HIGH_FREQUENCY_KINDS = ("localized",)
+LR_HIGH = 0.3
 
 
 def relative_yield_pct(ece_ds_m, threshold_ds_m: float, slope_pct_per_ds_m: float):

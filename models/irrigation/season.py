@@ -164,6 +164,8 @@ def prepare_balance(parcels: pd.DataFrame, weather: pd.DataFrame, et0_mm: pd.Ser
         series = parcel_kcb(row.crop, dates, row.sowing, obs, climate)
         kcb[k], cover[k], source[k], single[k] = series.kcb, series.cover_fraction, series.source, series.single
         root[k], height[k] = _growth(row.crop, (dates - row.sowing).days.to_numpy(), series.kcb)
+        if row.crop.tree_cover is not None:  # unobserved days: the cover the FAO-56 Table 17 Kcb was given for
+            cover[k] = np.where(np.isnan(cover[k]), row.crop.tree_cover.typical_cover_fraction, cover[k])
     crop_active = ~np.isnan(kcb)
     before = (dates.to_numpy()[None, :] < table["sowing"].to_numpy()[:, None]) & spinup[:, None]
     irrigation = np.zeros((n, d))
@@ -189,7 +191,8 @@ def prepare_balance(parcels: pd.DataFrame, weather: pd.DataFrame, et0_mm: pd.Ser
         active=crop_active | before, assumed_refill=refill, crop_active=crop_active, single_kc=single,
         taw_fraction=system("taw_fraction"), ks_salinity=system("ks_salinity"), et0_factor=system("et0_factor"),
         rain_factor=system("rain_factor"), interval_days=system("interval_days").astype(int),
-        rotation_days=system("rotation_days").astype(int), max_gross_mm=system("max_gross_mm"))
+        rotation_days=system("rotation_days").astype(int), max_gross_mm=system("max_gross_mm"),
+        shaded_wetting=np.array([r.system.kind == "localized" for r in table.itertuples()]))
     return PreparedBalance(table, dates, inputs, source, rain, flags)
 
 

@@ -96,6 +96,9 @@ def parcel_system(row, crop: Crop, soil_texture: str, method: IrrigationMethod, 
         lr, ks_salt = 0.0, 1.0
         if ecw > 0:
             notes.append(f"no salt tolerance for {crop.id} in configs/crops: no leaching requirement")
+    if lr > salinity.LR_HIGH:
+        notes.append(f"leaching requirement {lr:.0%}: water of {ecw:.1f} dS/m is too saline for {crop.id} "
+                     "(FAO-29: a more tolerant crop, or blend with better water)")
     factor = float(salinity.gross_factor(method.application_efficiency, method.distribution_uniformity, lr))
     covered = _flag(row, "under_cover")
     if covered:

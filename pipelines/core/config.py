@@ -171,6 +171,7 @@ class TreeCover(_Strict):
     leaf_resistance_s_m: float = Field(gt=100, le=1000, description="mean leaf resistance rl for Fr (eq. 10)")
     ndvi_soil: float = Field(default=0.15, ge=0, lt=0.5, description="NDVI of the bare inter-row soil")
     ndvi_full: float = Field(default=0.85, gt=0.5, le=1, description="NDVI of a closed canopy")
+    typical_cover_fraction: float = Field(default=0.5, gt=0, le=1, description="cover of the FAO-56 Table 17 Kcb (unobserved days)")
     source: str
 
 

@@ -1,6 +1,8 @@
 """The vectorised FAO-56 balance against pyfao56.Model on the same inputs, and its physical bounds."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -34,6 +36,9 @@ def test_balance_equals_pyfao56(souss_weather, sample_parcels, sample_observatio
     weather, et0 = souss_weather
     prepared = prepare_balance(sample_parcels, weather, et0, "2025-10-01", "2026-06-30", sample_observations, EVENTS,
                                initial_depletion_fraction=0.1)
+    # pyfao56 has few = min(1 − fc, fw) only; the drip rule under the canopy (FAO-56 p. 149) is checked by hand below
+    assert prepared.inputs.shaded_wetting.tolist() == [False, True, True]
+    prepared.inputs = dataclasses.replace(prepared.inputs, shaded_wetting=None)
     ours = water_balance(prepared.inputs)
     assert np.nanmin(ours["ks"]) < 0.7, "the scenario must include water stress"
     for k in range(len(prepared.table)):
