@@ -119,7 +119,6 @@ def stages(farm_id: str, mosaic: Path, data_root: Path) -> dict:
     """Run every stage as the assets do; seconds per stage, peak RSS (GB) and the I/O floor."""
     import datetime as dt
 
-    from models.irrigation.farm_plan import farm_plan
     from models.segmentation.classes import NO_DATA, flag_attributes
     from models.segmentation.vegetation import threshold_classes_strips
     from pipelines.core.config import load_farm, load_sensor
@@ -132,6 +131,7 @@ def stages(farm_id: str, mosaic: Path, data_root: Path) -> dict:
     from pipelines.reports.assemble import farm_reports
     from pipelines.reports.render import render_parcel_report
     from pipelines.store import cube, tables, windows
+    from pipelines.store.farm_inputs import read_farm_plan
 
     farm = load_farm(farm_id)
     grid, store = FarmGrid.of_farm(farm), cube.farm_store(data_root, farm_id)
@@ -176,7 +176,7 @@ def stages(farm_id: str, mosaic: Path, data_root: Path) -> dict:
         return stats
 
     stats = timed("parcels", parcels)
-    plan = timed("recommendations", lambda: farm_plan(farm_id, day, data_root)[0])
+    plan = timed("recommendations", lambda: read_farm_plan(farm_id, day, data_root)[0])
 
     def reports():
         contents = farm_reports(farm, data_root)

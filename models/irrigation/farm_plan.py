@@ -119,6 +119,7 @@ def apply_quota(plan: pd.DataFrame, balance: xr.Dataset, farm: Farm, date) -> tu
     reasons = [f"RDI {c} {s.name}: {s.fraction:.0%} of demand ({s.source.split(':')[0]})" if s else ""
                for c, s in zip(plan["crop"], stages)]
     allowed, why_cut = quota.allocate(plan["volume_m3"].to_numpy(float), priority, rdi, reasons, allowance)
+    why_cut = [r.replace("quota: priority", f"allocation short: {c}, priority") for r, c in zip(why_cut, plan["crop"])]
     out = quota.quota_columns(plan, allowed, why_cut)
     asked = plan["volume_m3"].to_numpy(float)
     scale = np.divide(allowed, asked, out=np.ones(len(out)), where=asked > 0)

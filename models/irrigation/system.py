@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from models.irrigation import localized, salinity
-from pipelines.core.config import Crop, IrrigationMethod, IrrigationSettings, Soil
+from pipelines.core.config import Crop, IrrigationMethod, IrrigationSettings
 
 
 @dataclass(frozen=True)

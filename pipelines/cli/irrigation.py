@@ -23,7 +23,7 @@ PLAN_COLUMNS = ["parcel", "sector", "crop", "irrigation_method", "irrigate_today
                 "leaching_mm", "volume_m3", "litres_per_plant", "run_time_h", "pulses", "pulse_h", "interval_days",
                 "next_irrigation_date", "next_depth_mm", "depletion_mm", "raw_mm", "taw_mm", "ks", "stress", "kcb",
                 "kcb_source", "quota_cut_m3", "quota_reason", "outlook_etc_mm", "outlook_rain_mm", "outlook_source", "notes"]
-ZONE_COLUMNS = ["parcel", "zone", "zone_id", "area_m2", "sector", "crop", "irrigate_today", "net_depth_mm", "depth_mm",
+ZONE_COLUMNS = ["parcel", "zone", "area_m2", "zone_id", "sector", "crop", "irrigate_today", "net_depth_mm", "depth_mm",
                 "leaching_mm", "volume_m3", "litres_per_plant", "run_time_h", "pulses", "next_irrigation_date", "depletion_mm",
                 "raw_mm", "taw_mm", "ks", "stress", "kcb", "kcb_source", "depletion_spread_mm", "quota_cut_m3",
                 "quota_reason", "outlook_source", "notes"]

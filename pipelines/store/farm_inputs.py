@@ -18,7 +18,14 @@ from pathlib import Path
 import pandas as pd
 
 from models.irrigation.et0 import reference_et_mm
-from models.irrigation.farm_plan import NO_FLIGHTS, FarmInputs, farm_plan, forecast_frame, observations_from_cube, parcel_table
+from models.irrigation.farm_plan import (
+    NO_FLIGHTS,
+    FarmInputs,
+    farm_plan,
+    forecast_frame,
+    observations_from_cube,
+    parcel_table,
+)
 from models.irrigation.season import read_irrigation_events
 from models.irrigation.weather import read_weather
 from models.irrigation.zone_plan import NO_ZONES, ZoneInputs, parcel_plan_as_zones, zone_events, zone_plan, zone_table
