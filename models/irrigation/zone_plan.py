@@ -28,7 +28,7 @@ NO_ZONES = "no management zones in the store up to the plan date (the management
 PLAN_COLUMNS = ["parcel", "zone", "zone_id", "sector", "crop", "irrigation_method", "area_m2", "irrigate_today",
                 "net_depth_mm", "depth_mm", "leaching_mm", "volume_m3", "litres_per_plant", "run_time_h", "pulses",
                 "pulse_h", "next_irrigation_date", "depletion_mm", "raw_mm", "taw_mm", "ks", "stress", "kcb",
-                "kcb_source", "etc_mm", "depletion_spread_mm", "quota_cut_m3", "quota_reason", "outlook_etc_mm",
+                "kcb_source", "etc_mm", "depletion_spread_mm", "quota_cut_m3", "quota_cut_mm", "quota_reason", "outlook_etc_mm",
                 "outlook_rain_mm", "outlook_source", "notes"]
 
 
