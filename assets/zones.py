@@ -15,13 +15,25 @@ from assets._metadata import OWNERS, card, number, preview, table
 from pipelines.core.keys import FlightKey
 from pipelines.imagery.parcels.layer import load_parcels
 from pipelines.imagery.zones.delineation import management_zones as zones_of
-from pipelines.imagery.zones.prescription import export_prescription
+from pipelines.imagery.zones.prescription import export_prescription, plan_zone_depths
 from pipelines.orchestration.partitions import flights
 from pipelines.orchestration.resources import SaqiStorage
 from pipelines.reports.maps import zones_map
 from pipelines.store import cube, windows
 
 N_ZONES = 3
+
+
+def _zone_plan_depths(storage: SaqiStorage, farm, key: FlightKey) -> tuple[dict | None, str]:
+    """The zone plan's gross depth per zone on the flight date, or None (rule of configs/prescription.yaml)."""
+    from pipelines.core.errors import InputDataError
+    from pipelines.store.farm_inputs import read_farm_plan
+
+    try:
+        plan, _, _ = read_farm_plan(farm, key.date, storage.stores_root, storage.landing_dir, zones=True)
+    except InputDataError as exc:
+        return None, f"configs/prescription.yaml rule (no zone plan on {key.date}: {exc})"
+    return plan_zone_depths(plan), f"zone water balance of {key.date} (gross mm per zone)"
 MIN_ZONE_AREA_M2 = 200.0
 
 
@@ -35,11 +47,12 @@ def management_zones(context: dg.AssetExecutionContext, storage: SaqiStorage) ->
     zones = zones_of(ndvi, grid, load_parcels(farm, grid), n_zones=N_ZONES, min_area_m2=MIN_ZONE_AREA_M2)
     cube.write_product(store, cube.flight_group(str(key), "zones"), cube.raster(
         zones.ranks, grid, "zones", attrs={"long_name": "management zone rank (1 = lowest vigour, 0 = outside parcels or no data)"}))
+    depths, source = _zone_plan_depths(storage, farm, key)
     files = export_prescription(zones, "irrigation", storage.folder("prescriptions", key.farm, str(key)),
-                                customer=farm.cooperative.name, farm_name=farm.name)
+                                customer=farm.cooperative.name, farm_name=farm.name, zone_depths=depths)
     shown = zones.frame.drop(columns="geometry").round(3)
     return dg.MaterializeResult(metadata={
-        "zones": len(zones.frame), "notes": "; ".join(f"{p}: {n}" for p, n in zones.notes.items()) or "none",
+        "zones": len(zones.frame), "prescription_rates": source, "notes": "; ".join(f"{p}: {n}" for p, n in zones.notes.items()) or "none",
         "zone_area_mean_m2": number(zones.frame["area_m2"].mean()),
         "zones_preview": preview(zones_map(zones.ranks, grid.resolution_m, max_side_px=480).png, "zones"),
         **{f"prescription_{fmt}": dg.MetadataValue.path(str(path)) for fmt, path in files.items()},
