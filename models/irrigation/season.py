@@ -37,16 +37,23 @@ SYSTEM_VARIABLES = ("kind", "wetted_fraction", "interval_days", "rotation_days",
                     "ks_salinity", "et0_factor", "under_cover")
 
 
+def read_parcel_records(path: str | Path, what: str, columns: tuple[str, ...]) -> pd.DataFrame:
+    """A farm's per-parcel CSV records (`columns`, dates ISO 8601), or InputDataError naming the fix."""
+    path = Path(path)
+    header = ",".join(columns)
+    if not path.is_file():
+        raise InputDataError(path, f"{what} file not found", f"create it ({header}) or remove it from farm.yaml")
+    table = pd.read_csv(path, comment="#", dtype={"parcel": str})
+    missing = set(columns) - set(table.columns)
+    if missing:
+        raise InputDataError(path, f"missing columns {sorted(missing)}", f"use the header {header}")
+    table["date"] = pd.to_datetime(table["date"], format="ISO8601")
+    return table
+
+
 def read_irrigation_events(path: str | Path, parcel_ids) -> pd.DataFrame:
     """Recorded irrigations `date,parcel,depth_mm` (gross applied depth, mm)."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputDataError(path, "irrigation events file not found", "create it (date,parcel,depth_mm) or remove it from farm.yaml")
-    events = pd.read_csv(path, comment="#", dtype={"parcel": str})
-    missing = {"date", "parcel", "depth_mm"} - set(events.columns)
-    if missing:
-        raise InputDataError(path, f"missing columns {sorted(missing)}", "use the header date,parcel,depth_mm")
-    events["date"] = pd.to_datetime(events["date"], format="ISO8601")
+    events = read_parcel_records(path, "irrigation events", ("date", "parcel", "depth_mm"))
     unknown = sorted(set(events["parcel"]) - set(map(str, parcel_ids)))
     if unknown:
         raise InputDataError(path, f"parcels {unknown} are not in the farm's parcels", "fix the parcel ids")

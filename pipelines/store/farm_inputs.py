@@ -26,7 +26,7 @@ from models.irrigation.farm_plan import (
     observations_from_cube,
     parcel_table,
 )
-from models.irrigation.season import read_irrigation_events
+from models.irrigation.season import read_irrigation_events, read_parcel_records
 from models.irrigation.weather import read_weather
 from models.irrigation.zone_plan import NO_ZONES, ZoneInputs, parcel_plan_as_zones, zone_events, zone_plan, zone_table
 from pipelines.core.config import Farm, load_farm
@@ -52,15 +52,9 @@ def forecast_location(farm: Farm, landing_dir: str | Path | None = None, explici
 
 def read_soil_moisture(path: Path) -> pd.DataFrame:
     """Readings `parcel,date,theta_m3_m3` (volumetric water content of the root zone)."""
-    if not path.is_file():
-        raise InputDataError(path, "soil-moisture file not found", "create it (parcel,date,theta_m3_m3) or remove it from farm.yaml")
-    table = pd.read_csv(path, comment="#", dtype={"parcel": str})
-    missing = {"parcel", "date", "theta_m3_m3"} - set(table.columns)
-    if missing:
-        raise InputDataError(path, f"missing columns {sorted(missing)}", "use the header parcel,date,theta_m3_m3")
+    table = read_parcel_records(path, "soil-moisture", ("parcel", "date", "theta_m3_m3"))
     if not table["theta_m3_m3"].between(0, 0.6).all():
         raise InputDataError(path, "theta_m3_m3 outside 0-0.6", "give volumetric water content in m³/m³, not %")
-    table["date"] = pd.to_datetime(table["date"], format="ISO8601")
     return table
 
 
