@@ -19,23 +19,22 @@ import datetime as dt
 import dagster as dg
 import pandas as pd
 
-from assets._metadata import OWNERS, number, section, table
+from assets._metadata import OWNERS, number, section, shown, table
 from models.irrigation.et0 import reference_et_method, reference_et_mm
 from models.irrigation.weather import read_weather
-from pipelines.orchestration.partitions import farm_days, farm_of_day
+from pipelines.orchestration.partitions import farm_day, farm_days, farm_of_day
 from pipelines.orchestration.resources import SaqiStorage
 from pipelines.store import tables
 from pipelines.store.farm_inputs import read_farm_plan
 
 ET0_MAX_MM = 15.0
-PLAN_COLUMNS = ["parcel", "sector", "crop", "irrigation_method", "irrigate_today", "net_depth_mm", "depth_mm", "leaching_mm",
-                "volume_m3", "litres_per_plant", "run_time_h", "pulses", "next_irrigation_date", "depletion_mm", "raw_mm",
-                "taw_mm", "ks", "stress", "kcb", "kcb_source", "quota_cut_m3", "quota_reason"]
+PLAN_COLUMNS = ["parcel", "sector", "crop", "irrigation_method", "irrigate_today", "net_depth_mm", "depth_mm",
+                "leaching_mm", "volume_m3", "litres_per_plant", "run_time_h", "pulses", "next_irrigation_date",
+                "depletion_mm", "raw_mm", "taw_mm", "ks", "stress", "kcb", "kcb_source", "quota_cut_m3", "quota_reason"]
 
 
 def _day(context: dg.AssetExecutionContext) -> tuple[str, dt.date]:
-    keys = context.partition_key.keys_by_dimension
-    return keys["farm"], dt.date.fromisoformat(keys["date"])
+    return farm_day(context.partition_key)
 
 
 def _weather(storage: SaqiStorage, farm_id: str, day: dt.date) -> tuple[pd.DataFrame, object]:
@@ -53,11 +52,11 @@ def weather(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.Mater
     farm_id, day = _day(context)
     frame, _ = _weather(storage, farm_id, day)
     row = frame.iloc[-1]
-    return dg.MaterializeResult(metadata={
+    return dg.MaterializeResult(metadata=shown({
         "tmin_c": number(row["tmin_c"]), "tmax_c": number(row["tmax_c"]), "rain_mm": number(row["rain_mm"]),
         "solar_mj_m2": number(row["solar_mj_m2"]), "u2_ms": number(row["u2_ms"]),
         "flags": str(row["flags"] or "none"), "season_days_flagged": int((frame["flags"].fillna("") != "").sum()),
-    })
+    }))
 
 
 @dg.asset(partitions_def=farm_days, group_name="irrigation", owners=OWNERS["irrigation"], kinds={"pandas"},
@@ -72,10 +71,11 @@ def reference_et(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.
     today, method = float(et0.iloc[-1]), str(reference_et_method(frame).iloc[-1])
     last7 = et0.iloc[-7:]
     return dg.MaterializeResult(
-        metadata={"et0_mm": number(today), "method": method, "et0_7day_mean_mm": number(last7.mean()),
-                  "et0_season_total_mm": number(et0.sum())},
+        metadata=shown({"et0_mm": number(today), "method": method, "et0_7day_mean_mm": number(last7.mean()),
+                  "et0_season_total_mm": number(et0.sum())}),
         check_results=[dg.AssetCheckResult(check_name="et0_physical", passed=bool(0 <= today <= ET0_MAX_MM),
-                                           description=f"ET0 {today:.1f} mm/day on {day} ({method})", metadata={"et0_mm": number(today)})])
+                                           description=f"ET0 {today:.1f} mm/day on {day} ({method})",
+                                           metadata={"et0_mm": number(today)})])
 
 
 PLAN_CHECKS = [
@@ -117,13 +117,15 @@ def irrigation_plan(context: dg.AssetExecutionContext, storage: SaqiStorage) -> 
     outside = plan.loc[~inside, "parcel"].tolist()
     negative = plan.loc[(plan[["depth_mm", "volume_m3"]].fillna(0) < 0).any(axis=1), "parcel"].tolist()
     stressed = plan.loc[plan["stress"].fillna(False).astype(bool), "parcel"].tolist()
-    shown = plan[[c for c in PLAN_COLUMNS if c in plan]].copy()
-    shown["next_irrigation_date"] = shown["next_irrigation_date"].astype(str)
+    visible = plan[[c for c in PLAN_COLUMNS if c in plan]].copy()
+    visible["next_irrigation_date"] = visible["next_irrigation_date"].astype(str)
     return dg.MaterializeResult(
-        metadata={"kcb_source": note, "quota_cut_m3": number(plan["quota_cut_m3"].sum()), "parcels_to_irrigate_today": int(plan["irrigate_today"].sum()),
+        metadata=shown({"kcb_source": note, "quota_cut_m3": number(plan["quota_cut_m3"].sum()),
+                        "parcels_to_irrigate_today": int(plan["irrigate_today"].sum()),
                   "total_volume_m3": number(plan["volume_m3"].sum()),
-                  "mean_depth_mm": number(plan.loc[plan["irrigate_today"], "depth_mm"].mean() if plan["irrigate_today"].any() else 0.0),
-                  "et0_mm": number(rows["et0_mm"].iloc[0]), **table(shown, "today's plan per parcel")},
+                  "mean_depth_mm": number(plan.loc[plan["irrigate_today"],
+                                                   "depth_mm"].mean() if plan["irrigate_today"].any() else 0.0),
+                  "et0_mm": number(rows["et0_mm"].iloc[0]), **table(visible, "today's plan per parcel")}),
         check_results=[
             dg.AssetCheckResult(check_name="depletion_within_taw", passed=not outside,
                                 description=(f"root-zone depletion outside 0–TAW on {len(outside)} parcels: {', '.join(outside)}"

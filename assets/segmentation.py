@@ -8,7 +8,9 @@
   a new model changes the data version, so every class map below it shows as stale.
 - `crop_segmentation`: uint8 class map of one flight (0 soil, 1 crop, 2 weed, 3 shadow, 255 no
   data, CF `flag_values`/`flag_meanings`), from the model by tiled inference, or from an Otsu
-  vegetation threshold when no model exists yet. Store: `<farm>.zarr/flights/<flight>/classes`.
+  vegetation threshold (NDVI, or ExG on an RGB flight) when no model exists yet or the flight lacks
+  the bands the model was trained on (an RGB camera flight: the U-Net needs its multispectral
+  reflectance channels). Store: `<farm>.zarr/flights/<flight>/classes`.
 
 How to read it: crop cover is the share of crop pixels in a parcel; weeds between the rows
 compete for water and nitrogen; shadow (tree crowns, ridges) is excluded from index statistics.
@@ -20,7 +22,7 @@ from pathlib import Path
 import dagster as dg
 import numpy as np
 
-from assets._metadata import OWNERS, number, preview, section
+from assets._metadata import OWNERS, number, preview, section, shown, thumbnail
 from models.segmentation.card import load_card
 from models.segmentation.classes import (
     CROP,
@@ -30,15 +32,17 @@ from models.segmentation.classes import (
     WEED,
     flag_attributes,
 )
-from models.segmentation.vegetation import threshold_classes_strips
+from models.segmentation.vegetation import SHADOW_NIR_MAX, threshold_classes_strips
 from pipelines.core.config import farm_ids
 from pipelines.core.keys import FlightKey
+from pipelines.imagery.indices.rgb import vigour_index
 from pipelines.imagery.parcels.layer import load_parcels
 from pipelines.imagery.preview import preview_step
 from pipelines.orchestration.partitions import all_flights, flights
 from pipelines.orchestration.resources import SaqiStorage
 from pipelines.reports.maps import class_map
-from pipelines.store import cube, windows
+from pipelines.store import cube, products, windows
+from pipelines.store.products import INDICES, REFLECTANCE
 
 LATEST = "latest.json"
 
@@ -51,6 +55,11 @@ class TrainingConfig(dg.Config):
     encoder: str | None = None
 
 
+def _multispectral(attrs, bands: list[str]) -> bool:
+    """Calibrated reflectance with NIR: what the U-Net and its pseudo-labels are built on (not RGB camera DN)."""
+    return bool(attrs.get("calibrated", True)) and "nir" in bands
+
+
 def _latest_card(storage: SaqiStorage):
     pointer = Path(storage.data_root) / "models" / "segmentation" / LATEST
     return load_card(Path(json.loads(pointer.read_text())["card"])) if pointer.is_file() else None
@@ -59,11 +68,12 @@ def _latest_card(storage: SaqiStorage):
 @dg.asset(group_name="segmentation", owners=OWNERS["segmentation"], kinds={"pytorch", "onnx"}, code_version="1",
           deps=[dg.AssetDep("reflectance", partition_mapping=all_flights)],
           description=section(__doc__, "segmentation_model"))
-def segmentation_model(context: dg.AssetExecutionContext, config: TrainingConfig, storage: SaqiStorage) -> dg.MaterializeResult:
+def segmentation_model(context: dg.AssetExecutionContext, config: TrainingConfig,
+                       storage: SaqiStorage) -> dg.MaterializeResult:
     from models.segmentation.flights import FlightSample, train_from_flights
     from models.segmentation.training import TrainingSettings
 
-    samples = []
+    samples, skipped = [], []
     for farm_id in farm_ids():
         store, grid = storage.store(farm_id), storage.grid(farm_id)
         parcels = load_parcels(storage.farm(farm_id), grid).frame
@@ -71,7 +81,16 @@ def segmentation_model(context: dg.AssetExecutionContext, config: TrainingConfig
             group = cube.flight_group(flight, "reflectance")
             if cube.has_product(store, group):
                 data = cube.read_product(store, group)["reflectance"]
-                samples.append(FlightSample(flight, data.values, [str(b) for b in data.band.values], parcels, grid.transform))
+                bands = [str(b) for b in data.band.values]
+                if not _multispectral(data.attrs, bands):
+                    skipped.append(f"{flight} ({', '.join(bands)})")
+                    continue
+                samples.append(FlightSample(flight, data.values, bands, parcels, grid.transform))
+    if not samples and skipped:
+        return dg.MaterializeResult(metadata={
+            "status": "no model trained: no multispectral reflectance flight (the U-Net's pseudo-labels and channels "
+                      "need NIR reflectance); crop_segmentation uses the Otsu fallback on every flight",
+            "flights_skipped": "; ".join(skipped), "training_flights": 0})
     settings = TrainingSettings(steps=config.steps, time_budget_s=config.time_budget_s,
                                 **({"encoder": config.encoder} if config.encoder else {}))
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
@@ -80,45 +99,60 @@ def segmentation_model(context: dg.AssetExecutionContext, config: TrainingConfig
     (Path(storage.data_root) / "models" / "segmentation" / LATEST).write_text(json.dumps({"card": str(card_path)}))
     return dg.MaterializeResult(
         data_version=dg.DataVersion(model.sha256[:16]),
-        metadata={"encoder": model.encoder, "bands": ", ".join(model.band_names), "indices": ", ".join(model.indices),
+        metadata=shown({"encoder": model.encoder, "bands": ", ".join(model.band_names),
+                        "indices": ", ".join(model.indices),
                   "classes": ", ".join(model.classes), "training_flights": len(samples),
+                  "flights_skipped": "; ".join(skipped) or "none",
                   "code_version": model.code_version, "sha256": model.sha256,
                   "card": dg.MetadataValue.path(str(card_path)), "metrics": dg.MetadataValue.json(model.metrics),
-                  **{f"val_{k}": number(v) for k, v in model.metrics.items() if isinstance(v, (int, float))}})
+                  **{f"val_{k}": number(v) for k, v in model.metrics.items() if isinstance(v, (int, float))}}))
 
 
 @dg.asset(partitions_def=flights, group_name="segmentation", owners=OWNERS["segmentation"], kinds={"zarr", "onnx"},
-          code_version="2", deps=["vegetation_indices", segmentation_model], description=section(__doc__, "crop_segmentation"))
+          code_version="2", deps=["vegetation_indices", segmentation_model],
+          description=section(__doc__, "crop_segmentation"))
 def crop_segmentation(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
     key = FlightKey.parse(context.partition_key)
     store, grid = storage.store(key.farm), storage.grid(key.farm)
-    reflectance = windows.stored_array(store, str(key), "reflectance")
-    bands = windows.layer_names(store, str(key), "reflectance", "band")
+    reflectance = windows.stored_array(store, key, "reflectance")
+    bands = products.layer_names(store, key, REFLECTANCE)
     card = _latest_card(storage)
-    if card is not None:
+    usable = card is not None and _multispectral(reflectance.attrs, bands) and set(card.band_names) <= set(bands)
+    vigour = vigour_index(products.layer_names(store, key, INDICES))
+    dark = "nir" if "nir" in bands else "green"
+    if usable:
         method = f"U-Net {card.encoder} (sha256 {card.sha256[:12]}), tiled inference"
+    elif vigour is None:
+        raise dg.Failure(description=f"flight {key}: neither a usable segmentation model nor NDVI/ExG to threshold "
+                                     f"(bands {', '.join(bands)})", allow_retries=False)
     else:
-        method = "Otsu NDVI threshold + morphology (no segmentation model yet)"
-    group = cube.flight_group(str(key), "classes")
+        why = ("no segmentation model yet" if card is None else
+               f"the U-Net was trained on {', '.join(card.band_names)} reflectance; this flight has "
+               f"{', '.join(bands)}{'' if _multispectral(reflectance.attrs, bands) else ' camera DN'}")
+        method = (f"Otsu {vigour.upper() if vigour == 'ndvi' else 'ExG'} threshold + morphology, shadow = {dark} "
+                  f"below {SHADOW_NIR_MAX} ({why})")
+    group = cube.flight_group(key, "classes")
     with windows.staged_raster(store, group, grid, "classes", np.uint8, NO_DATA,
                                attrs={**flag_attributes(), "method": method}) as out:
-        if card is not None:
+        if usable:
             from models.segmentation.inference import predict_classes
 
             predict_classes(card, reflectance, bands, out=out)
         else:
-            names = windows.layer_names(store, str(key), "indices", "index")
-            ndvi = windows.plane(windows.stored_array(store, str(key), "indices"), names.index("ndvi"))
-            threshold_classes_strips(ndvi, windows.plane(reflectance, bands.index("nir")), out)
-    classes = windows.stored_array(store, str(key), "classes")
+            index = products.layer(store, key, INDICES, vigour)
+            threshold_classes_strips(index, windows.plane(reflectance, bands.index(dark)), out)
+    classes = windows.stored_array(store, key, "classes")
     counts = windows.value_counts(classes)
     valid = counts.sum() - counts[NO_DATA]
     share = {name: float(counts[code] / valid) if valid else float("nan") for name, code in
              (("soil", SOIL), ("crop", CROP), ("weed", WEED), ("shadow", SHADOW))}
     step = preview_step(classes.shape, 480)
-    return dg.MaterializeResult(metadata={
-        "method": method, **{f"{name}_fraction": number(v) for name, v in share.items()},
+    return dg.MaterializeResult(metadata=shown({
+        "method": method, "vigour_index": vigour or "none",
+        **{f"{name}_fraction": number(v) for name, v in share.items()},
+        "class_thumbnail": thumbnail(lambda px: class_map(classes[::step, ::step], grid.resolution_m * step,
+                                                          max_side_px=px, decorated=False).png, "classes"),
         "class_preview": preview(class_map(classes[::step, ::step], grid.resolution_m * step, max_side_px=480).png,
                                  "classes"),
         "valid_fraction": number(float(valid / counts.sum())),
-    })
+    }))

@@ -15,7 +15,7 @@ p10–p90 interval means few flights or a crop far from harvest.
 import dagster as dg
 import pandas as pd
 
-from assets._metadata import OWNERS, card, number, table
+from assets._metadata import OWNERS, card, number, shown, table
 from models.irrigation.farm_plan import farm_season
 from models.yields.estimate import estimate_yield
 from pipelines.core.config import load_crop
@@ -52,9 +52,9 @@ def yield_estimate(context: dg.AssetExecutionContext, storage: SaqiStorage) -> d
     unusual = [f"{row.parcel} ({row.crop} {row.yield_t_ha:.1f} t/ha)" for row in estimate.itertuples()
                if (band := load_crop(row.crop).yield_range_t_ha) and not band[0] <= row.yield_t_ha <= band[1]]
     return dg.MaterializeResult(
-        metadata={"estimate_date": as_of.isoformat(), "observations": inputs.observation_note,
+        metadata=shown({"estimate_date": as_of.isoformat(), "observations": inputs.observation_note,
                   **{f"yield_t_ha_{row.parcel}": number(row.yield_t_ha) for row in estimate.itertuples()},
-                  **table(estimate[[c for c in SHOWN if c in estimate]], "expected yield per parcel")},
+                  **table(estimate[[c for c in SHOWN if c in estimate]], "expected yield per parcel")}),
         check_results=[dg.AssetCheckResult(
             check_name="yield_plausible", passed=not implausible,
             description=(f"yield missing, negative or outside p10–p90 on {len(implausible)} parcels: {', '.join(implausible)}"

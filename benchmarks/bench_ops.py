@@ -128,7 +128,8 @@ def _flight_setup(work: Path, n_farms: int, n_flights: int) -> tuple[dict, list[
     for farm in farms[1:]:
         shutil.copytree(configs / "farms" / "chtouka", configs / "farms" / farm)
         yaml_path = configs / "farms" / farm / "farm.yaml"
-        yaml_path.write_text(yaml_path.read_text(encoding="utf-8").replace("id: chtouka", f"id: {farm}", 1), encoding="utf-8")
+        yaml_path.write_text(yaml_path.read_text(encoding="utf-8").replace("id: chtouka", f"id: {farm}", 1),
+                             encoding="utf-8")
     source = generate_farm_flights(load_farm("chtouka"), work / "source", work / "truth", dates=[FIRST_FLIGHT])[0]
     landing = work / "landing"
     keys = []

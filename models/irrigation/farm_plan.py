@@ -22,6 +22,8 @@ from models.irrigation.season import season_balance
 from pipelines.core.config import Farm, load_crop
 
 NO_FLIGHTS = "no flights in the store yet: Kcb from FAO-56 stage tables only"
+NO_NDVI = ("no NDVI in the season's flights (RGB camera flights: ExG is not an NDVI and feeds no Kcb relation): "
+           "Kcb from FAO-56 stage tables only")
 SYSTEM_COLUMNS = ("emitter_flow_l_h", "emitters_per_plant", "emitter_spacing_m", "lateral_spacing_m", "plant_spacing_m",
                   "laterals_per_row", "interval_days", "max_pulse_h", "application_rate_mm_h", "max_depth_mm",
                   "rotation_days", "sector", "under_cover", "water_source", "ece_ds_m")
@@ -30,6 +32,8 @@ FIELD_NDVI = "ndvi_parcel_mean"
 
 @dataclass
 class FarmInputs:
+    """Everything the farm's balance and plan compute on (read by `pipelines.store.farm_inputs`)."""
+
     parcels: pd.DataFrame
     weather: pd.DataFrame
     et0_mm: pd.Series
@@ -125,7 +129,8 @@ def apply_quota(plan: pd.DataFrame, balance: xr.Dataset, farm: Farm, date) -> tu
     scale = np.divide(allowed, asked, out=np.ones(len(out)), where=asked > 0)
     for column in ("depth_mm", "net_depth_mm", "leaching_mm", "volume_m3", "litres_per_plant"):
         out[column] = np.round(out[column].to_numpy(float) * scale, 1)
-    hours, pulses, per_pulse = run_time(out["depth_mm"].to_numpy(float), balance["application_rate_mm_h"].values.astype(float),
+    hours, pulses, per_pulse = run_time(out["depth_mm"].to_numpy(float),
+                                        balance["application_rate_mm_h"].values.astype(float),
                                         balance["max_pulse_h"].values.astype(float))
     out["run_time_h"], out["pulses"], out["pulse_h"] = np.round(hours, 2), pulses, np.round(per_pulse, 2)
     cut = float(out["quota_cut_m3"].sum())

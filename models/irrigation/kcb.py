@@ -122,7 +122,8 @@ def _offset(day_index: np.ndarray, obs_index: np.ndarray, obs_offset: np.ndarray
     fade = np.clip(1.0 - after / EXTRAPOLATION_DAYS, 0.0, 1.0)
     offset = np.where(day_index < obs_index[0], 0.0, np.where(after > 0, obs_offset[-1] * fade, offset))
     label = np.where(day_index < obs_index[0], "fao_table",
-                     np.where(after <= 0, "ndvi", np.where(after < EXTRAPOLATION_DAYS, "ndvi_extrapolated", "fao_table")))
+                     np.where(after <= 0, "ndvi", np.where(after < EXTRAPOLATION_DAYS, "ndvi_extrapolated",
+                                                           "fao_table")))
     return offset, label.astype(object)
 
 
@@ -159,7 +160,8 @@ def parcel_kcb(crop: Crop, dates: pd.DatetimeIndex, sowing: pd.Timestamp, observ
     obs_days = (obs_dates - sowing).days.to_numpy()
     has_cover = "crop_cover_fraction" in obs and obs["crop_cover_fraction"].notna().all()
     if crop.tree_cover is not None:
-        observed_cover = obs["crop_cover_fraction"].to_numpy() if has_cover else cover_from_ndvi(crop.tree_cover, obs["ndvi_mean"])
+        observed_cover = obs["crop_cover_fraction"].to_numpy() if has_cover else cover_from_ndvi(crop.tree_cover,
+                                                                                                 obs["ndvi_mean"])
         sin_noon = noon_solar_elevation_sin(climate.get("lat_deg", 90.0), obs_dates.day_of_year.to_numpy()) \
             if "lat_deg" in climate else 1.0
         observed = tree_kcb(crop, observed_cover, climate["u2_ms"], climate["rh_min_pct"], climate["tmean_c"], sin_noon)

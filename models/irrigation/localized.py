@@ -50,6 +50,7 @@ class DripLayout:
 
     @property
     def plant_flow_l_h(self) -> float:
+        """Litres per hour delivered to one plant."""
         return self.application_rate_mm_h * self.plant_area_m2
 
 
@@ -71,7 +72,8 @@ def wetted_fraction(layout: DripLayout, width_m: float) -> float:
         return float(min(wetted_m2 / layout.plant_area_m2, 1.0))
     spacing = layout.emitter_spacing_m
     per_metre_m2 = width_m if spacing <= STRIP_SPACING_RATIO * width_m else circle_m2 / spacing
-    return float(min(per_metre_m2 * layout.laterals_per_row / (layout.lateral_spacing_m * layout.laterals_per_row), 1.0))
+    return float(min(per_metre_m2 * layout.laterals_per_row / (layout.lateral_spacing_m * layout.laterals_per_row),
+                     1.0))
 
 
 def run_time(gross_mm, application_rate_mm_h, max_pulse_h: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -40,7 +40,8 @@ def _projection(depletion: np.ndarray, kc: np.ndarray, et0: np.ndarray, rain: np
     return path
 
 
-def _outlook(balance: xr.Dataset, day: pd.Timestamp, forecast: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray, str]:
+def _outlook(balance: xr.Dataset, day: pd.Timestamp, forecast: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray,
+                                                                                             str]:
     future = pd.date_range(day + pd.Timedelta(days=1), periods=HORIZON_DAYS, freq="D")
     recent_et0 = float(balance["et0_mm"].sel(date=slice(day - pd.Timedelta(days=6), day)).mean())
     et0, rain = np.full(HORIZON_DAYS, recent_et0), np.zeros(HORIZON_DAYS)
@@ -67,8 +68,10 @@ def recommend(balance: xr.Dataset, date, forecast: pd.DataFrame | None = None) -
     """
     day = pd.Timestamp(date)
     if day not in balance.indexes["date"]:
-        raise InputDataError("balance", f"the balance has no day {day.date()} (it covers {balance.date.values[0]!s:.10} to "
-                                        f"{balance.date.values[-1]!s:.10})", "extend the weather and the balance to the plan date")
+        raise InputDataError("balance",
+                             f"the balance has no day {day.date()} (it covers {balance.date.values[0]!s:.10} to "
+                                        f"{balance.date.values[-1]!s:.10})",
+                                        "extend the weather and the balance to the plan date")
     today = balance.sel(date=day)
     position = int(balance.indexes["date"].get_loc(day))
     dr, raw, taw = today["depletion_mm"].values, today["raw_mm"].values, today["taw_mm"].values
@@ -108,7 +111,8 @@ def recommend(balance: xr.Dataset, date, forecast: pd.DataFrame | None = None) -
     before_next = np.clip(next_offset - np.where(localized, 2, 1), -1, HORIZON_DAYS - 1)
     next_net = np.where(before_next >= 0, path[rows, np.maximum(before_next, 0)], dr0)
     next_gross = np.where(valid, np.minimum(next_net / efficiency, max_gross), np.nan)
-    rate, plant_area = balance["application_rate_mm_h"].values.astype(float), balance["plant_area_m2"].values.astype(float)
+    rate = balance["application_rate_mm_h"].values.astype(float)
+    plant_area = balance["plant_area_m2"].values.astype(float)
     hours, pulses, per_pulse = run_time(gross, rate, balance["max_pulse_h"].values.astype(float))
     area = balance["area_m2"].values
     week = slice(0, OUTLOOK_DAYS)

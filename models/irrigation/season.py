@@ -32,7 +32,8 @@ RAIN_MIN_FRACTION_ET0 = 0.2
 SPINUP_START_DEPLETION = 1.0
 ASSUMED_REFILL = "no irrigation records: assumed irrigated as planned"
 PARCEL_COLUMNS = ("parcel", "crop", "soil_texture", "sowing_date", "irrigation_method", "area_m2")
-SYSTEM_VARIABLES = ("kind", "wetted_fraction", "interval_days", "rotation_days", "max_gross_mm", "application_rate_mm_h",
+SYSTEM_VARIABLES = ("kind", "wetted_fraction", "interval_days", "rotation_days", "max_gross_mm",
+                    "application_rate_mm_h",
                     "plant_area_m2", "max_pulse_h", "sector", "ecw_ds_m", "ece_ds_m", "leaching_requirement",
                     "ks_salinity", "et0_factor", "under_cover")
 
@@ -59,7 +60,8 @@ def read_irrigation_events(path: str | Path, parcel_ids) -> pd.DataFrame:
         raise InputDataError(path, f"parcels {unknown} are not in the farm's parcels", "fix the parcel ids")
     bad = events[~events["depth_mm"].between(0, 300)]
     if len(bad):
-        raise InputDataError(path, f"depth_mm {bad['depth_mm'].iloc[0]} on {bad['date'].iloc[0].date()} is outside 0-300 mm",
+        raise InputDataError(path,
+                             f"depth_mm {bad['depth_mm'].iloc[0]} on {bad['date'].iloc[0].date()} is outside 0-300 mm",
                              "give the applied depth in mm")
     return events[["date", "parcel", "depth_mm"]]
 
@@ -76,7 +78,8 @@ def _parcel_parameters(parcels: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
             continue
         soil_name = row.soil_texture if isinstance(row.soil_texture, str) else None
         if soil_name not in soils:
-            notes.append(f"soil '{soil_name}' unknown or missing: {FALLBACK_SOIL} used (FAO-56 Table 19); add soil_texture to parcels")
+            notes.append(f"soil '{soil_name}' unknown or missing: {FALLBACK_SOIL} used (FAO-56 Table 19); "
+                         "add soil_texture to parcels")
             soil_name = FALLBACK_SOIL
         method = row.irrigation_method if row.irrigation_method in methods else None
         if method is None:
@@ -84,8 +87,10 @@ def _parcel_parameters(parcels: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
             method = FALLBACK_METHOD
         system = parcel_system(row, crop, soil_name, methods[method], settings)
         notes.extend(system.notes)
-        rows.append({"parcel": row.parcel, "crop": crop, "sowing": pd.Timestamp(row.sowing_date), "soil": soils[soil_name],
-                     "efficiency": system.efficiency, "system": system, "area_m2": float(row.area_m2), "method": method})
+        rows.append({"parcel": row.parcel, "crop": crop, "sowing": pd.Timestamp(row.sowing_date),
+                     "soil": soils[soil_name],
+                     "efficiency": system.efficiency, "system": system, "area_m2": float(row.area_m2),
+                     "method": method})
         flags[row.parcel] = "; ".join(notes)
     return pd.DataFrame(rows), flags
 
@@ -127,10 +132,12 @@ def _initial_state(table: pd.DataFrame, dates: pd.DatetimeIndex, soil_moisture: 
         if len(near):
             theta = float(near["theta_m3_m3"].iloc[0])
             fraction[k] = float(np.clip((row.soil.theta_fc - theta) / (row.soil.theta_fc - row.soil.theta_wp), 0, 1))
-            note = f"initial depletion from the soil-moisture reading of {pd.Timestamp(near['date'].iloc[0]).date()} ({theta:.3f} m³/m³)"
+            read_on = pd.Timestamp(near["date"].iloc[0]).date()
+            note = f"initial depletion from the soil-moisture reading of {read_on} ({theta:.3f} m³/m³)"
         elif row.sowing > dates[0]:
             spinup[k], fraction[k] = True, SPINUP_START_DEPLETION
-            note = f"initial depletion from a bare-soil spin-up {dates[0].date()}→{row.sowing.date()} starting dry (Dr = TAW)"
+            note = (f"initial depletion from a bare-soil spin-up {dates[0].date()}→{row.sowing.date()} "
+                    "starting dry (Dr = TAW)")
         else:
             note = (f"initial depletion assumed {default_fraction:.0%} of TAW on {start.date()} "
                     "(no weather before it for a spin-up, no soil-moisture reading)")
@@ -193,7 +200,8 @@ def prepare_balance(parcels: pd.DataFrame, weather: pd.DataFrame, et0_mm: pd.Ser
         kcb=np.nan_to_num(kcb), kcb_ini=col(lambda r: r.crop.kcb_ini), height_m=height, root_depth_m=root,
         cover_fraction=cover, theta_fc=col(lambda r: r.soil.theta_fc), theta_wp=col(lambda r: r.soil.theta_wp),
         rew_mm=col(lambda r: r.soil.rew_mm), tew_mm=col(lambda r: r.soil.tew_mm),
-        p_base=col(lambda r: r.crop.depletion_fraction), irrigation_mm=irrigation, efficiency=col(lambda r: r.efficiency),
+        p_base=col(lambda r: r.crop.depletion_fraction), irrigation_mm=irrigation,
+        efficiency=col(lambda r: r.efficiency),
         wetted_fraction=system("wetted_fraction"), initial_depletion_fraction=fraction,
         active=crop_active | before, assumed_refill=refill, crop_active=crop_active, single_kc=single,
         taw_fraction=system("taw_fraction"), ks_salinity=system("ks_salinity"), et0_factor=system("et0_factor"),

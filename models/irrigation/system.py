@@ -28,6 +28,8 @@ from pipelines.core.config import Crop, IrrigationMethod, IrrigationSettings
 
 @dataclass(frozen=True)
 class ParcelSystem:
+    """One parcel's irrigation system and water, as the balance and the plan use them (module docstring)."""
+
     kind: str
     efficiency: float
     wetted_fraction: float
@@ -63,14 +65,22 @@ def _flag(row, name: str) -> bool:
     return bool(value) and str(value).lower() not in ("false", "0", "nan", "none", "")
 
 
-def parcel_system(row, crop: Crop, soil_texture: str, method: IrrigationMethod, settings: IrrigationSettings) -> ParcelSystem:
+def _sector(row) -> str:
+    """The parcel's irrigation sector (one valve), the parcel itself when none is given."""
+    sector = str(getattr(row, "sector", "") or "")
+    return str(row.parcel) if sector in ("", "nan", "None") else sector
+
+
+def parcel_system(row, crop: Crop, soil_texture: str, method: IrrigationMethod,
+                  settings: IrrigationSettings) -> ParcelSystem:
     """The irrigation system of one parcel row (attributes as in the module docstring)."""
     notes: list[str] = []
     pw, rate, plant_area = method.wetted_fraction, _number(row, "application_rate_mm_h"), float("nan")
     interval = 0
     if method.kind == "localized":
         interval = int(_number(row, "interval_days") or method.interval_days)
-        flow, sp, sl = _number(row, "emitter_flow_l_h"), _number(row, "plant_spacing_m"), _number(row, "lateral_spacing_m")
+        flow, sp, sl = _number(row, "emitter_flow_l_h"), _number(row, "plant_spacing_m"), _number(row,
+                                                                                                  "lateral_spacing_m")
         per_plant, spacing = _number(row, "emitters_per_plant"), _number(row, "emitter_spacing_m")
         if flow and sp and sl and (per_plant or spacing):
             layout = localized.DripLayout(flow, sp, sl, per_plant, None if per_plant else spacing,
@@ -90,8 +100,10 @@ def parcel_system(row, crop: Crop, soil_texture: str, method: IrrigationMethod, 
     ece = measured_ece if measured_ece else salinity.ECE_PER_ECW * ecw
     tolerance = crop.salinity
     if tolerance is not None and ecw > 0:
-        lr = float(salinity.leaching_requirement(ecw, tolerance.ece_threshold_ds_m, tolerance.slope_pct_per_ds_m, method.kind))
-        ks_salt = float(salinity.salinity_ks(ece, tolerance.ece_threshold_ds_m, tolerance.slope_pct_per_ds_m, tolerance.ky))
+        lr = float(salinity.leaching_requirement(ecw, tolerance.ece_threshold_ds_m, tolerance.slope_pct_per_ds_m,
+                                                 method.kind))
+        ks_salt = float(salinity.salinity_ks(ece, tolerance.ece_threshold_ds_m, tolerance.slope_pct_per_ds_m,
+                                             tolerance.ky))
     else:
         lr, ks_salt = 0.0, 1.0
         if ecw > 0:
@@ -110,7 +122,7 @@ def parcel_system(row, crop: Crop, soil_texture: str, method: IrrigationMethod, 
         max_gross_mm=_number(row, "max_depth_mm") or method.max_depth_mm or float("inf"),
         application_rate_mm_h=rate or float("nan"), plant_area_m2=plant_area,
         max_pulse_h=_number(row, "max_pulse_h") or method.max_pulse_h or float("nan"),
-        sector=str(getattr(row, "sector", None) or row.parcel) if str(getattr(row, "sector", "")) not in ("", "nan", "None") else str(row.parcel),
+        sector=_sector(row),
         ecw_ds_m=ecw, ece_ds_m=ece, leaching_requirement=lr, ks_salinity=ks_salt,
         et0_factor=settings.under_cover_et0_factor if covered else 1.0, rain_factor=0.0 if covered else 1.0,
         under_cover=covered, notes=tuple(notes))

@@ -28,7 +28,8 @@ NO_ZONES = "no management zones in the store up to the plan date (the management
 PLAN_COLUMNS = ["parcel", "zone", "zone_id", "sector", "crop", "irrigation_method", "area_m2", "irrigate_today",
                 "net_depth_mm", "depth_mm", "leaching_mm", "volume_m3", "litres_per_plant", "run_time_h", "pulses",
                 "pulse_h", "next_irrigation_date", "depletion_mm", "raw_mm", "taw_mm", "ks", "stress", "kcb",
-                "kcb_source", "etc_mm", "depletion_spread_mm", "quota_cut_m3", "quota_cut_mm", "quota_reason", "outlook_etc_mm",
+                "kcb_source", "etc_mm", "depletion_spread_mm", "quota_cut_m3", "quota_cut_mm", "quota_reason",
+                "outlook_etc_mm",
                 "outlook_rain_mm", "outlook_source", "notes"]
 
 
@@ -88,7 +89,8 @@ def zone_rows(recommendation: pd.DataFrame, zones: pd.DataFrame) -> pd.DataFrame
 
 def zone_plan(farm: Farm, inputs: ZoneInputs, date) -> tuple[pd.DataFrame, xr.Dataset, str]:
     """(today's plan per zone after the allocation, the zone balance up to `date`, a note)."""
-    plan, balance, note = farm_plan(farm, inputs.farm, date, inputs.zones, inputs.observations, inputs.irrigation_events)
+    plan, balance, note = farm_plan(farm, inputs.farm, date, inputs.zones, inputs.observations,
+                                    inputs.irrigation_events)
     return zone_rows(plan, inputs.zones), balance, "; ".join([inputs.observation_note, *note.split("; ")[1:]])
 
 
@@ -96,5 +98,6 @@ def parcel_plan_as_zones(farm: Farm, inputs: FarmInputs, date) -> tuple[pd.DataF
     """The per-parcel plan as zone 0 of each parcel (no zones product up to `date`)."""
     plan, balance, note = farm_plan(farm, inputs, date)
     areas = balance["area_m2"].to_series()
-    zones = pd.DataFrame({"parcel": areas.index, "parent": areas.index, "zone": 0, "area_m2": areas.to_numpy(), "note": ""})
+    zones = pd.DataFrame({"parcel": areas.index, "parent": areas.index, "zone": 0, "area_m2": areas.to_numpy(),
+                          "note": ""})
     return zone_rows(plan, zones), balance, f"{NO_ZONES}: per-parcel plan; {note}"

@@ -92,7 +92,8 @@ def load_card(path: str | Path) -> ModelCard:
             continue
         file = file if file.is_absolute() else path.parent / file
         if not file.is_file():
-            raise InputDataError(file, "a file named by the model card is missing", "retrain the model or restore the file")
+            raise InputDataError(file, "a file named by the model card is missing",
+                                 "retrain the model or restore the file")
         if file_sha256(file) != digest:
             raise InputDataError(file, f"sha256 differs from the card's {str(digest)[:12]}…",
                                  "the weights were changed or corrupted: retrain or restore them")

@@ -54,7 +54,8 @@ def _classes_of(path: Path, colours: dict[str, tuple[int, int, int]]) -> np.ndar
     truth = np.full(rgb.shape[:2], NO_DATA, np.uint8)
     for name, colour in colours.items():
         if name not in CODES:
-            raise InputDataError(path, f"unknown label class {name!r}", f"use the classes {sorted(CODES)} in class_dict.csv")
+            raise InputDataError(path, f"unknown label class {name!r}",
+                                 f"use the classes {sorted(CODES)} in class_dict.csv")
         truth[(rgb == colour).all(axis=-1)] = CODES[name]
     return truth
 
@@ -143,7 +144,8 @@ def evaluate_tiles(tiles: Sequence[LabelledTile], band_names: Sequence[str], out
             predicted = tile_classes(card, t.image, band_names, decision)
             predicted = np.where(predicted == 3, SOIL, predicted).astype(np.uint8)
             confusion = confusion_matrix(predicted, t.truth)
-            baseline = confusion_matrix(np.where(otsu_vegetation(t.image, band_names), CROP, SOIL).astype(np.uint8), t.truth)
+            baseline = confusion_matrix(np.where(otsu_vegetation(t.image, band_names), CROP, SOIL).astype(np.uint8),
+                                        t.truth)
             total += confusion
             baseline_total += baseline
             per_tile[t.name] = {**_scores(confusion), "otsu_vegetation_iou": _scores(baseline)["vegetation"]["iou"]}

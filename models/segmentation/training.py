@@ -149,7 +149,8 @@ def train_segmentation_model(images: Sequence[LabelledImage], band_names: Sequen
         return (torch.from_numpy(np.ascontiguousarray(np.stack(xs))),
                 torch.from_numpy(np.ascontiguousarray(np.stack(ys)).astype(np.int64)))
 
-    validation = [batch_of(settings.batch) for _ in range(max(1, round(settings.steps * settings.validation_fraction / 4)))]
+    validation = [batch_of(settings.batch) for _ in range(max(1,
+                                                              round(settings.steps * settings.validation_fraction / 4)))]
     network = build_network(settings.encoder, len(band_names) + len(indices), len(NAMES), settings.encoder_depth,
                             tuple(settings.decoder_channels)).to(memory_format=torch.channels_last)
     optimiser = torch.optim.Adam(network.parameters(), lr=settings.learning_rate)
@@ -184,7 +185,8 @@ def train_segmentation_model(images: Sequence[LabelledImage], band_names: Sequen
         band_names=list(band_names), indices=indices, channel_mean=mean, channel_std=std,
         training_data={"images": [im.name for im in images], "label_pixels": dict(zip(NAMES, map(int, counts))),
                        **(training_data or {})},
-        settings=settings.model_dump(), code_version=code_version(), created=dt.datetime.now(dt.timezone.utc).isoformat(),
+        settings=settings.model_dump(), code_version=code_version(),
+        created=dt.datetime.now(dt.timezone.utc).isoformat(),
         metrics={"validation_vs_labels": segmentation_scores(confusion),
                  "final_loss": round(float(np.mean(losses[-10:])), 4), "steps_done": len(losses),
                  "training_s": round(time.perf_counter() - started, 1)},

@@ -1,4 +1,5 @@
-"""`saqi irrigation et0 WEATHER.csv --lat DEG --elev M` and `saqi irrigation plan --farm FARM --date YYYY-MM-DD [--zones] [-o PLAN.csv]`."""
+"""`saqi irrigation et0 WEATHER.csv --lat DEG --elev M` and
+`saqi irrigation plan --farm FARM --date YYYY-MM-DD [--zones] [-o PLAN.csv]`."""
 from __future__ import annotations
 
 import argparse
@@ -22,9 +23,11 @@ def _et0(args: argparse.Namespace) -> int:
 PLAN_COLUMNS = ["parcel", "sector", "crop", "irrigation_method", "irrigate_today", "net_depth_mm", "depth_mm",
                 "leaching_mm", "volume_m3", "litres_per_plant", "run_time_h", "pulses", "pulse_h", "interval_days",
                 "next_irrigation_date", "next_depth_mm", "depletion_mm", "raw_mm", "taw_mm", "ks", "stress", "kcb",
-                "kcb_source", "quota_cut_m3", "quota_reason", "outlook_etc_mm", "outlook_rain_mm", "outlook_source", "notes"]
+                "kcb_source", "quota_cut_m3", "quota_reason", "outlook_etc_mm", "outlook_rain_mm", "outlook_source",
+                "notes"]
 ZONE_COLUMNS = ["parcel", "zone", "area_m2", "zone_id", "sector", "crop", "irrigate_today", "net_depth_mm", "depth_mm",
-                "leaching_mm", "volume_m3", "litres_per_plant", "run_time_h", "pulses", "next_irrigation_date", "depletion_mm",
+                "leaching_mm", "volume_m3", "litres_per_plant", "run_time_h", "pulses", "next_irrigation_date",
+                "depletion_mm",
                 "raw_mm", "taw_mm", "ks", "stress", "kcb", "kcb_source", "depletion_spread_mm", "quota_cut_m3",
                 "quota_reason", "outlook_source", "notes"]
 
@@ -35,7 +38,8 @@ def _plan(args: argparse.Namespace) -> int:
     from models.irrigation.recommendation import sector_plan
     from pipelines.store.farm_inputs import read_farm_plan
 
-    plan, _, note = read_farm_plan(args.farm, args.date, args.data_root, args.landing_dir, args.forecast, zones=args.zones)
+    plan, _, note = read_farm_plan(args.farm, args.date, args.data_root, args.landing_dir, args.forecast,
+                                   zones=args.zones)
     columns = ZONE_COLUMNS if args.zones else PLAN_COLUMNS
     print(f"# {args.farm} irrigation plan{' per management zone' if args.zones else ''} for {args.date}: {note}")
     with pd.option_context("display.width", 250, "display.max_columns", None, "display.max_colwidth", 60):
@@ -54,7 +58,8 @@ def register(subparsers) -> None:
     irrigation = subparsers.add_parser("irrigation", help="FAO-56 reference ET and the daily irrigation plan")
     actions = irrigation.add_subparsers(dest="action", required=True)
     et0 = actions.add_parser("et0", help="print date,et0_mm (FAO-56 Penman-Monteith, Hargreaves fallback) as CSV")
-    et0.add_argument("weather", type=Path, help="daily station CSV (date, tmin_c, tmax_c, ... see models/irrigation/weather.py)")
+    et0.add_argument("weather", type=Path,
+                     help="daily station CSV (date, tmin_c, tmax_c, ... see models/irrigation/weather.py)")
     et0.add_argument("--lat", type=float, required=True, help="station latitude in degrees (north positive)")
     et0.add_argument("--elev", type=float, required=True, help="station elevation in m")
     et0.set_defaults(handler=_et0)
@@ -67,9 +72,13 @@ def register(subparsers) -> None:
                       help="daily forecast CSV, same columns as the weather (default: <landing>/<farm>/forecast.csv, "
                            "else configs/farms/<farm>/forecast.csv, if present)")
     plan.add_argument("--landing-dir", type=Path,
-                      default=Path(os.environ.get("SAQI_LANDING_DIR", Path(os.environ.get("SAQI_DATA_ROOT", "data")) / "landing")),
-                      help="landing area holding <farm>/forecast.csv (default: $SAQI_LANDING_DIR or <data root>/landing)")
-    plan.add_argument("-o", "--output", type=Path, help="also write the plan as CSV (printed columns first, then the rest)")
+                      default=Path(os.environ.get("SAQI_LANDING_DIR", Path(os.environ.get("SAQI_DATA_ROOT",
+                                                                                          "data")) / "landing")),
+                      help="landing area holding <farm>/forecast.csv "
+                           "(default: $SAQI_LANDING_DIR or <data root>/landing)")
+    plan.add_argument("-o", "--output", type=Path,
+                      help="also write the plan as CSV (printed columns first, then the rest)")
     plan.add_argument("--zones", action="store_true",
-                      help="one row per management zone of the latest zoned flight (falls back to parcels without zones)")
+                      help="one row per management zone of the latest zoned flight "
+                           "(falls back to parcels without zones)")
     plan.set_defaults(handler=_plan)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -23,9 +22,9 @@ from pydantic import (
 )
 
 from pipelines.core.errors import ConfigError
+from pipelines.core.keys import FARM
 
 CONFIGS_DIR = Path(os.environ.get("SAQI_CONFIGS", Path(__file__).resolve().parents[2] / "configs"))
-FARM_ID = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
 
 
 class _Strict(BaseModel):
@@ -95,6 +94,8 @@ class Quota(_Strict):
 
 
 class Water(_Strict):
+    """A farm's irrigation water: its sources (ECw) and its allocation."""
+
     sources: dict[str, WaterSource]
     default_source: str
     quota: Quota | None = None
@@ -127,7 +128,7 @@ class Farm(_Strict):
     @field_validator("id")
     @classmethod
     def _safe_id(cls, value: str) -> str:
-        if not FARM_ID.match(value):
+        if not FARM.match(value):
             raise ValueError("farm id must be lower-case letters, digits and '_' (it becomes a path and a partition key)")
         return value
 
@@ -171,7 +172,8 @@ class TreeCover(_Strict):
     leaf_resistance_s_m: float = Field(gt=100, le=1000, description="mean leaf resistance rl for Fr (eq. 10)")
     ndvi_soil: float = Field(default=0.15, ge=0, lt=0.5, description="NDVI of the bare inter-row soil")
     ndvi_full: float = Field(default=0.85, gt=0.5, le=1, description="NDVI of a closed canopy")
-    typical_cover_fraction: float = Field(default=0.5, gt=0, le=1, description="cover of the FAO-56 Table 17 Kcb (unobserved days)")
+    typical_cover_fraction: float = Field(default=0.5, gt=0, le=1,
+                                          description="cover of the FAO-56 Table 17 Kcb (unobserved days)")
     source: str
 
 
@@ -201,7 +203,8 @@ class Crop(_Strict):
     salinity: SaltTolerance | None = None
     quota_priority: int = Field(default=3, ge=1, le=9, description="1 = served first when water is short")
     deficit_stages: list[DeficitStage] = Field(default_factory=list)
-    fruit_growth_months: list[int] | None = Field(default=None, description="trees: months of fruit growth (yield window)")
+    fruit_growth_months: list[int] | None = Field(default=None,
+                                                  description="trees: months of fruit growth (yield window)")
     sources: list[str]
 
 
@@ -269,6 +272,10 @@ class Sensor(BaseModel):
     models: list[str] = Field(default_factory=list, description="EXIF Model values of the raw files (sensor detection)")
     metadata_layout: str = Field(default="", description="radiometric XMP layout: micasense | sequoia | dji")
     file_pattern: str = Field(default="", description="regex of a raw band file name; group 'capture' groups files")
+    radiometry: Literal["reflectance", "dn"] = Field(
+        default="reflectance",
+        description="what this camera's orthomosaics hold: reflectance (multispectral, calibrated by the photogrammetry "
+                    "tool) or dn (an uncalibrated RGB camera: relative brightness, never reflectance)")
 
     @property
     def band_names(self) -> list[str]:
@@ -307,8 +314,9 @@ def farm_ids(root: Path | None = None) -> list[str]:
 
 @lru_cache(maxsize=64)
 def _load_farm(root: Path, farm_id: str) -> Farm:
-    if not FARM_ID.match(farm_id):
-        raise ConfigError(root / "farms", "id", f"'{farm_id}' is not a valid farm id", "use lower-case letters, digits, '_'")
+    if not FARM.match(farm_id):
+        raise ConfigError(root / "farms", "id", f"'{farm_id}' is not a valid farm id",
+                          "use lower-case letters, digits, '_'")
     path = root / "farms" / farm_id / "farm.yaml"
     data = _read_yaml(path)
     if data.get("id") != farm_id:
@@ -370,7 +378,8 @@ class PrescriptionRule(_Strict):
     rate_field: str = Field(pattern=r"^[a-z][a-z0-9_]{0,9}$", description="column name (≤ 10 characters: Shapefile)")
     unit: Literal["mm", "kg/ha"]
     base_rate: float = Field(gt=0, description="rate at the parcel's mean vigour, in `unit`")
-    response: float = Field(ge=-5, le=5, description="relative rate change per relative vigour change; < 0: weaker zones get more")
+    response: float = Field(ge=-5, le=5,
+                            description="relative rate change per relative vigour change; < 0: weaker zones get more")
     min_rate: float = Field(ge=0)
     max_rate: float = Field(gt=0)
     reference: str

@@ -15,7 +15,8 @@ FARM = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
 def farm_id(text: str) -> str:
     """Return `text` if it is a farm id safe to put in a path (no '..', separator or absolute path)."""
     if not isinstance(text, str) or not FARM.match(text):
-        raise InputDataError(str(text), "not a farm id", "use 2-41 lower-case letters, digits or '_', starting with a letter")
+        raise InputDataError(str(text), "not a farm id",
+                             "use 2-41 lower-case letters, digits or '_', starting with a letter")
     return text
 
 
@@ -36,7 +37,8 @@ class FlightKey:
     def from_folder(cls, farm: str, folder: str) -> "FlightKey":
         match = FOLDER.match(folder)
         if not match:
-            raise InputDataError(folder, "flight folder name is not yyyymmdd[-n]", "rename it, e.g. 20260115 or 20260115-2")
+            raise InputDataError(folder, "flight folder name is not yyyymmdd[-n]",
+                                 "rename it, e.g. 20260115 or 20260115-2")
         return cls.parse(f"{farm}-{folder}")
 
     @property

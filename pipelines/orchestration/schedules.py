@@ -26,7 +26,8 @@ def daily_irrigation_schedule(context: dg.ScheduleEvaluationContext):
     day = plan_day(context.scheduled_execution_time)
     if day < dt.date.fromisoformat(SEASON_START):
         return dg.SkipReason(f"{day} is before the season start {SEASON_START}")
-    return [dg.RunRequest(run_key=f"{farm}|{day}", partition_key=dg.MultiPartitionKey({"date": day.isoformat(), "farm": farm}),
+    return [dg.RunRequest(run_key=f"{farm}|{day}",
+                          partition_key=dg.MultiPartitionKey({"date": day.isoformat(), "farm": farm}),
                           tags={"saqi/farm": farm}) for farm in farms.get_partition_keys()]
 
 

@@ -64,7 +64,8 @@ class MapImage:
 
 @dataclass(frozen=True)
 class TrendPoint:
-    """Parcel statistics of one flight: mean NDVI (–), crop cover and weed pressure (fractions 0–1).
+    """Parcel statistics of one flight: mean NDVI (–; ExG on an RGB camera farm, see the report's
+    `vigour_index`), crop cover and weed pressure (fractions 0–1).
 
     Crop cover = crop pixels / valid pixels; weed pressure = weed pixels / vegetated (crop + weed) pixels.
     """
@@ -140,6 +141,8 @@ class ParcelReport:
     trend: tuple[TrendPoint, ...] = ()
     plan: IrrigationPlan | None = None
     yield_estimate: YieldEstimate | None = None
+    vigour_index: str = "ndvi"
+    """The index in `ndvi_map` and in the trend's `ndvi_mean`: "ndvi", or "exg" for an RGB camera farm."""
 
     @property
     def latest(self) -> TrendPoint | None:
@@ -168,6 +171,8 @@ class CooperativeReport:
     flight_date: dt.date
     rows: tuple[CooperativeRow, ...]
     overview_map: MapImage | None = None
+    vigour_index: str = "ndvi"
+    """The index in the rows' `ndvi_mean` and the overview map: "ndvi", or "exg" for an RGB camera farm."""
 
 
 @dataclass(frozen=True)

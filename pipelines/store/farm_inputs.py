@@ -20,6 +20,7 @@ import pandas as pd
 from models.irrigation.et0 import reference_et_mm
 from models.irrigation.farm_plan import (
     NO_FLIGHTS,
+    NO_NDVI,
     FarmInputs,
     farm_plan,
     forecast_frame,
@@ -41,7 +42,8 @@ from pipelines.store.tables import PARCELS, read_parcel_cube
 FORECAST_FILE = "forecast.csv"
 
 
-def forecast_location(farm: Farm, landing_dir: str | Path | None = None, explicit: str | Path | None = None) -> Path | None:
+def forecast_location(farm: Farm, landing_dir: str | Path | None = None,
+                      explicit: str | Path | None = None) -> Path | None:
     """The forecast CSV to use: `explicit`, else the landing area's, else the farm config's, else None."""
     candidates = [Path(explicit)] if explicit else []
     if landing_dir is not None:
@@ -67,7 +69,8 @@ def farm_inputs(farm: Farm, data_root: str | Path, landing_dir: str | Path | Non
     store = cube.farm_store(data_root, farm.id)
     if cube.has_product(store, PARCELS):
         observations = observations_from_cube(read_parcel_cube(store))
-        note = f"Kcb from {observations['date'].nunique()} flights between FAO-56 stage tables"
+        note = (f"Kcb from {observations['date'].nunique()} flights between FAO-56 stage tables" if len(observations)
+                else NO_NDVI)
     else:
         observations, note = pd.DataFrame(columns=["parcel", "date", "ndvi_mean"]), NO_FLIGHTS
     events = (read_irrigation_events(farm.path(farm.irrigation_events), parcels["parcel"])

@@ -60,7 +60,8 @@ def children(location: Store) -> list[str]:
     fs, path = _fs(str(location))
     if not fs.exists(path):
         return []
-    return sorted(e["name"].rstrip("/").rsplit("/", 1)[-1] for e in fs.ls(path, detail=True) if e["type"] == "directory")
+    return sorted(e["name"].rstrip("/").rsplit("/", 1)[-1] for e in fs.ls(path,
+                                                                          detail=True) if e["type"] == "directory")
 
 
 def _lock(lock_path: Path):
@@ -102,6 +103,30 @@ def _remote_staging(store: str) -> Iterator[str]:
         fs, path = _fs(staging)
         if fs.exists(path):
             fs.rm(path, recursive=True)
+
+
+@contextlib.contextmanager
+def store_lock(store: Store, name: str) -> Iterator[None]:
+    """Serialise one store-wide step between the local writers of a store (an `flock` on
+    `_staging/<name>.lock`); a no-op on an object store, where the last writer's step wins.
+
+    Args:
+        store: the farm store (local folder or URL).
+        name: the step's name, e.g. `consolidated`.
+    """
+    if is_remote(store):
+        yield
+        return
+    area = Path(store) / STAGING
+    area.mkdir(parents=True, exist_ok=True)
+    handle = None
+    while handle is None:
+        handle = _lock(area / f"{name}.lock")
+    try:
+        yield
+    finally:
+        (area / f"{name}.lock").unlink(missing_ok=True)
+        handle.close()
 
 
 def staging_area(store: Store) -> contextlib.AbstractContextManager:

@@ -38,5 +38,6 @@ def test_a_division_that_an_outer_division_could_absorb_keeps_the_guard(tmp_path
                      "    valid_range: [0, 1]\n    reference: test\n", encoding="utf-8")
     catalogue = index_catalogue([extra])
     assert catalogue["inverse_ratio"].program.fast is None  # 1/0 = inf, red/inf = 0: must stay NaN
-    out = compute_indices(np.array([[[0.3]], [[0.0]]], np.float32), ["red", "nir"], ["inverse_ratio"], catalogue=catalogue)
+    out = compute_indices(np.array([[[0.3]], [[0.0]]], np.float32), ["red", "nir"], ["inverse_ratio"],
+                          catalogue=catalogue)
     assert np.isnan(out["inverse_ratio"][0, 0])

@@ -30,7 +30,8 @@ def station() -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
 
 def _ours(table, doy, ea):
     u2 = fao.wind_at_2m_ms(table["wind_3m_ms"], WIND_HEIGHT_M)
-    return fao.penman_monteith_mm(table["tmin_c"], table["tmax_c"], table["solar_mj_m2"], u2, ea, LAT_DEG, doy, ELEVATION_M)
+    return fao.penman_monteith_mm(table["tmin_c"], table["tmax_c"], table["solar_mj_m2"], u2, ea, LAT_DEG, doy,
+                                  ELEVATION_M)
 
 
 def test_every_day_within_005_mm_of_refet_pyfao56_and_the_published_column(station):
@@ -46,7 +47,8 @@ def test_every_day_within_005_mm_of_refet_pyfao56_and_the_published_column(stati
     other = np.array([ascedaily("S", ELEVATION_M, LAT_DEG, float(d), r.solar_mj_m2, r.tmax_c, r.tmin_c, float("nan"),
                                 r.tdew_c, float("nan"), float("nan"), r.wind_3m_ms, WIND_HEIGHT_M)
                       for d, r in zip(doy, table.itertuples())])
-    for name, values in (("refet", peer), ("pyfao56", other), ("pyfao56 ETref column", table["et0_pyfao56_mm"].to_numpy())):
+    for name, values in (("refet", peer), ("pyfao56", other), ("pyfao56 ETref column",
+                                                               table["et0_pyfao56_mm"].to_numpy())):
         diff = np.abs(ours - values)
         assert diff.max() < 0.05, (name, int(doy[diff.argmax()]), diff.max())
     assert ours.sum() == pytest.approx(table["et0_pyfao56_mm"].sum(), rel=1e-3)  # ~1840 mm in the year

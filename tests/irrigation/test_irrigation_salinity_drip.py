@@ -24,7 +24,8 @@ def test_crop_tolerance_reproduces_fao29_table4(crop_id):
     yields = salinity.relative_yield_pct(np.array(columns), tolerance.ece_threshold_ds_m, tolerance.slope_pct_per_ds_m)
     # the table rounds ECe to 0.1-1 dS/m: the yield read back is within 2.5 % of the column's
     assert yields == pytest.approx([100, 90, 75, 50, 0], abs=2.5)
-    assert salinity.max_ece_ds_m(tolerance.ece_threshold_ds_m, tolerance.slope_pct_per_ds_m) == pytest.approx(columns[-1], abs=0.6)
+    assert salinity.max_ece_ds_m(tolerance.ece_threshold_ds_m,
+                                 tolerance.slope_pct_per_ds_m) == pytest.approx(columns[-1], abs=0.6)
 
 
 def test_leaching_requirement_fao29_equations_7_and_8():
@@ -54,7 +55,8 @@ def test_wetted_width_and_fraction_keller_karmeli():
     assert localized.wetted_width_m(4.0, "sand", wetting) == pytest.approx(0.75)
     assert localized.wetted_width_m(3.0, "loam", wetting) == pytest.approx((0.7 + 0.5 * 0.3) / 0.8)
     # two drip lines per tree row (3 m apart, 6 m rows), emitters every 0.75 m: a continuous strip, Pw = 1.25 / 3
-    line = localized.DripLayout(4.0, plant_spacing_m=4.0, lateral_spacing_m=3.0, emitter_spacing_m=0.75, laterals_per_row=2)
+    line = localized.DripLayout(4.0, plant_spacing_m=4.0, lateral_spacing_m=3.0, emitter_spacing_m=0.75,
+                                laterals_per_row=2)
     assert localized.wetted_fraction(line, 1.25) == pytest.approx(1.25 / 3)
     assert line.application_rate_mm_h == pytest.approx(4.0 / (0.75 * 3.0)) and line.plant_area_m2 == 24.0
     # six 4 L/h emitters per tree at 7 × 5 m: Pw = 6 π 1.25² / 4 / 35 = 0.210; 24 L/h over 35 m² = 0.686 mm/h

@@ -117,4 +117,5 @@ def test_forecast_from_the_landing_area_and_csv_output(april, tmp_path):
     for column in ("parcel", "sector", "net_depth_mm", "depth_mm", "leaching_mm", "volume_m3", "litres_per_plant",
                    "run_time_h", "pulses", "interval_days", "next_irrigation_date", "quota_cut_m3", "quota_reason"):
         assert column in table.columns
-    assert dt.date.fromisoformat(table.loc[table["parcel"] == "P04", "next_irrigation_date"].item()) == dt.date(2026, 4, 21)
+    assert dt.date.fromisoformat(table.loc[table["parcel"] == "P04", "next_irrigation_date"].item()) == dt.date(2026, 4,
+                                                                                                                21)

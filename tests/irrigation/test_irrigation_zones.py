@@ -53,7 +53,8 @@ def test_zones_tile_each_parcel_and_volumes_add_up(zoned):
     yesterday = balance.sel(date=str(PLAN_DATE - dt.timedelta(days=1)), parcel=plan["zone_id"].to_numpy())
     drip = today.interval_days.values.astype(int) > 0
     depletion = np.where(drip, yesterday.depletion_mm, today.depletion_mm)
-    gross_mm = np.where(plan["irrigate_today"], np.minimum(depletion / today.efficiency, today.max_gross_mm.astype(float)), 0.0)
+    gross_mm = np.where(plan["irrigate_today"], np.minimum(depletion / today.efficiency,
+                                                           today.max_gross_mm.astype(float)), 0.0)
     expected_m3 = gross_mm * today.area_m2.values / 1000
     np.testing.assert_allclose(plan["volume_m3"] + plan["quota_cut_m3"], expected_m3, atol=0.11)
     rounding = 0.05 * plan["area_m2"] / 1000 + 0.05  # depth printed to 0.1 mm, volume to 0.1 m³
@@ -111,7 +112,8 @@ def test_recorded_irrigations_apply_to_every_zone(data_root):
 
 
 def test_no_zones_falls_back_to_the_parcel_plan(tmp_path):
-    with pytest.raises(InputDataError, match=r"chtouka.zarr: no management zones .* none on or before 2026-04-10; materialise management_zones"):
+    with pytest.raises(InputDataError,
+                       match=r"chtouka.zarr: no management zones .* none on or before 2026-04-10; materialise management_zones"):
         zone_inputs(load_farm("chtouka"), tmp_path, farm_inputs(load_farm("chtouka"), tmp_path), PLAN_DATE)
     plan, balance, note = zone_plan("chtouka", PLAN_DATE, tmp_path)
     assert note.startswith(NO_ZONES) and "per-parcel plan" in note
@@ -130,6 +132,7 @@ def test_plan_command_with_zones(data_root):
         assert main(["irrigation", "plan", "--farm", "chtouka", "--date", str(PLAN_DATE), "--data-root", str(data_root),
                      "--zones"]) == 0
     lines = buffer.getvalue().splitlines()
-    assert lines[0].startswith("# chtouka irrigation plan per management zone for 2026-04-10: zones of flight chtouka-20260320")
+    assert lines[0].startswith("# chtouka irrigation plan per management zone for 2026-04-10: "
+                               "zones of flight chtouka-20260320")
     assert lines[1].split()[:3] == ["parcel", "zone", "area_m2"]
     assert [line.split()[:2] for line in lines[2:5]] == [["P01", "1"], ["P02", "1"], ["P02", "2"]]

@@ -56,7 +56,8 @@ def test_tiny_network_learns_the_scene(tiny_card, scene):
     from models.segmentation.evaluation import confusion_matrix, segmentation_scores
 
     reflectance, truth = scene
-    scores = segmentation_scores(confusion_matrix(predict_classes(tiny_card, reflectance, BANDS, tile=128, overlap=32), truth))
+    scores = segmentation_scores(confusion_matrix(predict_classes(tiny_card, reflectance, BANDS, tile=128, overlap=32),
+                                                  truth))
     assert scores["vegetation"]["iou"] > 0.9 and scores["crop"]["iou"] > 0.8
 
 

@@ -36,6 +36,7 @@ from pipelines.imagery.ingest.footprint import REFIT, Footprint, footprint
 from pipelines.imagery.ingest.quality import ReflectanceTally
 from pipelines.imagery.ingest.radiometry import calibrate_capture
 from pipelines.store import cube
+from pipelines.store.windows import staged_template
 
 METHOD = "direct georeferencing from GPS/IMU; no bundle adjustment"
 NOT_REFLECTIVE = ("lwir", "panchro")
@@ -144,7 +145,8 @@ def _frames(captures: list[Capture], grid: FarmGrid, scratch: Path, panel: Captu
     return frames, record
 
 
-def ingest_captures(files: list[str | Path], grid: FarmGrid, store: cube.Store, group: str, sensor: Sensor | None = None,
+def ingest_captures(files: list[str | Path], grid: FarmGrid, store: cube.Store, group: str,
+                    sensor: Sensor | None = None,
                     panel_files: list[str | Path] | None = None,
                     panel_reflectance: float | list[float] | dict[str, float] | None = None,
                     window_px: int = 1024, ground_elevation_m: float | None = None) -> dict:
@@ -159,7 +161,6 @@ def ingest_captures(files: list[str | Path], grid: FarmGrid, store: cube.Store, 
     otherwise), `alignment_residual_px` (max per band over captures) and `footprints`.
     """
     import dask.array as da
-    import zarr
 
     if window_px % cube.CHUNK_PX:
         raise ValueError(f"window_px must be a multiple of the store chunk ({cube.CHUNK_PX})")
@@ -177,7 +178,8 @@ def ingest_captures(files: list[str | Path], grid: FarmGrid, store: cube.Store, 
         frames, record = _frames(captures, grid, Path(scratch), panel, panel_reflectance, ground_elevation_m, warnings)
         if not frames:
             reasons = "; ".join(w for w in warnings if "skipped" in w)[:600]
-            raise InputDataError(folder, f"none of the {len(captures)} capture(s) can be placed on the farm grid ({reasons})",
+            raise InputDataError(folder,
+                                 f"none of the {len(captures)} capture(s) can be placed on the farm grid ({reasons})",
                                  REFIT)
         from_gps = [f.place.altitude_m for f in frames if f.place.altitude_from.startswith("GPS")]
         if from_gps:
@@ -200,21 +202,20 @@ def ingest_captures(files: list[str | Path], grid: FarmGrid, store: cube.Store, 
                  "captures": len(frames), "irradiance_units": "W m-2 nm-1" if sensor.metadata_layout == "micasense"
                  else "arbitrary (sensor counts)", "placement_accuracy": "metres (GNSS, compass yaw, flat terrain)"}
         template = cube.raster(da.full((len(bands), grid.height, grid.width), np.nan, dtype=np.float32,
-                                       chunks=(1, cube.CHUNK_PX, cube.CHUNK_PX)), grid, "reflectance", "band", bands, attrs)
+                                       chunks=(1, cube.CHUNK_PX, cube.CHUNK_PX)), grid, "reflectance", "band", bands,
+                               attrs)
         template = template.assign_coords(
             wavelength_nm=("band", [by_name[b].center_nm for b in bands], {"units": "nm"}),
             fwhm_nm=("band", [by_name[b].fwhm_nm for b in bands], {"units": "nm"}),
             irradiance=("band", [np.nan if irradiance_mean[b] is None else irradiance_mean[b] for b in bands],
                         {"units": attrs["irradiance_units"], "long_name": "mean irradiance-sensor reading"}),
             alignment_residual_px=("band", [np.nan if residual_max[b] is None else residual_max[b] for b in bands],
-                                   {"units": "pixel", "long_name": "largest band-alignment residual over the captures"}))
+                                   {"units": "pixel",
+                                    "long_name": "largest band-alignment residual over the captures"}))
         dataset = template.to_dataset()
         tally = ReflectanceTally(bands)
         covered, windows = 0, 0
-        with cube.staged_product(store, group) as staging:
-            dataset.to_zarr(str(staging), mode="w", compute=False, consolidated=False, zarr_format=3,
-                            encoding=cube.zarr_encoding(dataset))
-            target = zarr.open_array(str(staging), path="reflectance", mode="r+", zarr_format=3)
+        with staged_template(store, group, dataset, "reflectance") as target:
             for window in _windows([f.box for f in frames], grid, window_px):
                 block = _mosaic_window(frames, len(bands), grid, window)
                 tally.add(block)

@@ -97,5 +97,6 @@ def read_flight_folder(folder: str | Path, farm: Farm, taken: set[str] | frozens
         flight = str(key)
         if match and FlightKey.from_folder(farm.id, folder.name).date != captured:
             result["warnings"].append(f"folder name {folder.name} differs from the capture date {captured}")
-    return FlightManifest(flight=flight, farm=farm.id, folder=str(folder), kind=kind if kind in ("orthomosaic", "captures") else "unknown",
+    return FlightManifest(flight=flight, farm=farm.id, folder=str(folder),
+                          kind=kind if kind in ("orthomosaic", "captures") else "unknown",
                           files=[p.name for p in tifs], **result)
