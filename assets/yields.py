@@ -42,7 +42,8 @@ def yield_estimate(context: dg.AssetExecutionContext, storage: SaqiStorage) -> d
     balance = farm_season(farm, inputs)
     as_of = pd.Timestamp(balance["date"].values[-1]).date()
     harvests = pd.read_csv(farm.path(farm.harvests)) if farm.harvests else None
-    estimate = estimate_yield(balance, inputs.observations, inputs.weather, harvests)
+    estimate = estimate_yield(balance, inputs.observations, inputs.weather, harvests,
+                              site=(farm.location.lat_deg, farm.location.elevation_m))
     rows = estimate.set_index("parcel")[["yield_t_ha", "yield_p10_t_ha", "yield_p90_t_ha"]].astype("float64")
     tables.write_day(storage.store(farm.id), rows, as_of, (farm.season.start, farm.season.end),
                      tables.recommendation_variables(farm.season.start))
