@@ -5,13 +5,17 @@
 - `reference_et`: FAO-56 Penman–Monteith reference evapotranspiration ET0 (mm/day, Allen et al.
   1998 eq. 6), Hargreaves–Samani on days without radiation/humidity.
 - `irrigation_plan`: the FAO-56 chapter 8 root-zone water balance from the season start to the
-  day, with Kcb from the drone NDVI of every flight so far (FAO stage tables before and between
-  flights), giving per parcel: irrigate today or not, gross depth (mm) and volume (m³) after the
-  method's efficiency, next irrigation date, depletion vs TAW/RAW (mm), Ks (1 = no stress).
-  Store: `<farm>.zarr/recommendations` (parcel, date), one day's region per partition.
+  day, with Kcb from the drone NDVI of every flight in the crop cycle (FAO stage tables before
+  the first), scheduled by method: drip replaces the wetted soil's loss every 1-3 days, sprinkler
+  and surface refill at RAW. Per parcel and sector: net and gross depth (mm), leaching share for
+  saline water (FAO-29), volume (m³), litres per plant, run time (h) in pulses, the cut made by
+  the farm's water allocation and why, next date and depth, depletion vs TAW/RAW (mm), Ks. The
+  outlook uses `<landing>/<farm>/forecast.csv` when present. Store: `<farm>.zarr/recommendations`
+  (parcel, date), one day's region per partition.
 
-How to read it: irrigate when depletion reaches RAW; Ks below 1 means the crop is already
-transpiring less than it could (water stress).
+How to read it: drip sectors run the hours shown, in the pulses shown; Ks below 1 means the crop
+already transpires less than it could (water or salt stress); a quota cut says where water was
+taken and why (deficit-tolerant stage first, then the lowest-priority crop).
 """
 
 import datetime as dt
