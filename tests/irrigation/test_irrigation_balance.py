@@ -130,3 +130,19 @@ def test_unrecorded_parcels_assumed_irrigated_as_planned_never_exceed_raw_for_lo
     april = planned.indexes["date"].month == 4
     drip_april = applied[drip][:, april]
     assert (drip_april > 0).mean() > 0.9 and 1.0 < np.nanmedian(drip_april[drip_april > 0]) < 8.0
+
+
+def test_initial_depletion_from_a_reading_or_a_spin_up_is_flagged(souss_weather, sample_parcels):
+    weather, et0 = souss_weather
+    reading = pd.DataFrame({"parcel": ["P04"], "date": pd.to_datetime(["2025-10-02"]), "theta_m3_m3": [0.20]})
+    prepared = prepare_balance(sample_parcels, weather, et0, "2025-10-01", "2026-06-30", soil_moisture=reading)
+    # olive on loam (θFC 0.25, θWP 0.12): (0.25 − 0.20) / 0.13 = 38.5 % of TAW, from the reading
+    olive = list(prepared.table["parcel"]).index("P04")
+    assert prepared.inputs.initial_depletion_fraction[olive] == pytest.approx(0.05 / 0.13)
+    assert "soil-moisture reading of 2025-10-02" in prepared.flags["P04"]
+    # wheat and tomato are sown after the first weather day: a bare-soil spin-up from a dry soil, flagged
+    assert "bare-soil spin-up 2025-10-01→2025-11-20" in prepared.flags["P01"]
+    wheat = list(prepared.table["parcel"]).index("P01")
+    before = prepared.dates < pd.Timestamp("2025-11-20")
+    assert prepared.inputs.active[wheat, before].all() and not prepared.inputs.crop_active[wheat, before].any()
+    assert (prepared.inputs.kcb[wheat, before] == 0).all()
