@@ -39,14 +39,15 @@ ALIGNMENT_MAX_PX = 1.0
 
 REFLECTANCE_CHECKS = [
     dg.AssetCheckSpec("reflectance_in_physical_range", asset="reflectance",
-                      description=f"Fails when more than {OUT_OF_RANGE_MAX:.0%} of valid pixels fall outside reflectance 0–1.5 "
-                                  "(wrong scale or failed calibration)."),
+                      description=f"Fails when more than {OUT_OF_RANGE_MAX:.0%} of valid pixels fall outside "
+                                  "reflectance 0–1.5 (wrong scale or failed calibration)."),
     dg.AssetCheckSpec("reflectance_not_saturated", asset="reflectance",
                       description=f"Fails when more than {SATURATION_MAX:.0%} of the flight is saturated in any band "
                                   "(over-exposed: bright soil or plastic mulch clipped)."),
     dg.AssetCheckSpec("bands_aligned", asset="reflectance",
-                      description=f"Fails when any band's co-registration residual exceeds {ALIGNMENT_MAX_PX:.1f} px, or cannot "
-                                  "be measured, in a flight of raw captures (bands seen through separate lenses do not overlay)."),
+                      description=f"Fails when any band's co-registration residual exceeds {ALIGNMENT_MAX_PX:.1f} px, "
+                                  "or cannot be measured, in a flight of raw captures (bands seen through separate "
+                                  "lenses do not overlay)."),
 ]
 
 

@@ -46,7 +46,8 @@ def _weather(storage: SaqiStorage, farm_id: str, day: dt.date) -> tuple[pd.DataF
     frame = read_weather(farm.path(farm.weather), farm.location.lat_deg)
     if pd.Timestamp(day) not in frame.index:
         raise dg.Failure(description=f"{farm.path(farm.weather)}: no weather record for {day} "
-                                     f"(records {frame.index[0].date()}..{frame.index[-1].date()}); add the day to the station CSV")
+                                     f"(records {frame.index[0].date()}..{frame.index[-1].date()}); "
+                                     "add the day to the station CSV")
     return frame.loc[: pd.Timestamp(day)], farm
 
 
@@ -66,8 +67,9 @@ def weather(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.Mater
 @dg.asset(partitions_def=farm_days, group_name="irrigation", owners=OWNERS["irrigation"], kinds={"pandas"},
           code_version="1", deps=[weather], description=section(__doc__, "reference_et"),
           check_specs=[dg.AssetCheckSpec("et0_physical", asset="reference_et",
-                                         description=f"Fails when the day's reference evapotranspiration ET0 falls outside "
-                                                     f"0–{ET0_MAX_MM:g} mm/day (a unit or sensor error in the weather record).")])
+                                         description=f"Fails when the day's reference evapotranspiration ET0 "
+                                                     f"falls outside 0–{ET0_MAX_MM:g} mm/day (a unit or sensor "
+                                                     "error in the weather record).")])
 def reference_et(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
     farm_id, day = _day(context)
     frame, farm = _weather(storage, farm_id, day)
@@ -84,8 +86,8 @@ def reference_et(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.
 
 PLAN_CHECKS = [
     dg.AssetCheckSpec("depletion_within_taw", asset="irrigation_plan",
-                      description="Fails when a parcel's root-zone depletion leaves 0–TAW (total available water, FAO-56 eq. 82): "
-                                  "the soil or crop parameters of that parcel are wrong."),
+                      description="Fails when a parcel's root-zone depletion leaves 0–TAW (total available water, "
+                                  "FAO-56 eq. 82): the soil or crop parameters of that parcel are wrong."),
     dg.AssetCheckSpec("depths_non_negative", asset="irrigation_plan",
                       description="Fails when a parcel is given a negative irrigation depth (mm) or volume (m³)."),
     dg.AssetCheckSpec("parcels_under_stress", asset="irrigation_plan",
@@ -117,7 +119,8 @@ def irrigation_plan(context: dg.AssetExecutionContext, storage: SaqiStorage) -> 
     tables.write_day(storage.store(farm_id), rows, day, (farm.season.start, farm.season.end),
                      tables.recommendation_variables(farm.season.start))
     idle = plan.loc[plan["depletion_mm"].isna(), "parcel"].tolist()
-    inside = plan["depletion_mm"].isna() | ((plan["depletion_mm"] >= -1e-9) & (plan["depletion_mm"] <= plan["taw_mm"] + 1e-9))
+    inside = plan["depletion_mm"].isna() | ((plan["depletion_mm"] >= -1e-9)
+                                            & (plan["depletion_mm"] <= plan["taw_mm"] + 1e-9))
     outside = plan.loc[~inside, "parcel"].tolist()
     negative = plan.loc[(plan[["depth_mm", "volume_m3"]].fillna(0) < 0).any(axis=1), "parcel"].tolist()
     stressed = plan.loc[plan["stress"].fillna(False).astype(bool), "parcel"].tolist()
@@ -132,15 +135,20 @@ def irrigation_plan(context: dg.AssetExecutionContext, storage: SaqiStorage) -> 
                   "et0_mm": number(rows["et0_mm"].iloc[0]), **table(visible, "today's plan per parcel")}),
         check_results=[
             dg.AssetCheckResult(check_name="depletion_within_taw", passed=not outside,
-                                description=(f"root-zone depletion outside 0–TAW on {len(outside)} parcels: {', '.join(outside)}"
-                                             if outside else f"root-zone depletion within 0–TAW on all {len(plan) - len(idle)} parcels in season"
-                                             + (f" (no water balance, out of season: {', '.join(idle)})" if idle else ""))),
+                                description=(f"root-zone depletion outside 0–TAW on {len(outside)} parcels: "
+                                             f"{', '.join(outside)}"
+                                             if outside else f"root-zone depletion within 0–TAW on all "
+                                                             f"{len(plan) - len(idle)} parcels in season"
+                                             + (f" (no water balance, out of season: {', '.join(idle)})"
+                                                if idle else ""))),
             dg.AssetCheckResult(check_name="depths_non_negative", passed=not negative,
-                                description=(f"negative irrigation depth or volume on {len(negative)} parcels: {', '.join(negative)}"
+                                description=(f"negative irrigation depth or volume on {len(negative)} parcels: "
+                                             f"{', '.join(negative)}"
                                              if negative else "no negative irrigation depth or volume")),
             dg.AssetCheckResult(check_name="parcels_under_stress", passed=not stressed,
                                 severity=dg.AssetCheckSeverity.WARN,
-                                description=(f"{len(stressed)} parcels under water stress (Ks < 1): {', '.join(stressed)}"
+                                description=(f"{len(stressed)} parcels under water stress (Ks < 1): "
+                                             f"{', '.join(stressed)}"
                                              if stressed else "no parcel under water stress")),
         ])
 

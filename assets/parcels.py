@@ -40,7 +40,8 @@ SHOWN = ["parcel", "status", "n_pixels", "ndvi_mean", "ndvi_parcel_mean", "ndvi_
 
 STATS_CHECKS = [
     dg.AssetCheckSpec("parcels_have_valid_pixels", asset="parcel_stats",
-                      description="Fails when a parcel has no valid pixel in the flight (outside the mosaic, clouds, bad geometry)."),
+                      description="Fails when a parcel has no valid pixel in the flight (outside the mosaic, clouds, "
+                                  "bad geometry)."),
     dg.AssetCheckSpec("vigour_at_full_canopy", asset="parcel_stats",
                       description="Warns when parcels at mid-season (FAO-56 stage) show crop NDVI below 0.5."),
 ]
@@ -80,6 +81,7 @@ def parcel_stats(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.
                        tables.stats_product(stats, str(key), key.date))
     empty = stats.loc[~(stats["n_pixels"] > 0), "parcel"].tolist()
     filled = _parcel_vigour(stats, parcels.frame, grid, vigour)
+    columns = list(dict.fromkeys(SHOWN + [f"{vigour}_mean", f"{vigour}_parcel_mean"]))
     weak = low_vigour(stats, parcels.frame, key.date) if vigour == "ndvi" else []
     vigour_note = ("no weak parcel at full canopy" if vigour == "ndvi"
                    else f"no NDVI ({vigour.upper()} flight): the NDVI full-canopy check does not apply")
@@ -93,8 +95,7 @@ def parcel_stats(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.
                       f"mean crop {vigour.upper()} per parcel"),
                   "parcel_ndvi_preview": preview(ndvi_map(filled, grid.resolution_m, max_side_px=480, index=vigour).png,
                                                  f"mean crop {vigour.upper()} per parcel"),
-                  **table(stats[[c for c in SHOWN + [f"{vigour}_mean", f"{vigour}_parcel_mean"] if c in stats]],
-                          f"flight {key}: one row per parcel")}),
+                  **table(stats[[c for c in columns if c in stats]], f"flight {key}: one row per parcel")}),
         check_results=[
             dg.AssetCheckResult(check_name="parcels_have_valid_pixels", passed=not empty,
                                 metadata={"parcels_without_pixels": len(empty)},

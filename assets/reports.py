@@ -47,7 +47,8 @@ def parcel_reports(context: dg.AssetExecutionContext, storage: SaqiStorage) -> d
     first = contents.parcels[0]
     return dg.MaterializeResult(metadata=shown({
         "reports": len(rendered), "folder": dg.MetadataValue.path(str(out)),
-        "cooperative_report": dg.MetadataValue.path(str(next(r.pdf_path for r in rendered if "cooperative" in r.pdf_path.name))),
+        "cooperative_report": dg.MetadataValue.path(str(next(r.pdf_path for r in rendered
+                                                             if "cooperative" in r.pdf_path.name))),
         "flight_date": contents.cooperative.flight_date.isoformat(), "vigour_index": first.vigour_index,
         f"ndvi_map_{first.parcel.id}": preview(first.ndvi_map.png, f"{first.vigour_index.upper()} {first.parcel.id}"),
         f"class_map_{first.parcel.id}": preview(first.class_map.png, f"classes {first.parcel.id}"),

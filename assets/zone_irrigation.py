@@ -32,7 +32,8 @@ NUMERIC = ["zone", "area_m2", "depth_mm", "volume_m3", "depletion_mm", "raw_mm",
           deps=["reference_et", dg.AssetDep("management_zones", partition_mapping=all_flights),
                 dg.AssetDep("vegetation_indices", partition_mapping=all_flights)],
           check_specs=[dg.AssetCheckSpec("zone_depths_non_negative", asset="zone_irrigation_plan",
-                                         description="Fails when a zone is given a negative irrigation depth (mm) or volume (m³).")])
+                                         description="Fails when a zone is given a negative irrigation depth (mm) "
+                                                     "or volume (m³).")])
 def zone_irrigation_plan(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
     farm_id, day = farm_day(context.partition_key)
     plan, _, note = read_farm_plan(storage.farm(farm_id), day, storage.stores_root, storage.landing_dir,

@@ -1,8 +1,8 @@
 """Backfill throughput of the Dagster instance: PostgreSQL vs SQLite, runs launched concurrently.
 
 Two backfills are measured. (1) A daily backfill of the `weather` asset over farm-days (one run
-per partition, as the daemon launches them) is split between 2 worker processes started at once against the same instance,
-as the multiprocess run launcher does. Figure: runs per minute on PostgreSQL (a throwaway
+per partition, as the daemon launches them) is split between 2 worker processes started at once
+against the same instance, as the multiprocess run launcher does. Figure: runs per minute on PostgreSQL (a throwaway
 database on 127.0.0.1:5432); baseline: the same on SQLite in the same run. Every failed run is
 counted, and "database is locked" failures separately: the target is none on PostgreSQL.
 (2) A flight backfill of 30 flights x 3 farms (chtouka plus two copies of it, haouz and tadla, in a

@@ -32,8 +32,9 @@ else:
     with rasterio.open(path) as src:
         data = src.read()
         dst = np.full((data.shape[0], grid.height, grid.width), np.nan, np.float32)
-        reproject(data.astype(np.float32) * 1e-4, dst, src_transform=src.transform, src_crs=src.crs, dst_transform=grid.transform,
-                  dst_crs=grid.crs, resampling=Resampling.average, src_nodata=0, dst_nodata=np.nan)
+        reproject(data.astype(np.float32) * 1e-4, dst, src_transform=src.transform, src_crs=src.crs,
+                  dst_transform=grid.transform, dst_crs=grid.crs, resampling=Resampling.average, src_nodata=0,
+                  dst_nodata=np.nan)
 seconds = time.perf_counter() - t
 print(json.dumps({"seconds": seconds, "peak_mb": (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024}))
 '''

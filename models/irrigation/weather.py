@@ -134,7 +134,8 @@ def _fill_gaps(frame: pd.DataFrame, flags: pd.Series, path: Path, max_gap_days: 
         if runs.max() > max_gap_days:
             start = runs[runs == runs.max()].index[0]
             raise InputDataError(path, f"'{column}' is missing for {int(runs.max())} days from {start.date()}",
-                                 f"fill the gap from a nearby station (gaps up to {max_gap_days} days are interpolated)")
+                                 f"fill the gap from a nearby station "
+                                 f"(gaps up to {max_gap_days} days are interpolated)")
         frame[column] = frame[column].interpolate(method="time", limit_direction="both")
         _flag(flags, missing, f"{column} interpolated")
     if "rain_mm" in frame:
@@ -144,8 +145,10 @@ def _fill_gaps(frame: pd.DataFrame, flags: pd.Series, path: Path, max_gap_days: 
 
 
 def _humidity(frame: pd.DataFrame, flags: pd.Series) -> None:
-    """ea (kPa) by FAO-56's order of preference: Tdew (eq. 14), RHmax+RHmin (eq. 17), RHmax (eq. 18), RHmean (eq. 19)."""
-    es_max, es_min = fao.saturation_vapour_pressure_kpa(frame["tmax_c"]), fao.saturation_vapour_pressure_kpa(frame["tmin_c"])
+    """ea (kPa) by FAO-56's order of preference: Tdew (eq. 14), RHmax+RHmin (eq. 17), RHmax (eq. 18),
+    RHmean (eq. 19)."""
+    es_max, es_min = (fao.saturation_vapour_pressure_kpa(frame["tmax_c"]),
+                      fao.saturation_vapour_pressure_kpa(frame["tmin_c"]))
     has = lambda c: c in frame and frame[c].notna().all()  # noqa: E731
     if has("tdew_c"):
         frame["ea_kpa"], source = fao.saturation_vapour_pressure_kpa(frame["tdew_c"]), "tdew"

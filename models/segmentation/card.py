@@ -44,9 +44,11 @@ class ModelCard(BaseModel):
 
     @property
     def in_channels(self) -> int:
+        """Number of input channels: the bands plus the derived indices."""
         return len(self.band_names) + len(self.indices)
 
     def save(self) -> Path:
+        """Write the card as JSON beside the checkpoint, with file names relative to it; return its path."""
         path = self.checkpoint.parent / CARD_NAME
         portable = self.model_copy(update={"checkpoint": Path(self.checkpoint.name),
                                            "onnx": Path(self.onnx.name) if self.onnx else None,
@@ -56,6 +58,7 @@ class ModelCard(BaseModel):
 
 
 def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file's bytes, read in 1 MiB chunks."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):

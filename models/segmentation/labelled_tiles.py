@@ -35,6 +35,9 @@ CODES = {"background": SOIL, "crop": CROP, "weed": WEED}
 
 @dataclass(frozen=True)
 class LabelledTile:
+    """One labelled training tile: `image` (channel, y, x) float32 scaled 0-1 from 8-bit values,
+    `truth` (y, x) uint8 class codes (NO_DATA where the label colour is unknown)."""
+
     name: str
     image: np.ndarray
     truth: np.ndarray
@@ -152,4 +155,5 @@ def evaluate_tiles(tiles: Sequence[LabelledTile], band_names: Sequence[str], out
     return {"train_on": train_on, "decision": decision, "band_names": list(band_names), "models": cards,
             "tiles": dict(sorted(per_tile.items(), key=lambda kv: int(kv[0]) if kv[0].isdigit() else kv[0])),
             "overall": {**_scores(total), "otsu_vegetation_iou": _scores(baseline_total)["vegetation"]["iou"]},
-            "beats_otsu_on_every_tile": all(s["vegetation"]["iou"] > s["otsu_vegetation_iou"] for s in per_tile.values())}
+            "beats_otsu_on_every_tile": all(s["vegetation"]["iou"] > s["otsu_vegetation_iou"]
+                                            for s in per_tile.values())}

@@ -120,7 +120,8 @@ def train_segmentation_model(images: Sequence[LabelledImage], band_names: Sequen
     if not images:
         raise ValueError("no training images were given")
     if not any(((im.labels == 1) | (im.labels == 2)).any() for im in images):
-        raise ValueError("the labels hold no crop or weed pixel: nothing to learn (is there vegetation in the flights?)")
+        raise ValueError("the labels hold no crop or weed pixel: nothing to learn "
+                         "(is there vegetation in the flights?)")
     indices = settings.indices if settings.indices is not None else [vegetation_index_name(band_names)]
     use_machine_threads()
     torch.manual_seed(settings.seed)
@@ -149,8 +150,8 @@ def train_segmentation_model(images: Sequence[LabelledImage], band_names: Sequen
         return (torch.from_numpy(np.ascontiguousarray(np.stack(xs))),
                 torch.from_numpy(np.ascontiguousarray(np.stack(ys)).astype(np.int64)))
 
-    validation = [batch_of(settings.batch) for _ in range(max(1,
-                                                              round(settings.steps * settings.validation_fraction / 4)))]
+    validation = [batch_of(settings.batch)
+                  for _ in range(max(1, round(settings.steps * settings.validation_fraction / 4)))]
     network = build_network(settings.encoder, len(band_names) + len(indices), len(NAMES), settings.encoder_depth,
                             tuple(settings.decoder_channels)).to(memory_format=torch.channels_last)
     optimiser = torch.optim.Adam(network.parameters(), lr=settings.learning_rate)

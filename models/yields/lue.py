@@ -31,6 +31,7 @@ DRAWS = 500
 
 
 def fapar_from_ndvi(ndvi) -> np.ndarray:
+    """fAPAR (0-0.95) from NDVI: 1.1638·NDVI − 0.1426 (Myneni & Williams 1994), clipped."""
     return np.clip(1.1638 * np.asarray(ndvi, dtype=float) - 0.1426, 0.0, 0.95)
 
 

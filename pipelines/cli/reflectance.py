@@ -25,7 +25,8 @@ def _reflectances(text: str) -> float | list[float] | dict[str, float]:
             return {k.strip(): float(v) for k, v in (p.split("=", 1) for p in parts)}
         values = [float(p) for p in parts]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a reflectance list (e.g. 0.5 or 0.49,0.5 or nir=0.51)") from None
+        raise argparse.ArgumentTypeError(f"'{text}' is not a reflectance list "
+                                         "(e.g. 0.5 or 0.49,0.5 or nir=0.51)") from None
     return values[0] if len(values) == 1 else values
 
 
@@ -63,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
                "method": result.method, "relative": result.relative,
                "irradiance_sensor": {"values": result.irradiance, "method": result.irradiance_method},
                "panel_irradiance": {"values": result.panel_irradiance,
-                                    "method": "π · mean panel radiance / panel reflectance" if result.panel_irradiance else None},
+                                    "method": ("π · mean panel radiance / panel reflectance"
+                                               if result.panel_irradiance else None)},
                "irradiance": result.irradiance,
                "alignment": transforms, "alignment_residual_px": residuals,
                "saturation_fraction": result.saturation_fraction, "temperature_c_median": temperature,

@@ -22,12 +22,15 @@ def farm_id(text: str) -> str:
 
 @dataclass(frozen=True)
 class FlightKey:
+    """A flight's partition key: farm id, flight date and the number of a same-day repeat (0 = no `-n` suffix)."""
+
     farm: str
     date: dt.date
     number: int = 0
 
     @classmethod
     def parse(cls, key: str) -> "FlightKey":
+        """Parse `<farm>-<yyyymmdd>[-n]`; InputDataError names the key and the expected form."""
         match = FLIGHT_KEY.match(key)
         if not match:
             raise InputDataError(key, "not a flight key", "use <farm>-<yyyymmdd>[-n], e.g. chtouka-20260115")
@@ -35,6 +38,7 @@ class FlightKey:
 
     @classmethod
     def from_folder(cls, farm: str, folder: str) -> "FlightKey":
+        """The key of a flight folder `yyyymmdd[-n]` of `farm`; InputDataError for any other name."""
         match = FOLDER.match(folder)
         if not match:
             raise InputDataError(folder, "flight folder name is not yyyymmdd[-n]",
@@ -43,6 +47,7 @@ class FlightKey:
 
     @property
     def folder(self) -> str:
+        """The flight's folder name, `yyyymmdd[-n]`."""
         return self.date.strftime("%Y%m%d") + (f"-{self.number}" if self.number else "")
 
     def __str__(self) -> str:

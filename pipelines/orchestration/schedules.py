@@ -32,7 +32,8 @@ def daily_irrigation_schedule(context: dg.ScheduleEvaluationContext):
 
 
 @dg.schedule(job=weekly_job, cron_schedule=WEEKLY_CRON, execution_timezone=TIMEZONE,
-             description="Monday 06:00 Morocco time: season cube, yield estimate, reports and weekly bulletin per farm.")
+             description="Monday 06:00 Morocco time: season cube, yield estimate, reports and weekly bulletin "
+                         "per farm.")
 def weekly_reports_schedule(context: dg.ScheduleEvaluationContext):
     week = context.scheduled_execution_time.date().isoformat()
     return [dg.RunRequest(run_key=f"{farm}|week-{week}", partition_key=farm, tags={"saqi/farm": farm})

@@ -65,7 +65,10 @@ def _irrigation(report: ParcelReport, limits: AdviceThresholds) -> list[Advice]:
     upcoming = next((day for day in plan.outlook if day.date == plan.next_date and day.depth_mm > 0), None)
     if upcoming is not None:
         items.append(Advice("info",
-                            N_("No irrigation needed today. Next irrigation on %(date)s: about %(depth)s mm (%(volume)s m³)."), {"date": ("date", upcoming.date), "depth": ("mm", upcoming.depth_mm), "volume": ("m3", upcoming.volume_m3)}))
+                            N_("No irrigation needed today. Next irrigation on %(date)s: "
+                               "about %(depth)s mm (%(volume)s m³)."),
+                            {"date": ("date", upcoming.date), "depth": ("mm", upcoming.depth_mm),
+                             "volume": ("m3", upcoming.volume_m3)}))
     elif plan.next_date is not None:
         items.append(Advice("info", N_("No irrigation needed today. Next irrigation expected on %(date)s."),
                             {"date": ("date", plan.next_date)}))
@@ -82,7 +85,10 @@ def _vegetation(report: ParcelReport, limits: AdviceThresholds) -> list[Advice]:
     latest = points[-1]
     if latest.weed_pressure_fraction > limits.weed_pressure_fraction:
         items.append(Advice("warning",
-                            N_("Weeds make up %(weeds)s of the vegetation, above the %(limit)s alert level: plan weeding."), {"weeds": ("percent", latest.weed_pressure_fraction), "limit": ("percent", limits.weed_pressure_fraction)}))
+                            N_("Weeds make up %(weeds)s of the vegetation, above the %(limit)s alert level: "
+                               "plan weeding."),
+                            {"weeds": ("percent", latest.weed_pressure_fraction),
+                             "limit": ("percent", limits.weed_pressure_fraction)}))
     if len(points) >= 2 and report.vigour_index == "ndvi":  # the change thresholds are NDVI units
         before = points[-2]
         change = latest.ndvi_mean - before.ndvi_mean
@@ -90,7 +96,8 @@ def _vegetation(report: ParcelReport, limits: AdviceThresholds) -> list[Advice]:
                   "date": ("date", before.date)}
         if change <= -limits.ndvi_change:
             items.append(Advice("warning",
-                                N_("NDVI fell from %(before)s to %(after)s since %(date)s: check irrigation, pests and diseases."), values))
+                                N_("NDVI fell from %(before)s to %(after)s since %(date)s: "
+                                   "check irrigation, pests and diseases."), values))
         elif change >= limits.ndvi_change:
             items.append(Advice("info",
                                 N_("NDVI rose from %(before)s to %(after)s since %(date)s: the crop is growing well."),

@@ -87,6 +87,7 @@ class RetryPolicy:
     max_delay_s: float = 120.0
 
     def delay_s(self, round_index: int) -> float:
+        """Wait (s) after round `round_index` (0-based): first_delay_s · 2^round_index, at most max_delay_s."""
         return min(self.max_delay_s, self.first_delay_s * 2.0**round_index)
 
 
@@ -110,6 +111,7 @@ class DeliveryRecord:
 
 
 def outbox_dir(outbox_root: Path, cooperative_name: str) -> Path:
+    """The cooperative's outbox folder under `outbox_root` (file-name-safe name)."""
     return Path(outbox_root) / file_stem(cooperative_name)
 
 
@@ -128,7 +130,9 @@ def _message(record: DeliveryRecord, settings: SmtpSettings) -> EmailMessage:
     message["From"], message["To"], message["Subject"] = settings.sender, record.recipient, record.subject
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=settings.sender.rsplit("@", 1)[1])
-    body = fmt.gettext(N_("Hello,\n\nPlease find attached: %(subject)s.\n\nThis report was prepared by Saqi from the latest drone flight.")) % {"subject": record.subject}
+    body = (fmt.gettext(N_("Hello,\n\nPlease find attached: %(subject)s.\n\n"
+                           "This report was prepared by Saqi from the latest drone flight."))
+            % {"subject": record.subject})
     message.set_content(body)
     pdf = next(Path(path) for path in record.files if path.endswith(".pdf"))
     message.add_attachment(pdf.read_bytes(), maintype="application", subtype="pdf", filename=pdf.name)

@@ -161,7 +161,8 @@ def class_map(classes: np.ndarray, pixel_size_m: float, *, max_side_px: int = DE
     _check(classes, pixel_size_m, "class")
     unknown = np.setdiff1d(np.unique(classes), [0, 1, 2, 3, NO_DATA])
     if unknown.size:
-        raise ValueError(f"class map: unknown class codes {unknown.tolist()}; expected 0 soil, 1 crop, 2 weed, 3 shadow, 255 no data")
+        raise ValueError(f"class map: unknown class codes {unknown.tolist()}; "
+                         "expected 0 soil, 1 crop, 2 weed, 3 shadow, 255 no data")
     factor = block_factor(classes.shape, max_side_px)
     indices = classes[::factor, ::factor]
     colours = np.array([[int(e.colour[i : i + 2], 16) / 255 for i in (1, 3, 5)] for e in CLASS_LEGEND])

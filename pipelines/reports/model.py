@@ -40,6 +40,7 @@ class Parcel:
     irrigation_method: str
 
     def crop_label(self, language: str) -> str:
+        """The crop's name in `language`, else in French, else the crop id."""
         return self.crop_name.get(language) or self.crop_name.get("fr") or self.crop
 
 
@@ -115,14 +116,17 @@ class YieldEstimate:
 
     @property
     def yield_qx_ha(self) -> float:
+        """Expected yield in quintals per hectare (1 t/ha = 10 qx/ha)."""
         return self.yield_t_ha * QUINTALS_PER_TONNE
 
     @property
     def p10_qx_ha(self) -> float:
+        """10th-percentile yield in quintals per hectare."""
         return self.p10_t_ha * QUINTALS_PER_TONNE
 
     @property
     def p90_qx_ha(self) -> float:
+        """90th-percentile yield in quintals per hectare."""
         return self.p90_t_ha * QUINTALS_PER_TONNE
 
 
@@ -146,6 +150,7 @@ class ParcelReport:
 
     @property
     def latest(self) -> TrendPoint | None:
+        """The most recent trend point, or None without flights."""
         return max(self.trend, key=lambda point: point.date) if self.trend else None
 
 
@@ -183,14 +188,17 @@ class BulletinRow:
     days: tuple[IrrigationDay, ...]
 
     def on(self, day: dt.date) -> IrrigationDay | None:
+        """The parcel's irrigation on `day`, or None."""
         return next((item for item in self.days if item.date == day), None)
 
     @property
     def total_depth_mm(self) -> float:
+        """Sum of the week's irrigation depths over the parcel, in mm."""
         return sum(day.depth_mm for day in self.days)
 
     @property
     def total_volume_m3(self) -> float:
+        """Sum of the week's irrigation volumes, in m³."""
         return sum(day.volume_m3 for day in self.days)
 
 
@@ -206,6 +214,7 @@ class IrrigationBulletin:
 
     @property
     def days(self) -> tuple[dt.date, ...]:
+        """The 7 dates of the bulletin's week, from `week_start`."""
         return tuple(self.week_start + dt.timedelta(days=offset) for offset in range(7))
 
 

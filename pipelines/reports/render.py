@@ -64,9 +64,11 @@ def _fetcher():
 
     class LocalOnlyFetcher(URLFetcher):
         def fetch(self, url, headers=None):
-            if url.startswith("data:") or (url.startswith("file://") and Path(url[7:]).resolve().is_relative_to(TEMPLATES_DIR)):
+            if url.startswith("data:") or (url.startswith("file://")
+                                           and Path(url[7:]).resolve().is_relative_to(TEMPLATES_DIR)):
                 return super().fetch(url, headers)
-            raise FatalURLFetchingError(f"report templates may only load data: URLs or files in {TEMPLATES_DIR}, not {url!r}; embed the resource instead")
+            raise FatalURLFetchingError(f"report templates may only load data: URLs or files in {TEMPLATES_DIR}, "
+                                        f"not {url!r}; embed the resource instead")
 
     return LocalOnlyFetcher()
 

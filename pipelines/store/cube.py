@@ -73,6 +73,8 @@ def _chunk(dim: str, size: int, chunks: dict[str, int] | None) -> int:
 
 
 def zarr_encoding(dataset: xr.Dataset, chunks: dict[str, int] | None = None) -> dict:
+    """Zarr v3 encoding of every variable: chunks (512 px in y/x, one band or index per chunk, other
+    dims whole, unless `chunks` says otherwise) and zstd Blosc compression."""
     encoding = {}
     for name, var in dataset.data_vars.items():
         chunks_ = tuple(_chunk(d, n, chunks) for d, n in zip(var.dims, var.shape))
@@ -188,6 +190,7 @@ def load_product(store: Store, group: str) -> xr.Dataset:
 
 
 def has_product(store: Store, group: str) -> bool:
+    """True when the product `group` is published in the store (its zarr.json exists)."""
     return publish.exists(join(str(store), group, "zarr.json"))
 
 

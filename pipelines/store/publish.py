@@ -34,11 +34,13 @@ Store = str | Path
 
 
 def is_remote(location: Store) -> bool:
+    """True for an object-store URL (`scheme://`, except file://)."""
     text = str(location)
     return "://" in text and not text.startswith("file://")
 
 
 def join(root: str, *parts: str) -> str:
+    """Join a store location and path parts with '/', without doubled separators."""
     return "/".join([root.rstrip("/"), *(p.strip("/") for p in parts)])
 
 
@@ -47,6 +49,7 @@ def _fs(url: str):
 
 
 def exists(location: Store) -> bool:
+    """True when the location exists (local path or object-store key/prefix)."""
     if not is_remote(location):
         return os.path.exists(location)
     fs, path = _fs(str(location))

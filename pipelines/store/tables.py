@@ -55,6 +55,7 @@ def assemble_parcel_cube(store: cube.Store) -> xr.DataArray:
 
 
 def read_parcel_cube(store: cube.Store) -> xr.DataArray:
+    """The season's (parcel, time, variable) parcel-statistics cube, loaded into memory."""
     return cube.read_product(store, PARCELS)["parcel_stats"].load()
 
 
@@ -118,6 +119,7 @@ def write_day(store: cube.Store, day: pd.DataFrame, date: dt.date, season: tuple
 
 
 def read_recommendations(store: cube.Store) -> xr.Dataset:
+    """The season's (parcel, date) `recommendations` cube, loaded into memory."""
     return xr.open_zarr(str(store), group=RECOMMENDATIONS, consolidated=False).load()
 
 

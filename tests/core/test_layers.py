@@ -227,13 +227,15 @@ def test_only_the_store_touches_zarr():
         for node in ast.walk(tree):
             if isinstance(node, ast.Attribute) and node.attr in ("open_zarr", "to_zarr"):
                 offenders.append(f"{_where(module, node.lineno)}: calls .{node.attr}")
-    assert not offenders, "Zarr is opened outside pipelines/store (go through pipelines.store):\n" + "\n".join(offenders)
+    assert not offenders, ("Zarr is opened outside pipelines/store (go through pipelines.store):\n"
+                           + "\n".join(offenders))
 
 
 def test_only_the_wiring_imports_dagster():
     offenders = [f"{_where(m, line)}: imports {name}" for m, name, line in _third_party("dagster")
                  if not _under(m, DAGSTER_ALLOWED)]
-    assert not offenders, "dagster imported outside assets/, pipelines/orchestration, pipelines/cli:\n" + "\n".join(offenders)
+    assert not offenders, ("dagster imported outside assets/, pipelines/orchestration, pipelines/cli:\n"
+                           + "\n".join(offenders))
 
 
 @pytest.mark.xfail(strict=True, reason="models/irrigation/farm_plan.py and zone_plan.py still open the store: "

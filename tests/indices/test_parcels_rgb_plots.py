@@ -77,7 +77,8 @@ def test_plot_grid_stats_match_independent_rasterize(tmp_path, capsys):
     assert main(["parcels", "stats", str(tmp_path / "ortho.tif"), str(tmp_path / "plots.geojson"), "--index", "exg",
                  "-o", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "chromatic coordinates" in printed and "parcel" not in printed.split("wrote")[0].lower().replace("parcels", "")
+    assert "chromatic coordinates" in printed and "parcel" not in printed.split("wrote")[0].lower().replace("parcels",
+                                                                                                            "")
     table = pd.read_csv(out).set_index("parcel_id")
     assert len(table) == 40
     total = rgb.sum(axis=0)

@@ -90,7 +90,8 @@ def write_flight(folder: Path, day: dt.date, seed: int) -> np.ndarray:
     rows, cols = np.indices(SHAPE)
     leaf = np.zeros(SHAPE, bool)
     for pid, (_, _, _, (west, south, east, north)) in PARCELS.items():
-        inside = ((cols >= west / PIXEL_M) & (cols < east / PIXEL_M) & (rows >= -north / PIXEL_M) & (rows < -south / PIXEL_M))
+        inside = ((cols >= west / PIXEL_M) & (cols < east / PIXEL_M)
+                  & (rows >= -north / PIXEL_M) & (rows < -south / PIXEL_M))
         leaf |= inside & (rows % 4 < FLIGHTS[day][pid])
     rgb = np.where(leaf, np.array(LEAF_DN)[:, None, None], np.array(SOIL_DN)[:, None, None]).astype(float)
     rgb = np.clip(np.rint(rgb + rng.normal(0, NOISE_DN, rgb.shape)), 1, 254).astype(np.uint8)

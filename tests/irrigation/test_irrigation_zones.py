@@ -113,7 +113,8 @@ def test_recorded_irrigations_apply_to_every_zone(data_root):
 
 def test_no_zones_falls_back_to_the_parcel_plan(tmp_path):
     with pytest.raises(InputDataError,
-                       match=r"chtouka.zarr: no management zones .* none on or before 2026-04-10; materialise management_zones"):
+                       match=r"chtouka.zarr: no management zones .* none on or before 2026-04-10; "
+                             r"materialise management_zones"):
         zone_inputs(load_farm("chtouka"), tmp_path, farm_inputs(load_farm("chtouka"), tmp_path), PLAN_DATE)
     plan, balance, note = zone_plan("chtouka", PLAN_DATE, tmp_path)
     assert note.startswith(NO_ZONES) and "per-parcel plan" in note

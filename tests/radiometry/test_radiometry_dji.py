@@ -35,7 +35,8 @@ M3M = {"green": ("G", "Green", 2.0, 900, 1.021, 1510.0, 3.0, 1.0),
 def _xmp(attrs: dict) -> bytes:
     body = " ".join(f'drone-dji:{k}="{v}"' for k, v in attrs.items())
     return ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
-            f'<rdf:Description xmlns:drone-dji="http://www.dji.com/drone-dji/1.0/" {body}/></rdf:RDF></x:xmpmeta>').encode()
+            f'<rdf:Description xmlns:drone-dji="http://www.dji.com/drone-dji/1.0/" {body}/>'
+            '</rdf:RDF></x:xmpmeta>').encode()
 
 
 def _dn(rho: np.ndarray, gain: float, exposure_us: float, p_cam: float, irradiance: float, black: int) -> np.ndarray:

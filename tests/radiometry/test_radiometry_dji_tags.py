@@ -36,7 +36,8 @@ def test_p4m_signal_at_the_guides_optical_centre_and_black_level(tmp_path):
     image = dataclasses.replace(image, xmp=xmp, black_level=float(P4M_BLACK))
     dn = np.full((1300, 1600), 20_000.0, np.float32)
     signal = dji_signal(image, dn)
-    gain, exposure_s, p_cam = float(xmp["SensorGain"]), float(xmp["ExposureTime"]) / 1e6, float(xmp["SensorGainAdjustment"])
+    gain, exposure_s, p_cam = (float(xmp["SensorGain"]), float(xmp["ExposureTime"]) / 1e6,
+                               float(xmp["SensorGainAdjustment"]))
     at_centre = (20_000 - P4M_BLACK) / 65535 / (gain * exposure_s) * p_cam
     assert signal[650, 800] == pytest.approx(at_centre, rel=1e-6)         # vignetting factor 1 at the centre
     r = 300.0                                                              # (1100, 650): 300 px east of it

@@ -48,7 +48,8 @@ def test_sun_and_sensor_geometry_match_micasense_published_values():
     assert math.acos(sun @ sensor) == pytest.approx(0.6754, abs=0.001)
     # Greenwich at the 2019 equinox: sun elevation 90° − latitude, due south (MicaSense test_dls vs USNO)
     elevation, azimuth = solar_position(51.4769, 0.0, dt.datetime(2019, 3, 21, 12, 8))
-    assert elevation == pytest.approx(math.radians(90 - 51.4769), abs=0.01) and azimuth == pytest.approx(math.pi, abs=0.01)
+    assert elevation == pytest.approx(math.radians(90 - 51.4769), abs=0.01) and azimuth == pytest.approx(math.pi,
+                                                                                                         abs=0.01)
     for pose, normal in [((0, -math.pi / 2, 0), [1, 0, 0]), ((math.pi / 2, -math.pi / 2, 0), [0, 1, 0]),
                          ((0, math.pi / 2, 0), [-1, 0, 0]), ((0, 0, 0), [0, 0, -1])]:
         assert sensor_normal_ned(*pose) == pytest.approx(normal, abs=1e-9)
@@ -88,7 +89,8 @@ def _rededge_file(path: Path, dn: np.ndarray, band: str, iso: int, exposure_s: f
            f'<Camera:VignettingCenter>{_seq(VIGNETTE_CENTRE)}</Camera:VignettingCenter>'
            f'<Camera:VignettingPolynomial>{_seq(VIGNETTE_POLY)}</Camera:VignettingPolynomial>'
            f'</rdf:Description></rdf:RDF></x:xmpmeta>').encode()
-    tags = [(271, "s", 0, "MicaSense", True), (272, "s", 0, "RedEdge", True), (305, "s", 0, "v2.1.2-34-g05e37eb-local", True),
+    tags = [(271, "s", 0, "MicaSense", True), (272, "s", 0, "RedEdge", True),
+            (305, "s", 0, "v2.1.2-34-g05e37eb-local", True),
             (700, "B", 0, xmp, True), (33434, "2I", 1, (int(round(exposure_s * 1e7)), 10_000_000), True),
             (iso_tag, "I" if iso_tag == 34867 else "H", 1, iso, True), *extra_tags]
     if black:
@@ -122,7 +124,8 @@ def test_mixed_gains_from_isospeed_match_micasense_formula(tmp_path):
     assert result.method == "panel"
     r, c = 480, 680  # a pixel inside the panel square of the panel capture: same vignetting in both captures
 
-    def micasense_radiance(dn, gain, te):  # MicaSense tutorial 1: L = V·R·(p − BL)/(g·t_e)·a1/2^16 with R = 1 (a2 = a3 = 0)
+    def micasense_radiance(dn, gain,
+                           te):  # MicaSense tutorial 1: L = V·R·(p − BL)/(g·t_e)·a1/2^16 with R = 1 (a2 = a3 = 0)
         radius = math.hypot(c - VIGNETTE_CENTRE[0], r - VIGNETTE_CENTRE[1])
         vignette = 1.0 / (1.0 + sum(k * radius ** (i + 1) for i, k in enumerate(VIGNETTE_POLY)))
         return vignette * (dn - 4800) / (gain * te) * 1.4654e-4 / 65536
@@ -134,12 +137,14 @@ def test_mixed_gains_from_isospeed_match_micasense_formula(tmp_path):
             / micasense_radiance(45406.0, 1.0, te_panel)
         got = float(result.reflectance[result.bands.index(role)][r, c])
         assert got == pytest.approx(expected, rel=0.01), band
-        assert result.panel_irradiance[role] == pytest.approx(math.pi * result.panel_radiance[role] / PANEL[role], rel=1e-6)
+        assert result.panel_irradiance[role] == pytest.approx(math.pi * result.panel_radiance[role] / PANEL[role],
+                                                              rel=1e-6)
 
 
 def test_missing_gain_or_black_level_is_a_named_error(tmp_path):
     dn = np.full((96, 128), 20000, np.uint16)
-    no_iso = _rededge_file(tmp_path / "IMG_0002_1.tif", dn, "Blue", 100, 0.001, 1e-4, iso_tag=37386)  # FocalLength tag instead
+    no_iso = _rededge_file(tmp_path / "IMG_0002_1.tif", dn, "Blue", 100, 0.001, 1e-4,
+                           iso_tag=37386)  # FocalLength tag instead
     with pytest.raises(InputDataError, match=r"IMG_0002_1.tif: .*ISOSpeed"):
         read_band_image(no_iso)
     no_black = _rededge_file(tmp_path / "IMG_0003_1.tif", dn, "Blue", 100, 0.001, 1e-4, black=())

@@ -54,7 +54,8 @@ def test_dates_per_locale():
 
 
 def test_translated_literal_digits_follow_the_digit_option():
-    message = "Net irrigation to apply on each parcel, in millimetres of water (1 mm = 10 m³ per hectare). An empty cell means no irrigation that day."
+    message = ("Net irrigation to apply on each parcel, in millimetres of water (1 mm = 10 m³ per hectare). "
+               "An empty cell means no irrigation that day.")
     assert "(١ ملم = ١٠ م³" in Formatter("ar", "arabic-indic").gettext(message)
     assert "(1 ملم = 10 م³" in Formatter("ar").gettext(message)
 

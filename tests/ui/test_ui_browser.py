@@ -35,7 +35,7 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first
                   "--disable-component-update", "--disable-sync"]
 FLIGHT_DATE = dt.date(2026, 3, 25)
 FLIGHT = f"chtouka-{FLIGHT_DATE:%Y%m%d}"
-READY_TIMEOUT_S = 60.0
+READY_TIMEOUT_S = 240.0  # bounded; the code location import alone took 26 s at load 12 on this 2-core machine
 PAGE_TIMEOUT_MS = 20_000
 
 
@@ -111,7 +111,8 @@ def _wait_until_loaded(base: str, server: subprocess.Popen, log: Path) -> None:
             continue
         if entries and entries[0]["loadStatus"] == "LOADED":
             loaded = entries[0]["locationOrLoadError"]
-            assert loaded["__typename"] == "RepositoryLocation", f"code location failed to load: {loaded.get('message')}"
+            assert loaded["__typename"] == "RepositoryLocation", (
+                f"code location failed to load: {loaded.get('message')}")
             return
         time.sleep(0.3)
     pytest.fail(f"dagster-webserver not ready after {READY_TIMEOUT_S:.0f} s:\n{log.read_text()[-3000:]}")
@@ -220,7 +221,8 @@ def test_latest_materialisation_shows_parcel_table_and_ndvi_preview(webserver, p
     assert [r["parcel"] for r in rendered] == sorted(load_parcels(farm).ids) == [r["parcel"] for r in records]
     for shown, stored in zip(rendered, records):
         assert float(shown["ndvi_mean"]) == pytest.approx(stored["ndvi_mean"], abs=1e-4), shown["parcel"]
-        assert 0.3 < float(shown["ndvi_mean"]) < 0.95, f"{shown['parcel']}: crop NDVI {shown['ndvi_mean']} in late March"
+        assert 0.3 < float(shown["ndvi_mean"]) < 0.95, (
+            f"{shown['parcel']}: crop NDVI {shown['ndvi_mean']} in late March")
         assert 0.0 <= float(shown["crop_cover_fraction"]) <= 1.0, shown["parcel"]
         assert shown["status"] == "ok", shown["parcel"]
 

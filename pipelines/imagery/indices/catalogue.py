@@ -68,6 +68,7 @@ class IndexSpec(BaseModel):
 
     @cached_property
     def program(self) -> "IndexProgram":
+        """The formula compiled to an IndexProgram (guarded numexpr text, constants), cached."""
         return _compile(self)
 
 

@@ -46,7 +46,8 @@ def _grid_of(dataset) -> FarmGrid:
     return FarmGrid(dataset.rio.crs, dataset.rio.transform(), dataset.rio.width, dataset.rio.height)
 
 
-def _attrs(names: Sequence[str], skipped: Mapping[str, str], catalogue: Mapping[str, IndexSpec], computed_on: str) -> dict:
+def _attrs(names: Sequence[str], skipped: Mapping[str, str], catalogue: Mapping[str, IndexSpec],
+           computed_on: str) -> dict:
     return {"long_name": "vegetation indices", "units": "1", "computed_on": computed_on,
             "index_long_names": [catalogue[n].long_name for n in names],
             "index_formulas": [catalogue[n].formula for n in names],

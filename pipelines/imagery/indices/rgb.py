@@ -2,7 +2,8 @@
 
 An RGB orthomosaic of camera DN is not reflectance: brightness changes with exposure, light and
 the camera's tone curve. Woebbecke et al. (1995, Trans. ASAE 38:259-269) and Meyer & Neto (2008,
-Comput. Electron. Agric. 63:282-293) compute ExG = 2g − r − b and ExR = 1.4r − g (ExGR = ExG − ExR)
+Comput. Electron. Agric. 63:282-293) compute ExG = 2g − r − b and ExGR = ExG − ExR with
+ExR = 1.3r − g as Meyer & Neto (2008) and spyndex define it (Meyer et al. 1998 had 1.4r − g)
 on chromatic coordinates r = R/(R+G+B), g = G/(R+G+B), b = B/(R+G+B), which removes overall
 brightness. Ratio indices (VARI, GLI, NGRDI) are unchanged by that normalisation, so computing
 every RGB index on r, g, b gives the published definitions. Reflectance inputs are left as they are.

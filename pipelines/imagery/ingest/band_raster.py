@@ -25,6 +25,8 @@ SUGGESTED = {1: "gray", 2: "red,nir", 3: "red,green,blue", 4: "red,green,blue,al
 
 @dataclass(frozen=True)
 class BandRaster:
+    """A raster's data bands on the farm grid with their roles, and where the roles came from."""
+
     values: np.ndarray             # (band, y, x) float32, NaN = no data (alpha 0 or nodata)
     band_names: list[str]          # data bands only (the alpha band is the mask)
     grid: FarmGrid
@@ -66,7 +68,8 @@ def read_band_raster(path: str | Path, bands: Sequence[str] | None = None) -> Ba
         raise InputDataError(path, "raster not found", "check the path")
     with rasterio.open(path) as src:
         if src.crs is None or not src.crs.is_projected:
-            raise InputDataError(path, "has no projected CRS", "reproject it to the farm's UTM zone (e.g. gdalwarp -t_srs EPSG:32629)")
+            raise InputDataError(path, "has no projected CRS",
+                                 "reproject it to the farm's UTM zone (e.g. gdalwarp -t_srs EPSG:32629)")
         roles, roles_from = _roles(path, src, bands)
         if len(set(roles)) != len(roles):
             raise InputDataError(path, f"band roles repeat ({roles})", "give each band its own role")

@@ -82,7 +82,8 @@ def _mosaic_window(frames: list[Frame], n_bands: int, grid: FarmGrid, window: Wi
     dst_transform = grid.transform @ Affine.translation(window.col_off, window.row_off)
     for frame in frames:
         c0, r0, c1, r1 = frame.box
-        if c1 <= window.col_off or c0 >= window.col_off + window.width or r1 <= window.row_off or r0 >= window.row_off + window.height:
+        if (c1 <= window.col_off or c0 >= window.col_off + window.width
+                or r1 <= window.row_off or r0 >= window.row_off + window.height):
             continue
         warped = np.full(shape, np.nan, np.float32)
         reproject(np.load(frame.npy), warped, src_transform=frame.place.transform, src_crs=grid.crs, src_nodata=np.nan,
@@ -184,12 +185,13 @@ def ingest_captures(files: list[str | Path], grid: FarmGrid, store: cube.Store, 
         from_gps = [f.place.altitude_m for f in frames if f.place.altitude_from.startswith("GPS")]
         if from_gps:
             warnings.append(f"height above ground of {len(from_gps)} capture(s) = {frames[0].place.altitude_from} "
-                            f"({min(from_gps):.1f}–{max(from_gps):.1f} m; no RelativeAltitude in the files, flat terrain "
-                            f"assumed)")
+                            f"({min(from_gps):.1f}–{max(from_gps):.1f} m; no RelativeAltitude in the files, "
+                            f"flat terrain assumed)")
         methods, bands, relative = record.methods, record.bands, record.relative
         skipped = record.skipped
         if len(methods) > 1:
-            warnings.append(f"captures were calibrated differently ({sorted(methods)}); reflectance may step between frames")
+            warnings.append(f"captures were calibrated differently ({sorted(methods)}); "
+                            "reflectance may step between frames")
         calibration = " | ".join(sorted(methods))
         irradiance_mean = {b: _mean(v) for b, v in record.irradiance.items()}
         residual_max = {b: (max(r for r in v if r is not None) if any(r is not None for r in v) else None)

@@ -1,10 +1,10 @@
 """Raw multispectral captures: one 16-bit TIFF per band, grouped into captures by capture id.
 
 `read_band_image` reads a band file's EXIF (ISO, exposure, f-number, black level, time, GPS) and
-XMP (band name, radiometric model, irradiance; DJI's XMP GPS when EXIF has none) and detects the sensor from EXIF Make/Model against
-`configs/sensors/*.yaml`, never from a folder name. `group_captures` groups files by their
-CaptureUUID/CaptureId (the file name's capture part when the camera writes none) and checks every
-band of the sensor is present exactly once.
+XMP (band name, radiometric model, irradiance; DJI's XMP GPS when EXIF has none) and detects the
+sensor from EXIF Make/Model against `configs/sensors/*.yaml`, never from a folder name.
+`group_captures` groups files by their CaptureUUID/CaptureId (the file name's capture part when the
+camera writes none) and checks every band of the sensor is present exactly once.
 """
 from __future__ import annotations
 
@@ -157,7 +157,8 @@ def read_band_image(path: str | Path) -> BandImage:
     iso = _iso(sensor, exif, xmp, path)
     exposure = _rational(exif.get("ExposureTime"))
     if exposure is None:
-        raise InputDataError(path, "has no EXIF ExposureTime", "radiometric calibration needs it; use the camera's raw files")
+        raise InputDataError(path, "has no EXIF ExposureTime",
+                             "radiometric calibration needs it; use the camera's raw files")
     if sensor.metadata_layout == "micasense" and str(tags.get("Model", "")).strip() != "Altum" \
             and abs(exposure - 1 / 6329) < 1e-6:
         exposure = 0.000274  # legacy RedEdge firmware wrote 1/6329 s for 274 µs (MicaSense metadata.exposure)
@@ -187,10 +188,12 @@ class Capture:
 
     @property
     def bands(self) -> list[str]:
+        """Band role of each image, in the capture's order."""
         return [image.band for image in self.images]
 
     @property
     def warnings(self) -> list[str]:
+        """The warnings of all the capture's images."""
         return [w for image in self.images for w in image.warnings]
 
 

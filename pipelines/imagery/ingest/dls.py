@@ -64,7 +64,8 @@ def solar_position(lat_deg: float, lon_deg: float, when: dt.datetime) -> tuple[f
     eps = math.radians(eps0 + 0.00256 * math.cos(omega))
     decl = math.asin(math.sin(eps) * math.sin(apparent))
     y, l0r = math.tan(eps / 2) ** 2, math.radians(l0)
-    eot_min = 4.0 * math.degrees(y * math.sin(2 * l0r) - 2 * e * math.sin(m) + 4 * e * y * math.sin(m) * math.cos(2 * l0r)
+    eot_min = 4.0 * math.degrees(y * math.sin(2 * l0r) - 2 * e * math.sin(m)
+                                 + 4 * e * y * math.sin(m) * math.cos(2 * l0r)
                                  - 0.5 * y * y * math.sin(4 * l0r) - 1.25 * e * e * math.sin(2 * m))
     minutes = when.hour * 60 + when.minute + (when.second + when.microsecond / 1e6) / 60.0
     hour_angle = math.radians(((minutes + eot_min + 4.0 * lon_deg) / 4.0 - 180.0))
@@ -78,12 +79,14 @@ def solar_position(lat_deg: float, lon_deg: float, when: dt.datetime) -> tuple[f
 
 def sun_vector_ned(elevation: float, azimuth: float) -> np.ndarray:
     """Unit vector towards the sun in North-East-Down coordinates."""
-    return np.array([math.cos(azimuth) * math.cos(elevation), math.sin(azimuth) * math.cos(elevation), -math.sin(elevation)])
+    return np.array([math.cos(azimuth) * math.cos(elevation), math.sin(azimuth) * math.cos(elevation),
+                     -math.sin(elevation)])
 
 
 def sensor_normal_ned(yaw: float, pitch: float, roll: float) -> np.ndarray:
     """The DLS normal (body −z, pointing up) in NED for a yaw/pitch/roll pose in radians (Z-Y-X Euler)."""
-    cy, sy, cp, sp, cr, sr = math.cos(yaw), math.sin(yaw), math.cos(pitch), math.sin(pitch), math.cos(roll), math.sin(roll)
+    cy, sy, cp, sp, cr, sr = (math.cos(yaw), math.sin(yaw), math.cos(pitch), math.sin(pitch),
+                              math.cos(roll), math.sin(roll))
     body_to_ned = np.array([[cy * cp, cy * sp * sr - sy * cr, cy * sp * cr + sy * sr],
                             [sy * cp, sy * sp * sr + cy * cr, sy * sp * cr - cy * sr],
                             [-sp, cp * sr, cp * cr]])
@@ -148,9 +151,11 @@ def dls_irradiance(xmp: dict, model: str, firmware: str, position: tuple[float, 
     raw *= _float(xmp, "IrradianceScaleToSIUnits") or 1.0
     pose = [_float(xmp, k) for k in ("Yaw", "Pitch", "Roll")]
     if position is None or captured is None or None in pose:
-        missing = [n for n, v in (("GPS position", position), ("capture time", captured), ("DLS Yaw/Pitch/Roll",
-                                                                                           None if None in pose else 1)) if v is None]
-        return DlsIrradiance(raw, f"DLS 1 SpectralIrradiance as read (no {', '.join(missing)}: not sun-angle corrected)", raw)
+        missing = [n for n, v in (("GPS position", position), ("capture time", captured),
+                                  ("DLS Yaw/Pitch/Roll", None if None in pose else 1)) if v is None]
+        return DlsIrradiance(raw,
+                             f"DLS 1 SpectralIrradiance as read (no {', '.join(missing)}: not sun-angle corrected)",
+                             raw)
     elevation, azimuth = solar_position(position[0], position[1], captured)
     angle = float(np.arccos(np.clip(sun_vector_ned(elevation, azimuth) @ sensor_normal_ned(*pose), -1.0, 1.0)))
     transmission = diffuser_transmission(angle)
@@ -160,4 +165,5 @@ def dls_irradiance(xmp: dict, model: str, firmware: str, position: tuple[float, 
                              "fly in daylight with the DLS facing up, or calibrate with a panel")
     direct = raw / transmission / (1.0 / DIRECT_TO_DIFFUSE + math.cos(angle))
     value = direct * math.sin(elevation) + direct / DIRECT_TO_DIFFUSE
-    return DlsIrradiance(value, "DLS 1 SpectralIrradiance, sun-angle corrected with the DLS pose", raw, angle, elevation)
+    return DlsIrradiance(value, "DLS 1 SpectralIrradiance, sun-angle corrected with the DLS pose", raw, angle,
+                         elevation)

@@ -20,6 +20,9 @@ RASTER_SUFFIXES = (".tif", ".tiff")
 
 
 class FlightManifest(BaseModel):
+    """What ingest found in a flight folder: kind, sensor, files, capture date, reflectance
+    scale, and the problems (quarantine) and warnings."""
+
     flight: str = Field(description="<farm>-<yyyymmdd>[-n]")
     farm: str
     folder: str
@@ -33,10 +36,12 @@ class FlightManifest(BaseModel):
 
     @property
     def quarantined(self) -> bool:
+        """True when the flight has problems and must not be processed."""
         return bool(self.problems)
 
     @property
     def reason(self) -> str:
+        """The problems joined into one line (empty when none)."""
         return "; ".join(self.problems)
 
 

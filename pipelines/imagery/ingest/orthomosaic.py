@@ -70,6 +70,7 @@ class OrthomosaicInfo:
 
     @property
     def saturation_dn(self) -> float | None:
+        """Largest value of the integer dtype (where a DN clips), None for float data."""
         return float(np.iinfo(self.dtype).max) if np.issubdtype(np.dtype(self.dtype), np.integer) else None
 
 
@@ -108,7 +109,8 @@ def _roles(src, path: Path, sensor: Sensor | None) -> tuple[list[str], list[int]
     else:
         labels = [src.descriptions[i] or f"band {i + 1} ({src.colorinterp[i].name})" for i in data_idx]
         raise InputDataError(path, f"band roles are unknown ({labels})",
-                             "set band descriptions (blue, green, red, rededge, nir) or declare the sensor in flight.yaml")
+                             "set band descriptions (blue, green, red, rededge, nir) "
+                             "or declare the sensor in flight.yaml")
     if len(set(roles)) != len(roles):
         raise InputDataError(path, f"band roles repeat ({roles})", "give each band a distinct description")
     if sensor is not None and not set(roles) <= set(sensor.band_names):
@@ -156,14 +158,16 @@ def inspect_orthomosaic(path: str | Path, sensor: Sensor | None, grid: FarmGrid,
     with _open(path) as src:
         if src.crs is None:
             raise InputDataError(path, "has no CRS (no georeferencing)",
-                                 "export the orthomosaic as a georeferenced GeoTIFF (any CRS) from the photogrammetry tool")
+                                 "export the orthomosaic as a georeferenced GeoTIFF (any CRS) "
+                                 "from the photogrammetry tool")
         _probe(src, path)
         roles, data_idx, roles_from, alpha = _roles(src, path, sensor)
         scales, offsets, scale_from = _scales(src, data_idx, reflectance_scale, sensor)
         overlap = _overlap_fraction(src, grid)
         if overlap == 0.0:
             raise InputDataError(path,
-                                 f"does not overlap the farm grid (mosaic bounds {tuple(round(b, 1) for b in src.bounds)} "
+                                 f"does not overlap the farm grid "
+                                 f"(mosaic bounds {tuple(round(b, 1) for b in src.bounds)} "
                                  f"in {src.crs.to_string()}, farm bounds {grid.bounds} in {grid.crs.to_string()})",
                                  "check the mosaic belongs to this farm and its CRS is declared correctly")
         warnings = []
@@ -171,7 +175,8 @@ def inspect_orthomosaic(path: str | Path, sensor: Sensor | None, grid: FarmGrid,
             warnings.append("integer DN without a declared reflectance scale; pass reflectance_scale (e.g. 0.0001 "
                             "for ODM/DJI Terra uint16 reflectance)")
         if scale_from == "camera dn":
-            warnings.append(f"uncalibrated RGB camera DN ({src.dtypes[data_idx[0] - 1]}): stored as relative brightness "
+            warnings.append(f"uncalibrated RGB camera DN ({src.dtypes[data_idx[0] - 1]}): "
+                            f"stored as relative brightness "
                             f"DN/{round(1 / scales[0])}, not reflectance; RGB indices use chromatic coordinates")
         if overlap < 0.5:
             warnings.append(f"the mosaic covers only {overlap:.0%} of the farm grid")
@@ -268,8 +273,8 @@ def ingest_orthomosaic(path: str | Path, grid: FarmGrid, store: str | Path, grou
     calibrated = info.scale_from != "camera dn"
     method = {"declared": "DN × declared reflectance scale", "gdal band scale": "DN × GDAL band scale + offset",
               "float reflectance": "float reflectance as delivered",
-              "camera dn": f"camera DN / {round(1 / info.scales[0])}: relative brightness of an uncalibrated RGB camera, "
-                           "not reflectance"}[info.scale_from]
+              "camera dn": f"camera DN / {round(1 / info.scales[0])}: relative brightness of an uncalibrated "
+                           "RGB camera, not reflectance"}[info.scale_from]
     attrs = {"units": "1", "long_name": "surface reflectance", "standard_name": "surface_bidirectional_reflectance",
              "source_file": str(info.path), "source_crs": info.crs.to_string(), "calibration_method": method,
              "sensor": sensor.id if sensor else "unknown", "resampling": resampling, "valid_range": [0.0, 1.5],

@@ -66,7 +66,8 @@ def sequoia_irradiance_image(image: BandImage, dn: np.ndarray) -> np.ndarray:
     x, y = x / dn.shape[1], y / dn.shape[0]
     vignette = sum(cf * x ** int(exponents[2 * i]) * y ** int(exponents[2 * i + 1]) for i, cf in enumerate(coefs))
     if image.f_number is None:
-        raise InputDataError(image.path, "has no EXIF FNumber", "the Sequoia model scales by f²; use the camera's original files")
+        raise InputDataError(image.path, "has no EXIF FNumber",
+                             "the Sequoia model scales by f²; use the camera's original files")
     f = image.f_number
     return (f ** 2 * (dn / vignette - b) / (a * image.exposure_s * image.iso + c)).astype(np.float32)
 
@@ -102,7 +103,8 @@ def dji_signal(image: BandImage, dn: np.ndarray) -> np.ndarray:
     k = _dji_number(image, ("VignettingData", "VignettingPolynomial"), "vignetting coefficients")
     gain = _dji_number(image, ("SensorGain",), "sensor gain")[0]
     p_cam = _dji_number(image, ("SensorGainAdjustment",), "sensor gain adjustment (pCam)")[0]
-    exposure_s = float(numbers(image.xmp["ExposureTime"])[0]) / 1e6 if image.xmp.get("ExposureTime") else image.exposure_s
+    exposure_s = (float(numbers(image.xmp["ExposureTime"])[0]) / 1e6 if image.xmp.get("ExposureTime")
+                  else image.exposure_s)
     bits = image.exif.get("BitsPerSample", 16)
     full_scale = DJI_FULL_SCALE.get(image.sensor.id, float(2 ** int(bits[0] if isinstance(bits, tuple) else bits)))
     r = _radius(dn.shape, *centre)
@@ -118,7 +120,8 @@ def band_irradiance(image: BandImage) -> tuple[float | None, str]:
     """
     layout = image.sensor.metadata_layout
     if layout == "micasense":
-        reading = dls_irradiance(image.xmp, str(image.exif.get("Model", "")).strip(), str(image.exif.get("Software", "")),
+        reading = dls_irradiance(image.xmp, str(image.exif.get("Model", "")).strip(),
+                                 str(image.exif.get("Software", "")),
                                  image.position, image.captured, image.path)
         return (reading.value, reading.method) if reading else (None, "none")
     if layout == "sequoia":

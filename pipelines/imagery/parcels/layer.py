@@ -29,6 +29,9 @@ OVERLAP_M2 = 0.01
 
 @dataclass(frozen=True)
 class ParcelProblem:
+    """A problem of one parcel feature: kind, severity ("error" makes it unusable, or "warning"),
+    message and fix."""
+
     parcel_id: str
     kind: str
     severity: str
@@ -49,21 +52,26 @@ class ParcelSet:
 
     @property
     def ids(self) -> list[str]:
+        """Parcel ids, in the layer's order."""
         return list(self.frame["id"])
 
     @property
     def unusable(self) -> set[str]:
+        """Ids of the parcels with at least one error."""
         return {p.parcel_id for p in self.problems if p.severity == "error"}
 
     def problem_of(self, parcel_id: str) -> str | None:
+        """The parcel's error kinds, comma-joined, or None when it has none."""
         errors = [p.kind for p in self.problems if p.parcel_id == parcel_id and p.severity == "error"]
         return ", ".join(errors) or None
 
     def raise_for_errors(self) -> None:
+        """Raise InputDataError naming the parcels file and listing every error, if any."""
         errors = [str(p) for p in self.problems if p.severity == "error"]
         if errors:
             raise InputDataError(self.path, f"{len(errors)} parcel problem(s): " + " | ".join(errors),
-                                 "fix the parcels file (or pass repair=True / --repair-geometries for invalid geometries)")
+                                 "fix the parcels file (or pass repair=True / --repair-geometries "
+                                 "for invalid geometries)")
 
 
 def _read(path: Path) -> gpd.GeoDataFrame:
@@ -77,13 +85,15 @@ def _read(path: Path) -> gpd.GeoDataFrame:
     if frame.crs is None:
         raise InputDataError(path, "has no coordinate reference system",
                              "add a .prj / CRS (GeoJSON is WGS84 by definition)")
-    return frame.rename(columns={k: v for k, v in SHAPEFILE_NAMES.items() if k in frame.columns and v not in frame.columns})
+    return frame.rename(columns={k: v for k, v in SHAPEFILE_NAMES.items()
+                                 if k in frame.columns and v not in frame.columns})
 
 
 def _id_column(frame: gpd.GeoDataFrame, path: Path, id_field: str | None) -> str:
     if id_field is not None:
         if id_field not in frame.columns:
-            raise InputDataError(path, f"has no field '{id_field}' (fields: {[c for c in frame.columns if c != 'geometry']})",
+            raise InputDataError(path,
+                                 f"has no field '{id_field}' (fields: {[c for c in frame.columns if c != 'geometry']})",
                                  "pass --id-field with one of these fields")
         return id_field
     found = next((c for c in ID_FIELDS if c in frame.columns), None)
@@ -161,7 +171,8 @@ def _overlap_problems(frame: gpd.GeoDataFrame) -> list[ParcelProblem]:
                 for pid, other in ((a, b), (b, a)):
                     problems.append(ParcelProblem(pid, "overlap", "warning",
                                                   f"overlaps parcel \"{other}\" by {shared:.1f} m²",
-                                                  "correct the shared border; each parcel keeps its full area in the statistics"))
+                                                  "correct the shared border; each parcel keeps its full area "
+                                                  "in the statistics"))
     return problems
 
 

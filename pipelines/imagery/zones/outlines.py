@@ -43,6 +43,7 @@ def zone_id(parcel: str, rank: int) -> str:
 
 
 def flight_date(flight: str) -> dt.date:
+    """The date of a flight key `<farm>-<yyyymmdd>[-n]`."""
     return FlightKey.parse(flight).date
 
 

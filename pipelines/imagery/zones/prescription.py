@@ -41,7 +41,8 @@ def prescription_rule(rule: str | PrescriptionRule) -> PrescriptionRule:
 
 def plan_zone_depths(plan) -> dict[tuple[str, int], float]:
     """{(parcel id, zone rank): gross mm} of a zone plan: today's depth, else the next event's."""
-    depth = np.where(plan["irrigate_today"], plan["depth_mm"], plan["next_depth_mm"] if "next_depth_mm" in plan else np.nan)
+    depth = np.where(plan["irrigate_today"], plan["depth_mm"],
+                     plan["next_depth_mm"] if "next_depth_mm" in plan else np.nan)
     return {(str(p), int(z)): float(d) for p, z, d in zip(plan["parcel"], plan["zone"], depth) if np.isfinite(d)}
 
 
