@@ -111,6 +111,10 @@ COLUMNS = {
     "yield_p90_t_ha": "yield, 90th percentile (t/ha)", "yield_qx_ha": "expected yield (quintals/ha)",
     "file": "file name", "kind": "captures (raw frames) or orthomosaic", "language": "report language (fr, ar, en)",
     "pdf": "PDF file name", "delivery": "delivery status (sent, queued, failed)",
+    "exg_mean": "mean ExG of the crop pixels (chromatic coordinates of an RGB camera, unitless, -1..2)",
+    "exg_parcel_mean": "mean ExG of all the parcel's pixels (chromatic coordinates, unitless)",
+    "exg_p10": "10th percentile of crop-pixel ExG (unitless)",
+    "exg_p90": "90th percentile of crop-pixel ExG (unitless)",
 }
 DATE_COLUMN = re.compile(r"\d{4}-\d{2}-\d{2}")
 

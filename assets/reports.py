@@ -45,7 +45,10 @@ def parcel_reports(context: dg.AssetExecutionContext, storage: SaqiStorage) -> d
     files = pd.DataFrame({"language": [r.language for r in rendered], "pdf": [r.pdf_path.name for r in rendered],
                           "delivery": [rec.status for rec in records]})
     first = contents.parcels[0]
+    for parcel_id, reason in contents.quarantined.items():
+        context.log.warning(f"parcel {parcel_id} quarantined from the reports: {reason}")
     return dg.MaterializeResult(metadata=shown({
+        "quarantined_parcels": dg.MetadataValue.json(contents.quarantined),
         "reports": len(rendered), "folder": dg.MetadataValue.path(str(out)),
         "cooperative_report": dg.MetadataValue.path(str(next(r.pdf_path for r in rendered
                                                              if "cooperative" in r.pdf_path.name))),

@@ -10,6 +10,7 @@ else Hargreaves' radiation formula (eq. 50).
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -37,9 +38,15 @@ ALIASES = {
     "rain_mm": ("rain", "precip_mm", "precipitation_mm", "precip", "rr_mm", "pluie_mm"),
 }
 MAX_GAP_DAYS = 7
-# Plausible daily ranges for Morocco and similar climates; outside them a unit is probably wrong.
-RANGES = {"tmin_c": (-30, 50), "tmax_c": (-25, 60), "solar_mj_m2": (0, 45), "wind_ms": (0, 40),
+# Plausible daily ranges, low <= value < high (upper bound exclusive). Temperatures: the highest
+# reliably measured air temperature is 54.4 °C (Death Valley, 2020-21; Morocco's record is 50.4 °C,
+# Agadir, Aug. 2023) and the highest daily minimum 44.2 °C (Khasab, Oman, 2018), so tmax >= 55 or
+# tmin >= 45 is a sensor or unit error, not weather. Outside them a value is dropped and interpolated.
+RANGES = {"tmin_c": (-30, 45), "tmax_c": (-25, 55), "solar_mj_m2": (0, 45), "wind_ms": (0, 40),
           "sunshine_h": (0, 24), "rain_mm": (0, 500), "tdew_c": (-50, 40)}
+DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
+REPAIRS = ("dropped", "clipped", "decimal comma", "not a number", "set to 0", "day missing", "crossed")
+"""Flags that record a repair of the station's own values (reported as warnings)."""
 DEWPOINT_DEPRESSION_C = 2.0
 DEFAULT_U2_MS = 2.0
 
@@ -113,11 +120,11 @@ def _remove_spikes(frame: pd.DataFrame, flags: pd.Series) -> None:
         frame.loc[bad, column] = np.nan
     for column, (low, high) in RANGES.items():
         if column in frame and column != "rain_mm":
-            bad = (frame[column] < low) | (frame[column] > high)
-            _flag(flags, bad, f"{column} outside {low}..{high} dropped and interpolated")
+            bad = (frame[column] < low) | (frame[column] >= high)
+            _flag(flags, bad, f"{column} outside {low}..{high} (upper bound exclusive) dropped and interpolated")
             frame.loc[bad, column] = np.nan
     if "rain_mm" in frame:
-        bad = (frame["rain_mm"] < 0) | (frame["rain_mm"] > RANGES["rain_mm"][1])
+        bad = (frame["rain_mm"] < 0) | (frame["rain_mm"] >= RANGES["rain_mm"][1])
         _flag(flags, bad, "rain_mm negative or > 500 mm: set to 0")
         frame.loc[bad, "rain_mm"] = 0.0
 
@@ -142,6 +149,19 @@ def _fill_gaps(frame: pd.DataFrame, flags: pd.Series, path: Path, max_gap_days: 
         missing = frame["rain_mm"].isna()
         _flag(flags, missing, "rain_mm missing: assumed 0")
         frame["rain_mm"] = frame["rain_mm"].fillna(0.0)
+
+
+def _order_temperatures(frame: pd.DataFrame, flags: pd.Series) -> None:
+    """After gap filling an interpolated temperature can cross the measured one (tmin above tmax);
+    the measured value is kept and the other set equal to it, flagged (FAO-56 needs tmax >= tmin)."""
+    crossed = (frame["tmax_c"] < frame["tmin_c"]).to_numpy()
+    if not crossed.any():
+        return
+    tmin_filled = flags.str.contains("tmin_c interpolated").to_numpy()
+    lower_tmin = crossed & (tmin_filled | ~flags.str.contains("tmax_c interpolated").to_numpy())
+    frame.loc[lower_tmin, "tmin_c"] = frame.loc[lower_tmin, "tmax_c"]
+    frame.loc[crossed & ~lower_tmin, "tmax_c"] = frame.loc[crossed & ~lower_tmin, "tmin_c"]
+    _flag(flags, crossed, "interpolated temperature crossed the measured one: set equal to it")
 
 
 def _humidity(frame: pd.DataFrame, flags: pd.Series) -> None:
@@ -195,31 +215,83 @@ def _solar(frame: pd.DataFrame, flags: pd.Series, lat_deg: float, krs: float) ->
         _flag(flags, np.ones(len(frame)), f"no radiation: solar from temperature range, krs={krs} (FAO-56 eq. 50)")
 
 
+def _dates(frame: pd.DataFrame, path: Path) -> pd.Series:
+    """Parse the date column; refuse an empty or unreadable cell naming its data row (1 = first row)."""
+    text = frame["date"].astype("string").str.strip()
+    for row, value in enumerate(text, start=1):
+        if pd.isna(value) or value == "":
+            raise InputDataError(path, "empty date cell", "write the day as YYYY-MM-DD or delete the row",
+                                 field="date", row=row)
+    parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+    for row, (value, date) in enumerate(zip(text, parsed), start=1):
+        if pd.isna(date):
+            raise InputDataError(path, f"'{value}' is not a date", "write dates as YYYY-MM-DD", field="date", row=row)
+    return parsed
+
+
+def _numbers(frame: pd.DataFrame, path: Path, flags: pd.Series) -> pd.DataFrame:
+    """Numeric columns: a decimal comma ('12,5') is read as 12.5 and flagged; any other text in a
+    cell is dropped (then interpolated) and flagged; a column holding only text is refused."""
+    out = pd.DataFrame(index=frame.index)
+    for column in frame.columns:
+        raw = frame[column]
+        if pd.api.types.is_numeric_dtype(raw):
+            out[column] = raw.astype("float64")
+            continue
+        text = raw.astype("string").str.strip()
+        comma = text.str.fullmatch(DECIMAL_COMMA.pattern).fillna(False).to_numpy(dtype=bool)
+        text = text.where(~comma, text.str.replace(",", ".", regex=False))
+        values = pd.to_numeric(text, errors="coerce")
+        given = (text.notna() & (text != "")).to_numpy(dtype=bool)
+        unreadable = given & values.isna().to_numpy()
+        if given.any() and unreadable[given].all():
+            examples = sorted(set(text[unreadable].head(3)))
+            raise InputDataError(path, f"column '{column}' holds text ({', '.join(map(repr, examples))}), not numbers",
+                                 "write plain numbers with a decimal point (12.5), in the column's unit", field=column)
+        _flag(flags, comma, f"{column} decimal comma read as a decimal point")
+        for day in frame.index[unreadable]:
+            flags[day] += f"{column} '{text[day]}' is not a number: dropped; "
+        out[column] = values.astype("float64")
+    return out
+
+
+def _warnings(flags: pd.Series, path: Path) -> list[str]:
+    """One named warning per day whose own values were repaired (the flags say how)."""
+    return [f"{path}: {day.date()}: {text}" for day, text in flags.items()
+            if any(word in text for word in REPAIRS)]
+
+
 def weather_table(frame: pd.DataFrame, path: str | Path, lat_deg: float, krs: float = fao.KRS_INTERIOR,
                   max_gap_days: int = MAX_GAP_DAYS) -> pd.DataFrame:
-    """Clean a raw daily table (any alias columns plus 'date') into the canonical, gap-free table."""
+    """Clean a raw daily table (any alias columns plus 'date') into the canonical, gap-free table.
+
+    `lat_deg` in -90..90 (station latitude, north positive). The repairs of the station's own values
+    are in the `flags` column and listed in `table.attrs["warnings"]`."""
     path = Path(path)
+    if not isinstance(lat_deg, (int, float)) or not -90 <= float(lat_deg) <= 90:
+        raise InputDataError(path, f"latitude {lat_deg} is not in -90..90 degrees",
+                             "give the station's latitude (north positive)",
+                             field="lat_deg")
     frame = _rename(frame.copy(), path)
     for column in ("date", "tmin_c", "tmax_c"):
         if column not in frame:
             raise InputDataError(path, f"no '{column}' column (found {list(frame.columns)})",
                                  "add it; FAO-56 needs at least date, tmin_c and tmax_c")
-    try:
-        frame["date"] = pd.to_datetime(frame["date"], format="ISO8601")
-    except (ValueError, TypeError) as exc:
-        raise InputDataError(path, f"unreadable date ({exc})", "write dates as YYYY-MM-DD") from None
+    frame["date"] = _dates(frame, path)
     duplicated = frame["date"][frame["date"].duplicated()]
     if len(duplicated):
         raise InputDataError(path, f"date {duplicated.iloc[0].date()} appears twice", "keep one row per day")
-    frame = frame.set_index("date").sort_index().apply(pd.to_numeric, errors="coerce")
-    _check_units(frame, path)
+    frame = frame.set_index("date").sort_index()
     flags = pd.Series("", index=frame.index, dtype=object)
+    frame = _numbers(frame, path, flags)
+    _check_units(frame, path)
     days = pd.date_range(frame.index[0], frame.index[-1], freq="D", name="date")
     absent = days.difference(frame.index)
     frame, flags = frame.reindex(days), flags.reindex(days, fill_value="")
     _flag(flags, days.isin(absent), "day missing from the file")
     _remove_spikes(frame, flags)
     _fill_gaps(frame, flags, path, max_gap_days)
+    _order_temperatures(frame, flags)
     _humidity(frame, flags)
     _wind(frame, flags, path)
     _solar(frame, flags, lat_deg, krs)
@@ -227,6 +299,7 @@ def weather_table(frame: pd.DataFrame, path: str | Path, lat_deg: float, krs: fl
         frame["rain_mm"] = 0.0
         _flag(flags, np.ones(len(frame)), "no rain column: rain assumed 0")
     frame["flags"] = flags.str.rstrip("; ")
+    frame.attrs["warnings"] = _warnings(frame["flags"], path)
     return frame
 
 

@@ -30,7 +30,12 @@ def run(args: argparse.Namespace) -> int:
     from pipelines.imagery.ingest.band_raster import read_band_raster
 
     catalogue = index_catalogue(args.catalogue)
+    from pipelines.cli import output_path, warn
+
+    output_path(args.output)
     raster = read_band_raster(args.raster, _names(args.bands))
+    for text in raster.warnings:
+        warn(text)
     values, definition = index_inputs(raster.values, raster.band_names, raster.calibrated)
     print(f"band roles from {raster.roles_from}: {raster.band_names}; indices computed on {definition}")
     result = compute_indices(values, raster.band_names, _names(args.index), catalogue=catalogue)

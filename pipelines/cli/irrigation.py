@@ -4,16 +4,33 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
 import os
 import sys
 from pathlib import Path
 
 
+def bounded_float(low: float, high: float, what: str):
+    """An argparse type: a finite number in low..high, else a usage error (exit 2) naming the value."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number ({what})") from None
+        if not math.isfinite(value) or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text} is outside {low:g}..{high:g} ({what})")
+        return value
+    return parse
+
+
 def _et0(args: argparse.Namespace) -> int:
     from models.irrigation.et0 import reference_et_mm
     from models.irrigation.weather import read_weather
+    from pipelines.cli import warn
 
     weather = read_weather(args.weather, args.lat)
+    for text in weather.attrs.get("warnings", []):
+        warn(text)
     et0 = reference_et_mm(weather, args.lat, args.elev).round(2)
     et0.index = et0.index.strftime("%Y-%m-%d")
     et0.to_csv(sys.stdout, header=True, index_label="date")
@@ -60,8 +77,10 @@ def register(subparsers) -> None:
     et0 = actions.add_parser("et0", help="print date,et0_mm (FAO-56 Penman-Monteith, Hargreaves fallback) as CSV")
     et0.add_argument("weather", type=Path,
                      help="daily station CSV (date, tmin_c, tmax_c, ... see models/irrigation/weather.py)")
-    et0.add_argument("--lat", type=float, required=True, help="station latitude in degrees (north positive)")
-    et0.add_argument("--elev", type=float, required=True, help="station elevation in m")
+    et0.add_argument("--lat", type=bounded_float(-90, 90, "latitude in degrees"), required=True,
+                     help="station latitude in degrees (north positive)")
+    et0.add_argument("--elev", type=bounded_float(-500, 6000, "elevation in m"), required=True,
+                     help="station elevation in m")
     et0.set_defaults(handler=_et0)
     plan = actions.add_parser("plan", help="print today's irrigation plan of every parcel of a farm")
     plan.add_argument("--farm", required=True, help="farm id in configs/farms")

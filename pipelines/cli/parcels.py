@@ -3,6 +3,7 @@ and `saqi parcels zones RASTER PARCELS -o OUTDIR [--index ndvi] [--zones 3] [--m
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from pipelines.cli.indices import _names
@@ -38,17 +39,21 @@ def register(subparsers) -> None:
 
 
 def run_stats(args: argparse.Namespace) -> int:
+    from pipelines.cli import output_path, warn
     from pipelines.imagery.indices.kernel import compute_indices
     from pipelines.imagery.indices.rgb import index_inputs
     from pipelines.imagery.ingest.band_raster import read_band_raster
     from pipelines.imagery.parcels.layer import load_parcels
     from pipelines.imagery.parcels.zonal import parcel_statistics
 
+    output_path(args.output)
     raster = read_band_raster(args.raster, _names(args.bands))
+    for text in raster.warnings:
+        warn(text)
     parcels = load_parcels(args.parcels, raster.grid, repair=args.repair_geometries, id_field=args.id_field,
                            require_attributes=False)
     for problem in parcels.problems:
-        print(f"{problem.severity}: {problem}")
+        print(f"{problem.severity}: {args.parcels}: {problem}", file=sys.stderr)
     values, definition = index_inputs(raster.values, raster.band_names, raster.calibrated)
     print(f"band roles from {raster.roles_from}: {raster.band_names}; indices computed on {definition}")
     result = compute_indices(values, raster.band_names, _names(args.index))
@@ -75,11 +80,16 @@ def run_zones(args: argparse.Namespace) -> int:
     )
 
     rule = prescription_rule(args.rule)
+    from pipelines.cli import output_path, warn
+
+    output_path(args.output)
     raster = read_band_raster(args.raster, _names(args.bands))
+    for text in raster.warnings:
+        warn(text)
     parcels = load_parcels(args.parcels, raster.grid, repair=args.repair_geometries, id_field=args.id_field,
                            require_attributes=False)
     for problem in parcels.problems:
-        print(f"{problem.severity}: {problem}")
+        print(f"{problem.severity}: {args.parcels}: {problem}", file=sys.stderr)
     values, definition = index_inputs(raster.values, raster.band_names, raster.calibrated)
     print(f"band roles from {raster.roles_from}: {raster.band_names}; {args.index} computed on {definition}")
     result = compute_indices(values, raster.band_names, [args.index])

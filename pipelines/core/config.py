@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -21,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from pipelines.core.errors import ConfigError
+from pipelines.core.errors import ConfigError, control_characters
 from pipelines.core.keys import FARM
 
 CONFIGS_DIR = Path(os.environ.get("SAQI_CONFIGS", Path(__file__).resolve().parents[2] / "configs"))
@@ -75,6 +76,18 @@ class Season(_Strict):
         return self
 
 
+EMAIL_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                           r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+")
+"""One addr-spec (RFC 5322 dot-atom local part, a dotted domain); no display name, comment or list. fullmatch only."""
+
+
+def _plain_text(value: str) -> str:
+    if control_characters(value):
+        raise ValueError(f"{value!r} holds control characters (line breaks, tabs…); "
+                         "it reaches e-mail headers and documents")
+    return value
+
+
 class Cooperative(_Strict):
     """The cooperative that receives the reports: its name, region, province, report language
     and optional e-mail address."""
@@ -84,6 +97,19 @@ class Cooperative(_Strict):
     province: str
     language: Literal["fr", "ar", "en"] = "fr"
     email: str | None = None
+
+    @field_validator("name", "region", "province")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        return _plain_text(value)
+
+    @field_validator("email")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is not None and (not EMAIL_ADDRESS.fullmatch(value) or len(value) > 254):
+            raise ValueError(f"{value!r} is not one e-mail address "
+                             "(write a single address such as bureau@cooperative.ma)")
+        return value
 
 
 class WaterSource(_Strict):
@@ -133,10 +159,15 @@ class Farm(_Strict):
     soil_moisture: str | None = Field(default=None, description="CSV of readings parcel,date,theta_m3_m3")
     directory: Path = Field(default=Path("."), exclude=True)
 
+    @field_validator("name")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        return _plain_text(value)
+
     @field_validator("id")
     @classmethod
     def _safe_id(cls, value: str) -> str:
-        if not FARM.match(value):
+        if not FARM.fullmatch(value):
             raise ValueError("farm id must be lower-case letters, digits and '_' "
                              "(it becomes a path and a partition key)")
         return value
@@ -329,8 +360,8 @@ def farm_ids(root: Path | None = None) -> list[str]:
 
 @lru_cache(maxsize=64)
 def _load_farm(root: Path, farm_id: str) -> Farm:
-    if not FARM.match(farm_id):
-        raise ConfigError(root / "farms", "id", f"'{farm_id}' is not a valid farm id",
+    if not isinstance(farm_id, str) or not FARM.fullmatch(farm_id):
+        raise ConfigError(root / "farms", "id", f"{farm_id!r} is not a valid farm id",
                           "use lower-case letters, digits, '_'")
     path = root / "farms" / farm_id / "farm.yaml"
     data = _read_yaml(path)

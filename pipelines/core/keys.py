@@ -7,15 +7,17 @@ from dataclasses import dataclass
 
 from pipelines.core.errors import InputDataError
 
-FLIGHT_KEY = re.compile(r"^(?P<farm>[a-z][a-z0-9_]{1,40})-(?P<date>\d{8})(?:-(?P<n>[1-9]\d?))?$")
-FOLDER = re.compile(r"^(?P<date>\d{8})(?:-(?P<n>[1-9]\d?))?$")
-FARM = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
+# Matched with `fullmatch` only: `$` would accept a trailing newline ("chtouka\n"), and `\d` would
+# accept Arabic-Indic digits; a key becomes a path and a partition, so both are refused.
+FLIGHT_KEY = re.compile(r"(?P<farm>[a-z][a-z0-9_]{1,40})-(?P<date>[0-9]{8})(?:-(?P<n>[1-9][0-9]?))?")
+FOLDER = re.compile(r"(?P<date>[0-9]{8})(?:-(?P<n>[1-9][0-9]?))?")
+FARM = re.compile(r"[a-z][a-z0-9_]{1,40}")
 
 
 def farm_id(text: str) -> str:
     """Return `text` if it is a farm id safe to put in a path (no '..', separator or absolute path)."""
-    if not isinstance(text, str) or not FARM.match(text):
-        raise InputDataError(str(text), "not a farm id",
+    if not isinstance(text, str) or not FARM.fullmatch(text):
+        raise InputDataError(repr(text), "not a farm id",
                              "use 2-41 lower-case letters, digits or '_', starting with a letter")
     return text
 
@@ -31,31 +33,40 @@ class FlightKey:
     @classmethod
     def parse(cls, key: str) -> "FlightKey":
         """Parse `<farm>-<yyyymmdd>[-n]`; InputDataError names the key and the expected form."""
-        match = FLIGHT_KEY.match(key)
+        match = FLIGHT_KEY.fullmatch(key) if isinstance(key, str) else None
         if not match:
-            raise InputDataError(key, "not a flight key", "use <farm>-<yyyymmdd>[-n], e.g. chtouka-20260115")
+            raise InputDataError(repr(key), "not a flight key", "use <farm>-<yyyymmdd>[-n], e.g. chtouka-20260115")
         return cls(match["farm"], _date(key, match["date"]), int(match["n"] or 0))
 
     @classmethod
     def from_folder(cls, farm: str, folder: str) -> "FlightKey":
         """The key of a flight folder `yyyymmdd[-n]` of `farm`; InputDataError for any other name."""
-        match = FOLDER.match(folder)
+        match = FOLDER.fullmatch(folder) if isinstance(folder, str) else None
         if not match:
-            raise InputDataError(folder, "flight folder name is not yyyymmdd[-n]",
+            raise InputDataError(repr(folder), "flight folder name is not yyyymmdd[-n]",
                                  "rename it, e.g. 20260115 or 20260115-2")
         return cls.parse(f"{farm}-{folder}")
 
     @property
     def folder(self) -> str:
         """The flight's folder name, `yyyymmdd[-n]`."""
-        return self.date.strftime("%Y%m%d") + (f"-{self.number}" if self.number else "")
+        day = f"{self.date.year:04d}{self.date.month:02d}{self.date.day:02d}"
+        return day + (f"-{self.number}" if self.number else "")
 
     def __str__(self) -> str:
         return f"{self.farm}-{self.folder}"
 
 
+YEARS = range(2000, 2100)
+"""Years a drone flight can have: outside them a date is a typo (and year 1 has no 4-digit strftime)."""
+
+
 def _date(key: str, text: str) -> dt.date:
     try:
-        return dt.datetime.strptime(text, "%Y%m%d").date()
+        date = dt.datetime.strptime(text, "%Y%m%d").date()
     except ValueError:
-        raise InputDataError(key, f"'{text}' is not a calendar date", "use yyyymmdd") from None
+        raise InputDataError(repr(key), f"'{text}' is not a calendar date", "use yyyymmdd") from None
+    if date.year not in YEARS:
+        raise InputDataError(repr(key), f"'{text}' is not a calendar date of a flight (year {date.year})",
+                             f"use yyyymmdd with a year in {YEARS.start}..{YEARS.stop - 1}")
+    return date

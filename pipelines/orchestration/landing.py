@@ -17,11 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import fsspec
-import yaml
 
 from pipelines.core.errors import InputDataError
 from pipelines.core.keys import FlightKey, farm_id
-from pipelines.imagery.ingest.flight import RASTER_SUFFIXES
+from pipelines.imagery.ingest.flight import RASTER_SUFFIXES, declared_flight
 from pipelines.store.publish import is_remote, join
 
 PARTIAL_SUFFIXES = (".part", ".tmp", ".crdownload", ".partial", ".filepart")
@@ -73,13 +72,12 @@ def _missing(fs, folder: str, sizes: dict[str, int]) -> tuple[str, ...]:
         problems.append("no TIFF yet")
     if "flight.yaml" in sizes and sizes["flight.yaml"] > 0:
         try:
-            declared = yaml.safe_load(fs.cat_file(f"{folder}/flight.yaml").decode("utf-8")) or {}
-        except (yaml.YAMLError, UnicodeDecodeError):
-            return (*problems, "flight.yaml is not readable YAML yet")
-        if isinstance(declared, dict):
-            problems += [f"{n} listed in flight.yaml is missing" for n in declared.get("files") or [] if n not in sizes]
-            if declared.get("kind") == "orthomosaic" and len(tifs) > 1:
-                problems.append(f"{len(tifs)} TIFFs for an orthomosaic flight")
+            declared = declared_flight(fs.cat_file(f"{folder}/flight.yaml"), f"{folder}/flight.yaml")
+        except InputDataError as exc:
+            return (*problems, str(exc))
+        problems += [f"{n} listed in flight.yaml is missing" for n in declared.get("files") or [] if n not in sizes]
+        if declared.get("kind") == "orthomosaic" and len(tifs) > 1:
+            problems.append(f"{len(tifs)} TIFFs for an orthomosaic flight")
     return tuple(problems)
 
 

@@ -36,8 +36,11 @@ class StageOutcome:
 def _failure(result: dg.ExecuteInProcessResult) -> str:
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data:
-            return (event.step_failure_data.error.message.strip().splitlines()[-1]
-                    if event.step_failure_data.error else "failed")
+            error = event.step_failure_data.error
+            if error is None:
+                return "failed"
+            cause = error.cause or error  # the user code's exception, not Dagster's wrapper
+            return f"{event.step_key}: {cause.message.strip().splitlines()[-1]}"
     return "failed"
 
 

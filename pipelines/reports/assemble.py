@@ -8,7 +8,7 @@ by strip from the Zarr store, never the whole mosaic), the `parcels` season cube
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +17,7 @@ import rasterio.features
 import xarray as xr
 
 from pipelines.core.config import Farm, load_crop
+from pipelines.core.errors import InputDataError, SaqiError
 from pipelines.core.grid import FarmGrid
 from pipelines.core.keys import FlightKey
 from pipelines.imagery import preview
@@ -55,6 +56,9 @@ class FarmReports:
     parcels: tuple[ParcelReport, ...]
     cooperative: CooperativeReport
     bulletin: IrrigationBulletin | None
+    quarantined: dict[str, str] = field(default_factory=dict)
+    """Parcels left out of the reports, with the reason (bad outline, unknown crop…): one bad parcel
+    never stops the reports of the others."""
 
 
 def _latest_flight(store: Path) -> FlightKey:
@@ -139,9 +143,18 @@ def farm_reports(farm: Farm, data_root: str | Path) -> FarmReports:
     season = tables.read_parcel_cube(store)
     rec = tables.read_recommendations(store) if cube.has_product(store, tables.RECOMMENDATIONS) else None
     cooperative = Cooperative.of_farm(farm)
-    reports, rows = [], []
-    for feature in load_parcels(farm, grid).frame.itertuples(index=False):
-        crop = load_crop(feature.crop)
+    reports, rows, quarantined = [], [], {}
+    parcel_set = load_parcels(farm, grid)
+    for feature in parcel_set.frame.itertuples(index=False):
+        if str(feature.id) in parcel_set.unusable:
+            quarantined[str(feature.id)] = "; ".join(str(p) for p in parcel_set.problems
+                                                     if p.parcel_id == str(feature.id) and p.severity == "error")
+            continue
+        try:
+            crop = load_crop(feature.crop)
+        except SaqiError as exc:
+            quarantined[str(feature.id)] = f'parcel "{feature.id}": {exc}'
+            continue
         parcel = Parcel(str(feature.id), str(feature.member), crop.id, dict(crop.names),
                         float(feature.geometry.area) / 10_000, str(feature.irrigation_method))
         rows_, cols_, mask = _window(grid, feature.geometry)
@@ -162,7 +175,11 @@ def farm_reports(farm: Farm, data_root: str | Path) -> FarmReports:
     factor = preview.preview_step(grid.shape, DEFAULT_MAX_SIDE_PX)
     overview = ndvi_map(preview.block_mean_strips(ndvi, factor), grid.resolution_m * factor, index=vigour)
     summary = CooperativeReport(farm.id, farm.name, cooperative, flight.date, tuple(rows), overview, vigour)
-    return FarmReports(tuple(reports), summary, _bulletin(farm, rec, [r.parcel for r in rows], cooperative))
+    if not reports:
+        raise InputDataError(farm.path(farm.parcels), f"no parcel can be reported ({'; '.join(quarantined.values())})",
+                             "fix the parcels file and configs/crops")
+    return FarmReports(tuple(reports), summary, _bulletin(farm, rec, [r.parcel for r in rows], cooperative),
+                       quarantined)
 
 
 def _bulletin(farm: Farm, rec: xr.Dataset | None, parcels: list[Parcel],

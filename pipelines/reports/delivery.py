@@ -4,9 +4,15 @@ SMTP settings come from environment variables only (never from configuration fil
 SAQI_SMTP_HOST, SAQI_SMTP_PORT (default 587 for starttls, 465 for ssl, 25 for none),
 SAQI_SMTP_TLS = none | starttls | ssl (default starttls), SAQI_SMTP_USER and SAQI_SMTP_PASSWORD
 (both or neither), SAQI_SMTP_FROM (sender address), optional SAQI_SMTP_CAFILE (a private CA).
+Credentials never travel in clear: SAQI_SMTP_TLS=none with a user and password is refused, and
+STARTTLS is required (smtplib raises if the server does not offer it) before logging in.
+Addresses are checked (one addr-spec, no display name, no control character) and so is the
+subject: a CR or LF in a header is refused before anything is sent (header injection).
 
 A report is never lost: it is in the outbox before any e-mail is tried, and every outcome is
-appended to `<outbox>/<cooperative>/deliveries.jsonl`. Temporary failures (connection refused,
+appended to `<outbox>/<cooperative>/deliveries.jsonl` as it happens (one line, flushed and
+fsynced per record), so a crash after a send never loses the record of it. A damaged line (a
+write cut short) is skipped with a warning by the readers. Temporary failures (connection refused,
 timeouts, SMTP 4xx) are retried in rounds with bounded exponential backoff, so one unreachable
 server delays nobody's first attempt; permanent ones (SMTP 5xx) are recorded at once.
 `redeliver_failed` sends again whatever the log still marks as failed.
@@ -15,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import shutil
 import smtplib
@@ -26,7 +33,8 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Callable, Mapping
 
-from pipelines.core.errors import ConfigError
+from pipelines.core.config import EMAIL_ADDRESS
+from pipelines.core.errors import ConfigError, InputDataError, control_characters
 from pipelines.reports.i18n import N_, Formatter
 from pipelines.reports.model import Cooperative
 from pipelines.reports.render import RenderedReport, file_stem
@@ -34,6 +42,26 @@ from pipelines.reports.render import RenderedReport, file_stem
 LOG_NAME = "deliveries.jsonl"
 TLS_MODES = {"none": 25, "starttls": 587, "ssl": 465}
 ENVIRONMENT = "environment variables"
+log = logging.getLogger(__name__)
+
+
+def email_address(text: str | None, name: str, field: str) -> str:
+    """Return the address, or refuse it naming where it came from (`name`, `field`)."""
+    value = (text or "").strip()
+    if control_characters(str(text or "")) or not EMAIL_ADDRESS.fullmatch(value) or len(value) > 254:
+        raise InputDataError(name, f"{text!r} is not one e-mail address",
+                             "write a single address such as bureau@cooperative.ma",
+                             field=field)
+    return value
+
+
+def header_text(text: str, name: str, field: str) -> str:
+    """Refuse a header value holding CR, LF or another control character (header injection)."""
+    found = control_characters(str(text))
+    if found:
+        raise InputDataError(name, f"{field} holds control character(s) {', '.join(found)}: refused before sending",
+                             "remove line breaks from the name it is built from", field=field)
+    return text
 
 
 @dataclass(frozen=True)
@@ -67,15 +95,27 @@ class SmtpSettings:
         if (user is None) != (password is None):
             raise ConfigError(ENVIRONMENT, "SAQI_SMTP_USER/SAQI_SMTP_PASSWORD", "only one of the two is set",
                               "set both to log in, or neither")
+        if tls == "none" and user is not None:
+            raise ConfigError(ENVIRONMENT, "SAQI_SMTP_TLS",
+                              "'none' with SAQI_SMTP_USER/SAQI_SMTP_PASSWORD would send the password in clear",
+                              "set SAQI_SMTP_TLS=starttls (port 587) or ssl (port 465), or log in to no server")
         sender = environ.get("SAQI_SMTP_FROM", "").strip()
-        if "@" not in sender:
-            raise ConfigError(ENVIRONMENT, "SAQI_SMTP_FROM", f"'{sender}' is not a sender address",
-                              "set it, e.g. SAQI_SMTP_FROM=reports@cooperative.ma")
+        try:
+            sender = email_address(sender, ENVIRONMENT, "SAQI_SMTP_FROM")
+        except InputDataError:
+            raise ConfigError(ENVIRONMENT, "SAQI_SMTP_FROM", f"{sender!r} is not a sender address",
+                              "set it, e.g. SAQI_SMTP_FROM=reports@cooperative.ma") from None
         cafile = environ.get("SAQI_SMTP_CAFILE") or None
         if cafile and not Path(cafile).is_file():
             raise ConfigError(ENVIRONMENT, "SAQI_SMTP_CAFILE", f"{cafile} does not exist",
                               "point it at the CA certificate (PEM) or unset it")
         return cls(host, int(port_text), tls, sender, user, password, cafile)
+
+    def __post_init__(self) -> None:
+        if self.tls == "none" and self.user:
+            raise ConfigError(ENVIRONMENT, "SAQI_SMTP_TLS",
+                              "'none' with a user and password would send the password in clear",
+                              "use starttls or ssl")
 
 
 @dataclass(frozen=True)
@@ -149,6 +189,8 @@ def _send(message: EmailMessage, settings: SmtpSettings) -> None:
         if settings.tls == "starttls":
             client.starttls(context=context)
         if settings.user:
+            if settings.tls == "none":  # never reached: refused in SmtpSettings; kept as the last guard
+                raise smtplib.SMTPException("refusing to send credentials without TLS")
             client.login(settings.user, settings.password)
         client.send_message(message)
 
@@ -162,14 +204,26 @@ def _permanent(exc: Exception) -> bool:
 
 
 def _log(record: DeliveryRecord) -> None:
+    """Append one record and make it durable (flush + fsync) before the next delivery starts."""
     record.recorded_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    with (Path(record.outbox_dir) / LOG_NAME).open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps(asdict(record), ensure_ascii=False) + "\n")
+    path = Path(record.outbox_dir) / LOG_NAME
+    line = (json.dumps(asdict(record), ensure_ascii=False) + "\n").encode("utf-8")
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        if os.fstat(fd).st_size and os.pread(fd, 1, os.fstat(fd).st_size - 1) != b"\n":
+            line = b"\n" + line  # a previous write was cut short: start on a fresh line
+        os.write(fd, line)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _send_in_rounds(records: list[DeliveryRecord], settings: SmtpSettings | None, retry: RetryPolicy,
                     sleep: Callable[[float], None]) -> None:
     pending = [r for r in records if r.recipient and settings is not None]
+    for record in records:
+        if record not in pending:
+            _log(record)   # stays in the outbox: no address or no SMTP settings
     for round_index in range(retry.attempts):
         if not pending:
             return
@@ -188,6 +242,8 @@ def _send_in_rounds(records: list[DeliveryRecord], settings: SmtpSettings | None
                     still.append(record)
             else:
                 record.status, record.message_id = "sent", message["Message-ID"]
+            if record.status == "sent" or record not in still or round_index == retry.attempts - 1:
+                _log(record)   # final outcome, durable before the next message
         pending = still
 
 
@@ -198,14 +254,15 @@ def deliver_all(items: list[tuple[RenderedReport, Cooperative]], outbox_root: Pa
     settings = smtp if smtp is not None else (SmtpSettings.from_env() if smtp_from_env else None)
     records = []
     for rendered, cooperative in items:
+        recipient = email_address(cooperative.email, f"cooperative '{cooperative.name}'",
+                                  "email") if cooperative.email else None
+        header_text(rendered.subject, f"report {Path(rendered.pdf_path).name}", "subject")
         outbox = outbox_dir(outbox_root, cooperative.name)
         outbox.mkdir(parents=True, exist_ok=True)
         files = [str(_file_into(outbox, Path(p))) for p in (rendered.pdf_path, rendered.html_path)]
         records.append(DeliveryRecord(Path(rendered.pdf_path).name, cooperative.name, str(outbox), files,
-                                      rendered.subject, rendered.language, cooperative.email))
+                                      rendered.subject, rendered.language, recipient))
     _send_in_rounds(records, settings, retry, sleep)
-    for record in records:
-        _log(record)
     return records
 
 
@@ -219,10 +276,15 @@ def deliver(rendered: RenderedReport, cooperative: Cooperative, outbox_root: Pat
 def delivery_log(outbox_root: Path) -> list[DeliveryRecord]:
     """Every logged delivery of every cooperative under `outbox_root`, oldest first per cooperative."""
     records = []
-    for log in sorted(Path(outbox_root).glob(f"*/{LOG_NAME}")):
-        for line in log.read_text(encoding="utf-8").splitlines():
-            if line.strip():
+    for path in sorted(Path(outbox_root).glob(f"*/{LOG_NAME}")):
+        for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
                 records.append(DeliveryRecord(**json.loads(line)))
+            except (ValueError, TypeError) as exc:
+                log.warning("%s line %d: damaged delivery record skipped (%s); the report stays in the outbox",
+                            path, number, exc)
     return records
 
 
@@ -238,6 +300,4 @@ def redeliver_failed(outbox_root: Path, smtp_from_env: bool = True, *, smtp: Smt
     retried = [DeliveryRecord(r.report, r.cooperative, r.outbox_dir, r.files, r.subject, r.language,
                               r.recipient) for r in failed]
     _send_in_rounds(retried, settings, retry, sleep)
-    for record in retried:
-        _log(record)
     return retried

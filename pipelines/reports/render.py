@@ -54,7 +54,9 @@ def _css_string(text: str):
     """A CSS string literal for `content:` in @page margin boxes, safe inside a <style> element."""
     from markupsafe import Markup
 
-    escaped = str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\A ").replace("<", "\\3C ")
+    escaped = str(text).replace("\\", "\\\\").replace('"', '\\"')
+    for raw, code in (("\n", "\\A "), ("\r", "\\D "), ("\f", "\\C "), ("<", "\\3C ")):
+        escaped = escaped.replace(raw, code)
     return Markup('"' + escaped + '"')
 
 

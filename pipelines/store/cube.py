@@ -11,6 +11,7 @@ replaces instead of duplicating. Every published product carries a `saqi_version
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 import uuid
 import warnings
@@ -22,9 +23,11 @@ import xarray as xr
 import zarr
 from zarr.codecs import BloscCodec
 
+from pipelines.core.errors import StoreError, disk_full
 from pipelines.core.grid import FarmGrid
 from pipelines.core.keys import farm_id as valid_farm_id
 from pipelines.store import geotiff, publish
+from pipelines.store.lock import product_lock, writer_active
 from pipelines.store.publish import STAGING, Store, is_remote, join
 
 __all__ = ["STAGING", "Store", "farm_store", "flight_group", "raster", "zarr_encoding", "staged_product",
@@ -32,6 +35,8 @@ __all__ = ["STAGING", "Store", "farm_store", "flight_group", "raster", "zarr_enc
 CHUNK_PX = 512
 VERSION_ATTR = "saqi_version"
 LOAD_ATTEMPTS = 5
+READ_WAIT_S = 5.0
+"""How long a reader waits for a product that is absent while its writer holds the lock (publishing)."""
 
 
 def farm_store(data_root: str | Path, farm_id: str) -> Store:
@@ -119,31 +124,56 @@ def consolidate_store(store: Store) -> None:
 
 
 @contextlib.contextmanager
-def staged_product(store: Store, group: str) -> Iterator[Store]:
+def staged_product(store: Store, group: str, *, locked: bool = False) -> Iterator[Store]:
     """Yield a private location (Path, or URL for a remote store) to write a product's Zarr group
     into; on success stamp it with a fresh version and publish it in place of the old product.
 
+    The product's exclusive write lock (`pipelines.store.lock`) is held from staging to publication
+    (`locked=True`: the caller already holds it, e.g. for a read-modify-write).
     On success the staged group's metadata is consolidated, a flight raster product (reflectance,
     indices, classes) is also published as a Cloud-Optimized GeoTIFF from the staged group
     (`geotiff`), the group is moved into place, and the root's consolidated metadata is rebuilt.
     On an exception the staging group is removed and the published product is untouched. A
     SIGKILLed writer leaves only staging debris, removed by the next write or `cleanup`.
+    On a full disk the error is a named `StoreError`.
     """
-    with publish.staging_area(store) as staging:
-        yield staging
-        version = _stamp(staging)
-        _consolidate(staging)
-        cog = geotiff.geotiff_target(group)
-        if cog is not None:
-            staged = xr.open_zarr(str(staging), consolidated=True, decode_coords="all")
-            geotiff.write_geotiff(staged[cog[1]], geotiff.geotiff_path(store, *cog), version)
-        _ensure_groups(store, group)
-        publish.publish(store, staging, group)
-        consolidate_store(store)
+    with contextlib.nullcontext() if locked else product_lock(store, group), publish.staging_area(store) as staging:
+        try:
+            yield staging
+            version = _stamp(staging)
+            _consolidate(staging)
+            cog = geotiff.geotiff_target(group)
+            if cog is not None:
+                staged = xr.open_zarr(str(staging), consolidated=True, decode_coords="all")
+                geotiff.write_geotiff(staged[cog[1]], geotiff.geotiff_path(store, *cog), version)
+            _ensure_groups(store, group)
+            publish.publish(store, staging, group)
+            consolidate_store(store)
+        except Exception as exc:   # a full disk reaches us as OSError(ENOSPC), or wrapped (GDAL "Write error")
+            if disk_full(exc) or _out_of_space(store, staging):
+                raise StoreError(join(str(store), group), "no space left on the device while writing; the published "
+                                 "product is unchanged and the staging folder is removed",
+                                 "free disk space (or raise the quota) and run again") from exc
+            raise
+
+
+def _out_of_space(store: Store, staging: Store) -> bool:
+    """Whether the local disk holding `store` lacks room for another copy of the staged product (a
+    write failing then is a full disk, whatever library reported it); False for object stores."""
+    if is_remote(store):
+        return False
+    path = Path(store)
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    staged = Path(staging)
+    needed = sum(f.stat().st_size for f in staged.rglob("*") if f.is_file()) if staged.is_dir() else 0
+    stats = os.statvfs(path)
+    return stats.f_bavail * stats.f_frsize < max(needed, 1 << 20)
 
 
 def write_product(store: Store, group: str, product: xr.DataArray | xr.Dataset,
-                  chunks: dict[str, int] | None = None, compute: Callable | None = None) -> None:
+                  chunks: dict[str,
+                               int] | None = None, compute: Callable | None = None, *, locked: bool = False) -> None:
     """Write one product group atomically (replace, never append or duplicate).
 
     Chunks: 512 px along y/x, one layer along band/index, whole along other dims unless `chunks`
@@ -151,17 +181,26 @@ def write_product(store: Store, group: str, product: xr.DataArray | xr.Dataset,
     (e.g. `lambda writes: client.compute(writes, sync=True)` to run them on a cluster).
     """
     dataset = product.to_dataset() if isinstance(product, xr.DataArray) else product
-    with staged_product(store, group) as staging:
+    with staged_product(store, group, locked=locked) as staging:
         writes = dataset.to_zarr(str(staging), mode="w", consolidated=False, zarr_format=3,
                                  encoding=zarr_encoding(dataset, chunks), compute=compute is None)
         if compute is not None:
             compute(writes)
 
 
-def read_product(store: Store, group: str) -> xr.Dataset:
-    """Open a product group lazily (dask-backed). A lazy view is not protected against a concurrent
-    replacement of the same product; use `load_product` when another run may be rewriting it."""
-    return xr.open_zarr(str(store), group=group, consolidated=False, decode_coords="all")
+def read_product(store: Store, group: str, **open_options) -> xr.Dataset:
+    """Open a product group lazily (dask-backed). An open that finds the product absent while its
+    writer holds the lock (the instant of the swap) is retried for up to READ_WAIT_S. A lazy view
+    is not protected against a later replacement; use `load_product` when another run may be
+    rewriting it."""
+    deadline = time.monotonic() + READ_WAIT_S
+    while True:
+        try:
+            return xr.open_zarr(str(store), group=group, consolidated=False, **{"decode_coords": "all", **open_options})
+        except (FileNotFoundError, KeyError, zarr.errors.BaseZarrError):
+            if time.monotonic() >= deadline or not writer_active(store, group):
+                raise
+            time.sleep(0.02)
 
 
 def product_version(store: Store, group: str) -> str | None:
@@ -171,22 +210,23 @@ def product_version(store: Store, group: str) -> str | None:
     return zarr.open_group(str(store), path=group, mode="r", zarr_format=3).attrs.get(VERSION_ATTR)
 
 
-def load_product(store: Store, group: str) -> xr.Dataset:
+def load_product(store: Store, group: str, **open_options) -> xr.Dataset:
     """Read a whole product into memory, consistent even while another process replaces it.
 
     Optimistic read: the version stamp is read before and after loading; a change means the
-    product was swapped mid-read and the read is repeated (bounded attempts).
+    product was swapped mid-read and the read is repeated (bounded attempts). `open_options` go to
+    `xarray.open_zarr` (e.g. decode_times=False to rewrite a product as stored).
     """
     for _ in range(LOAD_ATTEMPTS):
         before = product_version(store, group)
         try:
-            dataset = read_product(store, group).load()
+            dataset = read_product(store, group, **open_options).load()
         except (FileNotFoundError, KeyError, OSError, zarr.errors.BaseZarrError):
             continue
         if before == dataset.attrs.get(VERSION_ATTR) == product_version(store, group) and has_product(store, group):
             return dataset
-    raise RuntimeError(f"{join(str(store), group)}: product kept changing during {LOAD_ATTEMPTS} reads; "
-                       "retry when the run rewriting it has finished")
+    raise StoreError(join(str(store), group), f"the product kept changing during {LOAD_ATTEMPTS} reads",
+                     "retry when the run rewriting it has finished")
 
 
 def has_product(store: Store, group: str) -> bool:

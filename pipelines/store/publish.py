@@ -11,7 +11,8 @@
   leftovers. Staging older than `REMOTE_STALE_S` is removed by the next write or `cleanup`.
 
 Credentials and endpoints come from the environment only (AWS_ACCESS_KEY_ID, AWS_ENDPOINT_URL…).
-One writer per product at a time (a Dagster partition); different products may be written at once.
+One writer per product at a time, enforced by `pipelines.store.lock` (held by `cube.staged_product`);
+different products may be written at once.
 """
 from __future__ import annotations
 
@@ -147,7 +148,12 @@ def publish(store: Store, staging: Store, group: str) -> None:
     trash = store / STAGING / f"{TRASH_PREFIX}{uuid.uuid4().hex}"
     if target.exists():
         os.rename(target, trash)
-    os.rename(staging, target)
+    try:
+        os.rename(staging, target)
+    except OSError:
+        if trash.exists():
+            os.rename(trash, target)   # put the published product back: never absent after a failed swap
+        raise
     shutil.rmtree(trash, ignore_errors=True)
 
 

@@ -9,17 +9,14 @@ its own region (chunks of one day), so a re-run replaces that day and nothing el
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
 from pipelines.store import cube
-from pipelines.store.publish import is_remote, join
+from pipelines.store.lock import product_lock
+from pipelines.store.publish import join
 
 PARCELS = "parcels"
 RECOMMENDATIONS = "recommendations"
@@ -59,25 +56,6 @@ def read_parcel_cube(store: cube.Store) -> xr.DataArray:
     return cube.read_product(store, PARCELS)["parcel_stats"].load()
 
 
-@contextmanager
-def _store_lock(store: cube.Store) -> Iterator[None]:
-    """Serialise first-time creation of the season cube between processes (local stores).
-
-    Object stores have no lock: there, create the season cube with a single run (the first day
-    of the season) before days of the same farm run in parallel."""
-    if is_remote(store):
-        yield
-        return
-    store = Path(store)
-    store.mkdir(parents=True, exist_ok=True)
-    with open(store / ".lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def _season_template(parcels: list[str], start: dt.date, end: dt.date, variables: dict[str, dict]) -> xr.Dataset:
     dates = pd.date_range(start, end, freq="D")
     shape = (len(parcels), len(dates))
@@ -91,31 +69,39 @@ def write_day(store: cube.Store, day: pd.DataFrame, date: dt.date, season: tuple
     """Write one date's rows (index = parcel, columns = variables) into the recommendations cube.
 
     `variables` maps every variable of the cube to its CF attributes (units, long_name); the cube
-    is created for the whole season on first use. Only this date's chunks are rewritten.
+    is created for the whole season on first use. Staged and published like every product: under
+    the product's exclusive lock the cube is read, this date's cells of `day.columns` replaced and
+    the whole cube published atomically, so a killed writer leaves the previous cube whole and two
+    days written at once both land (local disks and object stores alike).
     """
     start, end = season
     if not start <= date <= end:
         raise ValueError(f"{date} is outside the season {start}..{end}")
     parcels = sorted(map(str, day.index))
     group = join(str(store), RECOMMENDATIONS)
-    with _store_lock(store):
-        if not cube.has_product(store, RECOMMENDATIONS):
-            template = _season_template(parcels, start, end, variables)
-            cube.write_product(store, RECOMMENDATIONS, template.assign_attrs(season=f"{start}/{end}"),
-                               chunks={"date": 1})
-        existing = xr.open_zarr(str(store), group=RECOMMENDATIONS, consolidated=False)
+    with product_lock(store, RECOMMENDATIONS):
+        if cube.has_product(store, RECOMMENDATIONS):   # as stored: times stay numbers with their units
+            existing = cube.load_product(store, RECOMMENDATIONS, decode_times=False)
+            first = xr.decode_cf(existing[["date"]])["date"].values[0]
+        else:
+            existing = _season_template(parcels, start, end, variables).assign_attrs(season=f"{start}/{end}")
+            first = existing.date.values[0]
         missing = set(day.columns) - set(existing.data_vars)
         if missing or list(existing.parcel.values) != parcels:
             raise ValueError(f"{group}: cube has variables {sorted(existing.data_vars)} and parcels "
                              f"{list(existing.parcel.values)}; got {sorted(day.columns)} for {parcels}: "
                              "delete the recommendations group to rebuild it for the new layout")
-        index = int((np.datetime64(date) - existing.date.values[0].astype("datetime64[D]")).astype(int))
+        index = int((np.datetime64(date) - first.astype("datetime64[D]")).astype(int))
         region = day.reindex(parcels)
-        update = xr.Dataset({name: (("parcel", "date"),
-                                    region[[name]].to_numpy(dtype="float64")) for name in day.columns})
-        update.to_zarr(str(store), group=RECOMMENDATIONS,
-                       region={"parcel": slice(None), "date": slice(index, index + 1)},
-                       consolidated=False, zarr_format=3)
+        updated = existing.copy(deep=True)
+        for name in day.columns:
+            values = updated[name].values
+            values[:, index] = region[name].to_numpy(dtype="float64")
+            updated[name] = (("parcel", "date"), values, existing[name].attrs)
+        for variable in updated.variables.values():
+            variable.encoding = {}
+        updated.attrs.pop(cube.VERSION_ATTR, None)
+        cube.write_product(store, RECOMMENDATIONS, updated, chunks={"date": updated.sizes["date"]}, locked=True)
 
 
 def read_recommendations(store: cube.Store) -> xr.Dataset:

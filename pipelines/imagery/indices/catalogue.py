@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from pipelines.core.config import configs_dir
 from pipelines.core.errors import ConfigError
 
-NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")  # fullmatch only: `$` accepts a trailing newline
 FUNCTIONS = frozenset({"sqrt", "abs", "log", "exp", "where"})
 BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 COMPARE = {ast.Gt: ">", ast.GtE: ">=", ast.Lt: "<", ast.LtE: "<=", ast.Eq: "==", ast.NotEq: "!="}
@@ -53,7 +53,7 @@ class IndexSpec(BaseModel):
 
     @model_validator(mode="after")
     def _checked(self) -> "IndexSpec":
-        if not NAME.match(self.name):
+        if not NAME.fullmatch(self.name):
             raise ValueError(f"index name '{self.name}' must be lower-case letters, digits and '_' (max 32)")
         if self.valid_range[0] >= self.valid_range[1]:
             raise ValueError("valid_range must be [low, high] with low < high")

@@ -33,7 +33,7 @@ from pipelines.core.grid import FarmGrid
 from pipelines.imagery.ingest.alignment import co_register, optical_centre_priors
 from pipelines.imagery.ingest.captures import Capture, group_captures
 from pipelines.imagery.ingest.footprint import REFIT, Footprint, footprint
-from pipelines.imagery.ingest.quality import ReflectanceTally
+from pipelines.imagery.ingest.quality import ReflectanceTally, refuse_unusable
 from pipelines.imagery.ingest.radiometry import calibrate_capture
 from pipelines.store import cube
 from pipelines.store.windows import staged_template
@@ -225,6 +225,7 @@ def ingest_captures(files: list[str | Path], grid: FarmGrid, store: cube.Store, 
                 rows, cols = window.toslices()
                 target[:, rows, cols] = block
                 windows += 1
+            refuse_unusable(tally, folder)   # inside the staging: a mosaic with no valid pixel is never published
     stats = tally.summary()
     for band in bands:
         stats[band]["saturation_fraction"] = saturation_mean[band]   # share of frame pixels at DN 65535

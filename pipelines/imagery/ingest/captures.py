@@ -104,6 +104,46 @@ def _band(sensor: Sensor, xmp: dict, path: Path) -> str:
     return role
 
 
+def _check_exif(exif: dict, gps: dict | None, path: Path) -> None:
+    """Refuse EXIF values the models read that are not usable numbers or dates, naming the tag."""
+    def refuse(tag: str, value, fix: str = "copy the file again from the camera's card; its metadata is damaged"):
+        raise InputDataError(path, f"EXIF {tag} is {value!r}, not a usable value", fix, field=f"EXIF {tag}")
+
+    def number(value) -> float:
+        parts = value if isinstance(value, tuple) else (value,)
+        if not parts or not all(isinstance(p, (int, float)) and not isinstance(p, bool) for p in parts):
+            raise ValueError(value)
+        return parts[0] / parts[1] if len(parts) == 2 and isinstance(value, tuple) else float(parts[0])
+
+    for tag, positive in (("ISOSpeedRatings", True), ("PhotographicSensitivity", True), ("ExposureTime", True),
+                          ("FNumber", True)):
+        if exif.get(tag) is None:
+            continue
+        try:
+            value = number(exif[tag])
+        except (ValueError, ZeroDivisionError):
+            refuse(tag, exif[tag])
+        if not np.isfinite(value) or (positive and value <= 0):
+            refuse(tag, exif[tag])
+    for tag in ("DateTimeOriginal", "DateTime"):
+        stamp = exif.get(tag)
+        if stamp and not str(stamp).startswith("0000"):
+            try:
+                dt.datetime.strptime(str(stamp), "%Y:%m:%d %H:%M:%S")
+            except ValueError:
+                refuse(tag, stamp, "the date must read YYYY:MM:DD HH:MM:SS; set the camera's clock")
+    if gps and "GPSLatitude" in gps and gps.get("GPSStatus") != "V":
+        for tag, limit in (("GPSLatitude", 90), ("GPSLongitude", 180)):
+            raw = gps.get(tag)
+            try:
+                parts = [raw[i] / raw[i + 1] for i in range(0, 6, 2)] if len(raw) == 6 else [float(v) for v in raw]
+                degrees = parts[0] + parts[1] / 60 + parts[2] / 3600
+            except (TypeError, ValueError, IndexError, ZeroDivisionError):
+                refuse(tag, raw)
+            if not np.isfinite(degrees) or degrees > limit:
+                refuse(tag, raw)
+
+
 def _iso(sensor: Sensor, exif: dict, xmp: dict, path: Path) -> float:
     """ISO as the vendor writes it: MicaSense EXIF ISOSpeed (0x8833; gain = ISO/100, MicaSense metadata
     module), else ISOSpeedRatings (0x8827, Sequoia, DJI); DJI XMP SensorGain × 100 when EXIF has none."""
@@ -152,6 +192,7 @@ def read_band_image(path: str | Path) -> BandImage:
         raise InputDataError(path, f"is not a readable TIFF ({exc})",
                              "copy the file again from the camera's card") from None
     exif = {**tags, **(tags.get("ExifTag", {}) or {})}  # some writers keep EXIF fields in IFD0
+    _check_exif(exif, tags.get("GPSTag"), path)
     xmp = parse_xmp(tags["XMP"], path) if "XMP" in tags else {}
     sensor = detect_sensor(str(tags.get("Make", "")), str(tags.get("Model", "")), path)
     iso = _iso(sensor, exif, xmp, path)

@@ -13,10 +13,49 @@ import yaml
 from pydantic import BaseModel, Field
 
 from pipelines.core.config import Farm, load_sensor
-from pipelines.core.errors import SaqiError
+from pipelines.core.errors import InputDataError, SaqiError
 from pipelines.core.keys import FOLDER, FlightKey
 
 RASTER_SUFFIXES = (".tif", ".tiff")
+KINDS = ("orthomosaic", "captures")
+
+
+def declared_flight(text: str | bytes, name: str | Path = "flight.yaml") -> dict:
+    """The validated mapping of a flight.yaml (kind, sensor, captured, reflectance_scale, files);
+    `InputDataError` naming the file and the field for anything else (a list, a string, bad values)."""
+    try:
+        data = yaml.safe_load(text.decode("utf-8") if isinstance(text, bytes) else text)
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise InputDataError(name, f"is not readable YAML ({str(exc).splitlines()[0]})",
+                             "fix the syntax or land it again") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise InputDataError(name, f"top level is a {type(data).__name__}, not a mapping",
+                             "write 'key: value' lines: kind, sensor, captured, reflectance_scale, files")
+    kind = data.get("kind")
+    if kind is not None and kind not in KINDS:
+        raise InputDataError(name, f"{kind!r} is not a flight kind", f"use one of {list(KINDS)}", field="kind")
+    if data.get("sensor") is not None and not isinstance(data["sensor"], str):
+        raise InputDataError(name, f"{data['sensor']!r} is not a sensor id", "name a profile of configs/sensors",
+                             field="sensor")
+    files = data.get("files")
+    if files is not None and (not isinstance(files, list) or not all(isinstance(f, str) for f in files)):
+        raise InputDataError(name, f"{files!r} is not a list of file names", "write one '- name.tif' line per file",
+                             field="files")
+    scale = data.get("reflectance_scale")
+    if scale is not None and (isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 < scale <= 1):
+        raise InputDataError(name, f"{scale!r} is not a reflectance scale (0 < scale <= 1)",
+                             "use the factor from DN to reflectance, e.g. 0.0001 for uint16 reflectance x 10000",
+                             field="reflectance_scale")
+    captured = data.get("captured")
+    if captured is not None:
+        try:
+            data["captured"] = dt.date.fromisoformat(str(captured))
+        except ValueError:
+            raise InputDataError(name, f"{captured!r} is not a date", "write captured: yyyy-mm-dd",
+                                 field="captured") from None
+    return data
 
 
 class FlightManifest(BaseModel):
@@ -79,9 +118,9 @@ def read_flight_folder(folder: str | Path, farm: Farm, taken: set[str] | frozens
     declared = {}
     result: dict = {"sensor": None, "captured": None, "problems": [], "warnings": []}
     try:
-        declared = yaml.safe_load(manifest_file.read_text(encoding="utf-8")) or {} if manifest_file.is_file() else {}
+        declared = declared_flight(manifest_file.read_bytes(), manifest_file) if manifest_file.is_file() else {}
         if declared.get("captured"):
-            result["captured"] = dt.date.fromisoformat(str(declared["captured"]))
+            result["captured"] = declared["captured"]
         kind = declared.get("kind") or ("orthomosaic" if len(tifs) == 1 else "captures")
         if not tifs:
             raise SaqiError(f"{folder}: no TIFF files in the flight folder; land the orthomosaic or the band files")
@@ -89,7 +128,7 @@ def read_flight_folder(folder: str | Path, farm: Farm, taken: set[str] | frozens
     except (SaqiError, yaml.YAMLError, ValueError) as exc:
         kind = declared.get("kind", "unknown") if isinstance(declared, dict) else "unknown"
         result["problems"].append(str(exc))
-    match = FOLDER.match(folder.name)
+    match = FOLDER.fullmatch(folder.name)
     captured = result["captured"] or (FlightKey.from_folder(farm.id, folder.name).date if match else None)
     if captured is None:
         result["problems"].append(f"{folder}: no capture date in the files or flight.yaml; add 'captured: yyyy-mm-dd'")

@@ -37,7 +37,7 @@ from pipelines.core.bands import ROLES, band_role
 from pipelines.core.config import Sensor
 from pipelines.core.errors import InputDataError
 from pipelines.core.grid import FarmGrid
-from pipelines.imagery.ingest.quality import ReflectanceTally
+from pipelines.imagery.ingest.quality import ReflectanceTally, refuse_unusable
 from pipelines.store import cube
 from pipelines.store.windows import staged_template
 
@@ -124,6 +124,11 @@ def _scales(src, data_idx: list[int], reflectance_scale: float | None,
     gdal_scales = [src.scales[i - 1] for i in data_idx]
     gdal_offsets = [src.offsets[i - 1] for i in data_idx]
     if reflectance_scale is not None:
+        if isinstance(reflectance_scale, bool) or not isinstance(reflectance_scale, (int, float)) \
+                or not np.isfinite(reflectance_scale) or not 0 < reflectance_scale <= 1:
+            raise InputDataError(src.name, f"reflectance_scale {reflectance_scale!r} is not in (0, 1]",
+                                 "declare the DN-to-reflectance factor in flight.yaml, e.g. 0.0001",
+                                 field="reflectance_scale")
         return [float(reflectance_scale)] * len(data_idx), [0.0] * len(data_idx), "declared"
     if any(s != 1.0 for s in gdal_scales) or any(o != 0.0 for o in gdal_offsets):
         return gdal_scales, gdal_offsets, "gdal band scale"
@@ -312,6 +317,7 @@ def ingest_orthomosaic(path: str | Path, grid: FarmGrid, store: str | Path, grou
                 windows += 1
             if pending is not None:
                 pending.result()
+        warnings = refuse_unusable(tally, info.path)   # inside the staging: a refused mosaic is never published
     stats = tally.summary()
     grid_pixels = grid.width * grid.height
     return {
@@ -322,6 +328,6 @@ def ingest_orthomosaic(path: str | Path, grid: FarmGrid, store: str | Path, grou
         "valid_fraction": round(float(tally.valid.min()) / grid_pixels, 6),
         "saturation_fraction": max((s["saturation_fraction"] for s in stats.values()), default=0.0),
         "outside_0_1p5_fraction": max((s["outside_0_1p5_fraction"] for s in stats.values()), default=0.0),
-        "band_stats": stats, "windows": windows, "window_px": window_px, "warnings": list(info.warnings),
+        "band_stats": stats, "windows": windows, "window_px": window_px, "warnings": list(info.warnings) + warnings,
         "seconds": round(time.perf_counter() - started, 3),
     }

@@ -74,3 +74,36 @@ def reflectance_summary(reflectance: np.ndarray, bands: list[str], saturated: np
     tally = ReflectanceTally(bands)
     tally.add(np.asarray(reflectance, dtype=np.float32), saturated)
     return tally.summary()
+
+
+SATURATED_WARN_FRACTION = 0.02
+"""Share of a band's valid pixels whose source DN clipped, above which a mosaic gets a warning."""
+
+
+def refuse_unusable(tally: ReflectanceTally, source) -> list[str]:
+    """Refuse a mosaic that cannot give a correct result: no valid pixel at all, or a band with no
+    valid pixel, zero everywhere or saturated everywhere (`InputDataError` naming `source` and the
+    band). Returns warnings for bands partly saturated."""
+    from pipelines.core.errors import InputDataError
+
+    if tally.valid.max(initial=0) == 0:
+        raise InputDataError(source, "the mosaic has no valid pixel on the farm grid",
+                             "check the flight covers the farm and the nodata value is right")
+    warnings = []
+    for i, band in enumerate(tally.bands):
+        if tally.valid[i] == 0:
+            raise InputDataError(source, f"band {band} has no valid pixel", "export the mosaic again with this band",
+                                 field=band)
+        zero_bin = int(round((0.0 - HIST_LOW) / HIST_BIN)) + 1
+        if tally.total[i] == 0 and tally.histogram[i][zero_bin] == tally.valid[i]:
+            raise InputDataError(source, f"band {band} is zero everywhere",
+                                 "export the mosaic again with this band's data",
+                                 field=band)
+        saturated = tally.saturated[i] / tally.valid[i]
+        if saturated >= 1.0:
+            raise InputDataError(source, f"band {band} is saturated everywhere", "fly again with a shorter exposure",
+                                 field=band)
+        if saturated > SATURATED_WARN_FRACTION:
+            warnings.append(f"{source}: band {band}: {saturated:.1%} of pixels saturated; "
+                            "reflectance there is a lower bound")
+    return warnings

@@ -137,6 +137,11 @@ def band_irradiance(image: BandImage) -> tuple[float | None, str]:
 def band_signal(image: BandImage, dn: np.ndarray | None = None) -> tuple[np.ndarray, float | None, bool]:
     """(radiance-like image, irradiance or None, absolute?) for one band file, per its vendor layout."""
     dn = image.dn() if dn is None else dn
+    below = dn < image.black_level
+    if below.any():   # noise under the dark level: clipped (a negative signal is no reflectance), said in warnings
+        dn = np.maximum(dn, np.float32(image.black_level))
+        image.warnings.append(f"{image.path.name}: {float(np.mean(below)):.2%} of pixels below the black level "
+                              f"{image.black_level:g} DN clipped to it (reflectance 0 there)")
     layout = image.sensor.metadata_layout
     if layout not in ("micasense", "sequoia", "dji"):
         raise InputDataError(image.path, f"sensor '{image.sensor.id}' has no radiometric model ({layout!r})",

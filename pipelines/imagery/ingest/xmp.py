@@ -15,6 +15,14 @@ from defusedxml.common import DefusedXmlException
 from pipelines.core.errors import InputDataError
 
 RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
+NUMERIC = ("Irradiance", "SensorGain", "SensorGainAdjustment", "RadiometricCalibration", "VignettingCenter",
+           "VignettingPolynomial", "VignettingData", "VignettingPolynomial2D", "VignettingPolynomial2DName",
+           "SensorModel",
+           "BlackLevel", "BlackCurrent", "GpsLatitude", "GpsLongitude", "GpsLongtitude", "AbsoluteAltitude",
+           "RelativeAltitude", "CalibratedOpticalCenterX", "CalibratedOpticalCenterY", "CalibratedFocalLength",
+           "PerspectiveFocalLength", "GimbalPitchDegree", "GimbalRollDegree", "GimbalYawDegree", "Pitch", "Roll", "Yaw",
+           "ExposureTime")
+"""XMP values the radiometric and geometric models read as numbers: checked once, when the packet is read."""
 
 
 def _local(name: str) -> str:
@@ -54,7 +62,25 @@ def parse_xmp(packet: bytes | str, path: str | Path = "<xmp>") -> dict[str, str 
                 values[_local(child.tag)] = items
             elif child.text and child.text.strip():
                 values[_local(child.tag)] = child.text.strip()
+    check_numbers(values, path)
     return values
+
+
+def check_numbers(values: dict, path: str | Path = "<xmp>") -> None:
+    """Refuse a numeric XMP value (NUMERIC) that is not a finite number, naming the file and the tag."""
+    import math
+
+    for key in NUMERIC:
+        if key not in values:
+            continue
+        try:
+            parsed = numbers(values[key])
+        except ValueError:
+            parsed = [math.nan]
+        if not all(math.isfinite(v) for v in parsed):
+            raise InputDataError(path, f"XMP {key} is {values[key]!r}, not a number",
+                                 "copy the file again from the camera's card; its metadata is damaged",
+                                 field=f"XMP {key}")
 
 
 def numbers(value: str | list[str] | None) -> list[float]:

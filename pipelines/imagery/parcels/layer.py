@@ -7,6 +7,7 @@ do not. Invalid geometries are repaired (shapely.make_valid) only when asked.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import numpy as np
 import shapely
 
 from pipelines.core.config import Farm
-from pipelines.core.errors import InputDataError
+from pipelines.core.errors import InputDataError, control_characters
 from pipelines.core.grid import FarmGrid
 
 ATTRIBUTES = ("id", "member", "crop", "sowing_date", "irrigation_method", "soil_texture")
@@ -39,7 +40,8 @@ class ParcelProblem:
     fix: str
 
     def __str__(self) -> str:
-        return f'parcel "{self.parcel_id}": {self.message}; {self.fix}'
+        shown = repr(self.parcel_id)[1:-1] if control_characters(self.parcel_id) else self.parcel_id
+        return f'parcel "{shown}": {self.message}; {self.fix}'
 
 
 @dataclass(frozen=True)
@@ -82,11 +84,24 @@ def _read(path: Path) -> gpd.GeoDataFrame:
     except Exception as exc:  # pyogrio raises its own DataSourceError family
         raise InputDataError(path, f"cannot be read as a vector file ({exc})",
                              "export it as GeoJSON, GeoPackage or Shapefile") from None
+    if frame.empty:
+        raise InputDataError(path, "holds no parcel (no feature)", "draw the parcel outlines, one feature per parcel")
     if frame.crs is None:
         raise InputDataError(path, "has no coordinate reference system",
                              "add a .prj / CRS (GeoJSON is WGS84 by definition)")
     return frame.rename(columns={k: v for k, v in SHAPEFILE_NAMES.items()
                                  if k in frame.columns and v not in frame.columns})
+
+
+def _geojson_ids(path: Path) -> list | None:
+    """The `id` property of every feature of a GeoJSON file as written (None for other formats)."""
+    if path.suffix.lower() not in (".geojson", ".json"):
+        return None
+    try:
+        features = json.loads(path.read_text(encoding="utf-8")).get("features") or []
+        return [(f.get("properties") or {}).get("id") for f in features]
+    except (ValueError, AttributeError, TypeError):
+        return None
 
 
 def _id_column(frame: gpd.GeoDataFrame, path: Path, id_field: str | None) -> str:
@@ -112,6 +127,13 @@ def _attribute_problems(frame: gpd.GeoDataFrame, attributes: tuple[str, ...] = A
         if missing:
             problems.append(ParcelProblem(pid, "missing attribute", "error", f"attribute(s) {missing} are missing",
                                           f"add them to the feature properties ({', '.join(attributes)})"))
+    for row, record in frame.iterrows():
+        text = str(record["id"]) if "id" in frame.columns and record["id"] is not None else ""
+        found = control_characters(text)
+        if found:
+            problems.append(ParcelProblem(text, "control character in id", "error",
+                                          f"id {text!r} (row {row}) holds control character(s) {', '.join(found)}",
+                                          "remove line breaks, tabs and other invisible characters from the id"))
     counts = frame["id"].astype(str).value_counts() if "id" in frame.columns else {}
     for pid, count in getattr(counts, "items", lambda: [])():
         if count > 1:
@@ -193,6 +215,9 @@ def load_parcels(farm_or_path: Farm | str | Path, grid: FarmGrid | None = None, 
     if grid is None:
         raise ValueError("load_parcels needs the farm grid when given a path")
     frame = _read(path)
+    raw_ids = _geojson_ids(path)
+    if raw_ids is not None and len(raw_ids) == len(frame) and "id" in frame.columns:
+        frame["id"] = raw_ids   # GDAL cuts a string at NUL: keep the file's own id so the check below sees it
     frame = frame.to_crs(grid.crs.to_wkt()).reset_index(drop=True)
     if not farm:
         column = _id_column(frame, path, id_field)

@@ -13,6 +13,7 @@ Coordinates are WGS84 decimal degrees (PNT C = north/latitude, D = east/longitud
 """
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -20,6 +21,7 @@ import geopandas as gpd
 import shapely
 
 from pipelines.core.config import PrescriptionRule
+from pipelines.core.errors import InputDataError, refuse_control
 
 PROCESS_DATA = {"mm": (1, 1e6, "0.000001"), "kg/ha": (6, 100.0, "0.01")}
 """rule unit -> (DDI, factor from the unit to the DDI unit, VPN scale back to the unit)."""
@@ -45,6 +47,23 @@ def _polygons(geometry: shapely.Geometry, polygon_type: str, name: str) -> list[
     return elements
 
 
+_XML_CHAR = re.compile("[\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+"""A character XML 1.0 allows (Char production, section 2.2)."""
+
+
+def _text(value: object, field: str) -> str:
+    """Text for an XML attribute: ElementTree escapes & < > " but writes control characters as they are,
+    which makes the document not well-formed; refuse them here (they are refused at the edge too)."""
+    text = str(value)
+    refuse_control(text, "TASKDATA.XML", field)
+    outside = sorted({f"U+{ord(c):04X}" for c in text if not _XML_CHAR.fullmatch(c)})
+    if outside:
+        raise InputDataError("TASKDATA.XML",
+                             f"{field} {text!r} holds character(s) {', '.join(outside)} that XML 1.0 forbids",
+                             "remove them from the source name", field=field)
+    return text
+
+
 def taskdata_tree(zones: gpd.GeoDataFrame, outlines: gpd.GeoDataFrame, rule: PrescriptionRule,
                   customer: str, farm_name: str) -> ET.ElementTree:
     """The TASKDATA tree for `zones` (grid CRS, with `rule.rate_field`) and parcel `outlines` (grid CRS, `id`)."""
@@ -54,12 +73,13 @@ def taskdata_tree(zones: gpd.GeoDataFrame, outlines: gpd.GeoDataFrame, rule: Pre
     outlines_ll = outlines.to_crs("EPSG:4326").set_index("id").geometry
     root = ET.Element("ISO11783_TaskData", VersionMajor="4", VersionMinor="2", ManagementSoftwareManufacturer="Saqi",
                       ManagementSoftwareVersion="1.0", DataTransferOrigin="1")
-    ET.SubElement(root, "CTR", A="CTR1", B=customer)
-    ET.SubElement(root, "FRM", A="FRM1", B=farm_name, I="CTR1")
-    ET.SubElement(root, "PDT", A="PDT1", B=rule.product)
+    ET.SubElement(root, "CTR", A="CTR1", B=_text(customer, "customer"))
+    ET.SubElement(root, "FRM", A="FRM1", B=_text(farm_name, "farm name"), I="CTR1")
+    ET.SubElement(root, "PDT", A="PDT1", B=_text(rule.product, "product"))
     ET.SubElement(root, "VPN", A="VPN1", B="0", C=scale, D="2", E=rule.unit)
     for k, (pid, own) in enumerate(zones_ll.groupby("parcel_id", sort=False), start=1):
-        field = ET.SubElement(root, "PFD", A=f"PFD{k}", C=str(pid), D=str(int(round(area_m2[pid]))), E="CTR1", F="FRM1")
+        field = ET.SubElement(root, "PFD", A=f"PFD{k}", C=_text(pid, "parcel id"), D=str(int(round(area_m2[pid]))),
+                              E="CTR1", F="FRM1")
         field.extend(_polygons(outlines_ll[pid], POLYGON_BOUNDARY, f"{pid} boundary"))
         task = ET.SubElement(root, "TSK", A=f"TSK{k}", B=f"{pid} {rule.product}", C="CTR1", D="FRM1", E=f"PFD{k}",
                              G="1", I=OUTSIDE_ZONE, J=OUTSIDE_ZONE)
