@@ -91,13 +91,19 @@ COLUMNS = {
     "ndvi_p90": "90th percentile of crop-pixel NDVI (unitless)", "ndre_mean": "mean NDRE of the crop pixels (unitless)",
     "crop_cover_fraction": "crop pixels / parcel pixels (fraction 0-1)", "weed_pressure": "weed pixels / vegetation "
     "pixels (fraction 0-1; 0.2 = one plant in five is a weed)",
-    "irrigate_today": "true when the root-zone depletion reaches RAW today (FAO-56)",
+    "irrigate_today": "true when the parcel is irrigated today (drip: a day of its interval; else depletion ≥ RAW)",
     "depth_mm": "gross irrigation depth to apply today (mm)", "volume_m3": "water volume to apply today (m³)",
+    "sector": "irrigation sector (one valve) of the parcel", "irrigation_method": "irrigation method (configs)",
+    "net_depth_mm": "net depth stored in the root zone today (mm)",
+    "leaching_mm": "share of the gross depth meant to drain salts below the roots (mm, FAO-29)",
+    "litres_per_plant": "water per plant today (L)", "run_time_h": "time to run the sector today (h)",
+    "pulses": "number of equal pulses the run time is split into", "quota_cut_m3": "volume cut by the farm's "
+    "water allocation today (m³)", "quota_reason": "why and how the allocation cut this parcel",
     "next_irrigation_date": "forecast date of the next irrigation (YYYY-MM-DD)",
     "depletion_mm": "root-zone depletion Dr at the end of the day (mm)", "raw_mm": "readily available water RAW (mm)",
     "taw_mm": "total available water TAW (mm)", "ks": "water-stress coefficient Ks (unitless, 1 = no stress)",
     "stress": "true when Ks < 1 (crop under water stress)", "kcb": "basal crop coefficient Kcb (unitless)",
-    "kcb_source": "where Kcb comes from (NDVI of a flight, or the FAO-56 table)",
+    "kcb_source": "where Kcb comes from: ndvi (flights), ndvi_extrapolated (after the last flight), fao_table",
     "area_m2": "area (m²)", "depletion_spread_mm": "max - min depletion across the zone's pixels (mm)",
     "index_mean": "mean of the zoning index over the zone (unitless)", "index_std": "standard deviation of the zoning "
     "index over the zone (unitless)", "model": "yield model used for the parcel",

@@ -5,18 +5,22 @@
 - `reference_et`: FAO-56 Penman–Monteith reference evapotranspiration ET0 (mm/day, Allen et al.
   1998 eq. 6), Hargreaves–Samani on days without radiation/humidity.
 - `irrigation_plan`: the FAO-56 chapter 8 root-zone water balance from the season start to the
-  day, with Kcb from the drone NDVI of every flight so far (FAO stage tables before and between
-  flights), giving per parcel: irrigate today or not, gross depth (mm) and volume (m³) after the
-  method's efficiency, next irrigation date, depletion vs TAW/RAW (mm), Ks (1 = no stress).
-  Store: `<farm>.zarr/recommendations` (parcel, date), one day's region per partition.
+  day, with Kcb from the drone NDVI of every flight in the crop cycle (FAO stage tables before
+  the first), scheduled by method: drip replaces the wetted soil's loss every 1-3 days, sprinkler
+  and surface refill at RAW. Per parcel and sector: net and gross depth (mm), leaching share for
+  saline water (FAO-29), volume (m³), litres per plant, run time (h) in pulses, the cut made by
+  the farm's water allocation and why, next date and depth, depletion vs TAW/RAW (mm), Ks. The
+  outlook uses `<landing>/<farm>/forecast.csv` when present. Store: `<farm>.zarr/recommendations`
+  (parcel, date), one day's region per partition.
 
 The three assets backfill a range of days in one run (`BackfillPolicy.single_run`: the daemon
 groups a backfill's partitions per farm or per day): a farm's inputs are read once, the plan of
-each day is the one a day-by-day run gives (`farm_plan` up to that day), and the days' regions
-are written together, each once.
+each day is the one a day-by-day run gives (the balance up to that day), and the days' cells are
+written together, in one publication of the recommendations cube.
 
-How to read it: irrigate when depletion reaches RAW; Ks below 1 means the crop is already
-transpiring less than it could (water stress).
+How to read it: drip sectors run the hours shown, in the pulses shown; Ks below 1 means the crop
+already transpires less than it could (water or salt stress); a quota cut says where water was
+taken and why (deficit-tolerant stage first, then the lowest-priority crop).
 """
 
 import datetime as dt
@@ -27,15 +31,16 @@ import pandas as pd
 
 from assets._metadata import OWNERS, number, section, shown, table
 from models.irrigation.et0 import reference_et_method, reference_et_mm
-from models.irrigation.farm_plan import farm_inputs, farm_plan
 from models.irrigation.weather import read_weather
 from pipelines.orchestration.partitions import farm_day, farm_days, farm_of_day
 from pipelines.orchestration.resources import SaqiStorage
 from pipelines.store import tables
+from pipelines.store.farm_inputs import farm_inputs, read_farm_plan
 
 ET0_MAX_MM = 15.0
-PLAN_COLUMNS = ["parcel", "crop", "irrigate_today", "depth_mm", "volume_m3", "next_irrigation_date", "depletion_mm",
-                "raw_mm", "taw_mm", "ks", "stress", "kcb", "kcb_source"]
+PLAN_COLUMNS = ["parcel", "sector", "crop", "irrigation_method", "irrigate_today", "net_depth_mm", "depth_mm",
+                "leaching_mm", "volume_m3", "litres_per_plant", "run_time_h", "pulses", "next_irrigation_date",
+                "depletion_mm", "raw_mm", "taw_mm", "ks", "stress", "kcb", "kcb_source", "quota_cut_m3", "quota_reason"]
 
 
 SINGLE_RUN = dg.BackfillPolicy.single_run()
@@ -145,9 +150,9 @@ def irrigation_plan(context: dg.AssetExecutionContext, storage: SaqiStorage) -> 
     plans = []
     for farm_id, days in _days(context).items():
         farm = storage.farm(farm_id)
-        inputs, written = farm_inputs(farm, storage.stores_root), {}
+        inputs, written = farm_inputs(farm, storage.stores_root, storage.landing_dir), {}
         for day in days:
-            plan, balance, note = farm_plan(farm_id, day, storage.stores_root, inputs=inputs)
+            plan, balance, note = read_farm_plan(farm, day, storage.stores_root, storage.landing_dir, inputs=inputs)
             rows = _cube_rows(plan, farm.season.start)
             rows["et0_mm"] = float(balance["et0_mm"].sel(date=pd.Timestamp(day)).values.ravel()[0])
             written[day] = rows
@@ -166,7 +171,8 @@ def irrigation_plan(context: dg.AssetExecutionContext, storage: SaqiStorage) -> 
     visible["next_irrigation_date"] = visible["next_irrigation_date"].astype(str)
     return dg.MaterializeResult(
         metadata=shown({"kcb_source": note, "partitions": len(context.partition_keys),
-                  "parcels_to_irrigate_today": int(plans[-1]["irrigate_today"].sum()),
+                        "quota_cut_m3": number(plan["quota_cut_m3"].sum()),
+                        "parcels_to_irrigate_today": int(plans[-1]["irrigate_today"].sum()),
                   "total_volume_m3": number(plan["volume_m3"].sum()),
                   "mean_depth_mm": number(plan.loc[plan["irrigate_today"],
                                                    "depth_mm"].mean() if plan["irrigate_today"].any() else 0.0),

@@ -22,6 +22,7 @@ from pipelines.core.config import load_crop
 from pipelines.orchestration.partitions import farms
 from pipelines.orchestration.resources import SaqiStorage
 from pipelines.store import tables
+from pipelines.store.farm_inputs import farm_inputs
 
 SHOWN = ["parcel", "crop", "model", "yield_t_ha", "yield_p10_t_ha", "yield_p90_t_ha", "yield_qx_ha"]
 
@@ -37,10 +38,12 @@ SHOWN = ["parcel", "crop", "model", "yield_t_ha", "yield_p10_t_ha", "yield_p90_t
                                                      "yield range (configs/crops, FAO-66).")])
 def yield_estimate(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
     farm = storage.farm(context.partition_key)
-    inputs, balance = farm_season(farm, storage.stores_root)
+    inputs = farm_inputs(farm, storage.stores_root, storage.landing_dir)
+    balance = farm_season(farm, inputs)
     as_of = pd.Timestamp(balance["date"].values[-1]).date()
     harvests = pd.read_csv(farm.path(farm.harvests)) if farm.harvests else None
-    estimate = estimate_yield(balance, inputs.observations, inputs.weather, harvests)
+    estimate = estimate_yield(balance, inputs.observations, inputs.weather, harvests,
+                              site=(farm.location.lat_deg, farm.location.elevation_m))
     rows = estimate.set_index("parcel")[["yield_t_ha", "yield_p10_t_ha", "yield_p90_t_ha"]].astype("float64")
     tables.write_day(storage.store(farm.id), rows, as_of, (farm.season.start, farm.season.end),
                      tables.recommendation_variables(farm.season.start))

@@ -17,10 +17,11 @@ import xarray as xr
 
 from assets._metadata import OWNERS, card, number, shown, table
 from assets.irrigation import SINGLE_RUN, farm_day_ranges
-from models.irrigation.zone_plan import zone_plan
 from pipelines.orchestration.partitions import all_flights, farm_days
 from pipelines.orchestration.resources import SaqiStorage
 from pipelines.store import cube
+from pipelines.store.farm_inputs import farm_inputs, read_farm_plan
+from pipelines.store.products import zone_plan_group
 
 SHOWN = ["zone_id", "crop", "area_m2", "irrigate_today", "depth_mm", "volume_m3", "next_irrigation_date", "ks",
          "depletion_spread_mm"]
@@ -39,14 +40,17 @@ NUMERIC = ["zone", "area_m2", "depth_mm", "volume_m3", "depletion_mm", "raw_mm",
 def zone_irrigation_plan(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
     ok = True
     for farm_id, days in farm_day_ranges(context.partition_keys).items():
+        farm = storage.farm(farm_id)
+        inputs = farm_inputs(farm, storage.stores_root, storage.landing_dir)
         for day in days:
-            plan, _, note = zone_plan(farm_id, day, storage.stores_root)
+            plan, _, note = read_farm_plan(farm, day, storage.stores_root, storage.landing_dir, zones=True,
+                                           inputs=inputs)
             values = plan[NUMERIC].astype("float64").assign(irrigate_today=plan["irrigate_today"].astype("float64"))
             product = xr.DataArray(values.to_numpy(), dims=("zone_id", "variable"), name="zone_plan",
                                    coords={"zone_id": np.array(plan["zone_id"], dtype=object),
                                            "variable": np.array(values.columns, dtype=object)},
                                    attrs={"date": day.isoformat(), "note": note})
-            cube.write_product(storage.store(farm_id), f"zone_plans/{day.isoformat()}", product)
+            cube.write_product(storage.store(farm_id), zone_plan_group(day), product)
             ok = ok and bool((plan[["depth_mm", "volume_m3"]].fillna(0) >= 0).all().all())
     visible = plan[SHOWN].copy()
     visible["next_irrigation_date"] = visible["next_irrigation_date"].astype(str)

@@ -19,7 +19,7 @@ from pipelines.core.keys import FlightKey
 from pipelines.imagery.indices.rgb import vigour_index
 from pipelines.imagery.parcels.layer import load_parcels
 from pipelines.imagery.zones.delineation import management_zones as zones_of
-from pipelines.imagery.zones.prescription import export_prescription
+from pipelines.imagery.zones.prescription import export_prescription, plan_zone_depths
 from pipelines.orchestration.partitions import flights
 from pipelines.orchestration.resources import SaqiStorage
 from pipelines.reports.maps import zones_map
@@ -28,6 +28,18 @@ from pipelines.store.products import INDICES
 
 N_ZONES = 3
 MIN_ZONE_AREA_M2 = 200.0
+
+
+def _zone_plan_depths(storage: SaqiStorage, farm, key: FlightKey) -> tuple[dict | None, str]:
+    """The zone plan's gross depth per zone on the flight date, or None (rule of configs/prescription.yaml)."""
+    from pipelines.core.errors import InputDataError
+    from pipelines.store.farm_inputs import read_farm_plan
+
+    try:
+        plan, _, _ = read_farm_plan(farm, key.date, storage.stores_root, storage.landing_dir, zones=True)
+    except InputDataError as exc:
+        return None, f"configs/prescription.yaml rule (no zone plan on {key.date}: {exc})"
+    return plan_zone_depths(plan), f"zone water balance of {key.date} (gross mm per zone)"
 
 
 @dg.asset(partitions_def=flights, group_name="parcels", owners=OWNERS["parcels"], kinds={"zarr", "geojson", "xml"},
@@ -44,11 +56,12 @@ def management_zones(context: dg.AssetExecutionContext, storage: SaqiStorage) ->
     cube.write_product(store, cube.flight_group(key, "zones"), cube.raster(
         zones.ranks, grid, "zones",
         attrs={"long_name": "management zone rank (1 = lowest vigour, 0 = outside parcels or no data)"}))
+    depths, source = _zone_plan_depths(storage, farm, key)
     files = export_prescription(zones, "irrigation", storage.folder("prescriptions", key.farm, str(key)),
-                                customer=farm.cooperative.name, farm_name=farm.name)
+                                customer=farm.cooperative.name, farm_name=farm.name, zone_depths=depths)
     visible = zones.frame.drop(columns="geometry").round(3)
     return dg.MaterializeResult(metadata=shown({
-        "zones": len(zones.frame), "vigour_index": vigour,
+        "zones": len(zones.frame), "vigour_index": vigour, "prescription_rates": source,
         "notes": "; ".join(f"{p}: {n}" for p, n in zones.notes.items()) or "none",
         "zone_area_mean_m2": number(zones.frame["area_m2"].mean()),
         "zones_preview": preview(zones_map(zones.ranks, grid.resolution_m, max_side_px=480).png, "zones"),

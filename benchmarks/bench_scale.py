@@ -152,7 +152,6 @@ def stages(farm_id: str, mosaic: Path, data_root: Path, card_path: Path) -> dict
     """Run every stage as the assets do; seconds per stage, peak RSS (GB) and the I/O floor."""
     import datetime as dt
 
-    from models.irrigation.farm_plan import farm_plan
     from models.segmentation.card import load_card
     from models.segmentation.classes import NO_DATA, flag_attributes
     from models.segmentation.inference import predict_classes
@@ -166,6 +165,7 @@ def stages(farm_id: str, mosaic: Path, data_root: Path, card_path: Path) -> dict
     from pipelines.reports.assemble import farm_reports
     from pipelines.reports.render import render_parcel_report
     from pipelines.store import cube, tables, windows
+    from pipelines.store.farm_inputs import read_farm_plan
 
     farm = load_farm(farm_id)
     grid, store = FarmGrid.of_farm(farm), cube.farm_store(data_root, farm_id)
@@ -214,7 +214,7 @@ def stages(farm_id: str, mosaic: Path, data_root: Path, card_path: Path) -> dict
 
     stats = timed("parcel statistics", parcels)
     zone_set = timed("zones", zones)
-    plan = timed("recommendations", lambda: farm_plan(farm_id, day, data_root)[0])
+    plan = timed("recommendations", lambda: read_farm_plan(farm_id, day, data_root)[0])
 
     def reports():
         contents = farm_reports(farm, data_root)

@@ -22,6 +22,7 @@ from models.irrigation.reference import pyfao56_parcel
 from models.irrigation.season import prepare_balance
 from models.irrigation.weather import read_weather
 from pipelines.core.config import load_farm
+from pipelines.imagery.parcels.layer import load_parcels
 
 TARGET = 100.0
 
@@ -30,7 +31,7 @@ def _inputs(n_parcels: int):
     farm = load_farm("chtouka")
     weather = read_weather(farm.path(farm.weather), farm.location.lat_deg)
     et0 = reference_et_mm(weather, farm.location.lat_deg, farm.location.elevation_m)
-    base = parcel_table(farm)
+    base = parcel_table(load_parcels(farm).frame, farm)
     base = base[base["crop"] != "citrus"].reset_index(drop=True)
     rows = base.iloc[np.arange(n_parcels) % len(base)].reset_index(drop=True)
     shift = pd.to_timedelta(np.arange(n_parcels) // len(base) % 20, unit="D")

@@ -12,6 +12,7 @@ SOLAR_CONSTANT_MJ_M2_MIN = 0.0820
 STEFAN_BOLTZMANN_MJ_K4_M2_DAY = 4.903e-9
 ALBEDO = 0.23
 KRS_INTERIOR = 0.16
+RS_RSO_MIN = 0.3
 
 
 def saturation_vapour_pressure_kpa(t_c):
@@ -73,10 +74,15 @@ def clear_sky_radiation_mj_m2(lat_deg, doy, elevation_m):
 
 
 def net_radiation_mj_m2(solar_mj_m2, tmax_c, tmin_c, ea_kpa, lat_deg, doy, elevation_m):
-    """Rn = Rns - Rnl, MJ m-2 day-1 (eqs. 38, 39, 40)."""
+    """Rn = Rns - Rnl, MJ m-2 day-1 (eqs. 38, 39, 40).
+
+    The relative shortwave radiation Rs/Rso is held to [0.3, 1.0] (ASCE-EWRI 2005, eq. 18 and
+    its note), so the cloudiness term 1.35 Rs/Rso − 0.35 stays within [0.055, 1.0] on overcast
+    days, as refet and pyfao56 compute it.
+    """
     rs = np.asarray(solar_mj_m2, dtype=float)
     rso = clear_sky_radiation_mj_m2(lat_deg, doy, elevation_m)
-    relative = np.clip(rs / rso, 0.0, 1.0)
+    relative = np.clip(rs / rso, RS_RSO_MIN, 1.0)
     tk4 = ((np.asarray(tmax_c, dtype=float) + 273.16) ** 4 + (np.asarray(tmin_c, dtype=float) + 273.16) ** 4) / 2
     rnl = STEFAN_BOLTZMANN_MJ_K4_M2_DAY * tk4 * (0.34 - 0.14 * np.sqrt(ea_kpa)) * (1.35 * relative - 0.35)
     return (1 - ALBEDO) * rs - rnl

@@ -1,37 +1,38 @@
-"""A farm's inputs to the balance, read from its configs and its Zarr store, and today's plan.
+"""A farm's season balance and today's plan from its inputs (no file or store access here).
 
-Parcels come from the farm's parcel file (area in m² on the farm's UTM grid); drone observations
-from the store's `parcels` cube (parcel, time, variable) with `ndvi_mean` and, when present,
-`crop_cover_fraction`. Without that cube (no flight yet) every Kcb comes from the FAO tables and
-the plan says so.
+The inputs (`FarmInputs`) are read by `pipelines.store.farm_inputs`: the parcels table (area in
+m² on the farm's UTM grid, crop, soil, sowing, method and the irrigation-system columns), the
+weather and its ET0, the drone observations of the store's `parcels` cube, recorded irrigations,
+soil-moisture readings and the forecast. The plan is `recommendation.recommend` per parcel, then
+the farm's water allocation (`quota`), with a note on where Kcb and the outlook came from.
 """
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import xarray as xr
 
-from models.irrigation.et0 import reference_et_mm
+from models.irrigation import quota
+from models.irrigation.localized import run_time
 from models.irrigation.recommendation import recommend
-from models.irrigation.season import read_irrigation_events, season_balance
-from models.irrigation.weather import read_weather
-from pipelines.core.config import Farm, load_farm
-from pipelines.imagery.parcels.layer import load_parcels
-from pipelines.store import cube
-from pipelines.store.tables import PARCELS, read_parcel_cube
+from models.irrigation.season import season_balance
+from pipelines.core.config import Farm, load_crop
 
 NO_FLIGHTS = "no flights in the store yet: Kcb from FAO-56 stage tables only"
 NO_NDVI = ("no NDVI in the season's flights (RGB camera flights: ExG is not an NDVI and feeds no Kcb relation): "
            "Kcb from FAO-56 stage tables only")
+SYSTEM_COLUMNS = ("emitter_flow_l_h", "emitters_per_plant", "emitter_spacing_m", "lateral_spacing_m", "plant_spacing_m",
+                  "laterals_per_row", "interval_days", "max_pulse_h", "application_rate_mm_h", "max_depth_mm",
+                  "rotation_days", "sector", "under_cover", "water_source", "ece_ds_m")
+FIELD_NDVI = "ndvi_parcel_mean"
 
 
 @dataclass
 class FarmInputs:
-    """A farm's season inputs: parcel table, daily weather and ET0 (mm/day, FAO-56 eq. 6), flight observations,
-    recorded irrigations (None without a file) and a note on where Kcb comes from."""
+    """Everything the farm's balance and plan compute on (read by `pipelines.store.farm_inputs`)."""
 
     parcels: pd.DataFrame
     weather: pd.DataFrame
@@ -39,18 +40,25 @@ class FarmInputs:
     observations: pd.DataFrame
     irrigation_events: pd.DataFrame | None
     observation_note: str
+    forecast: pd.DataFrame | None = None
+    forecast_note: str = "no forecast: recent ET0, no rain"
+    soil_moisture: pd.DataFrame | None = None
 
 
-def parcel_table(farm: Farm) -> pd.DataFrame:
-    """parcel, crop, soil_texture, sowing_date, irrigation_method, area_m2 (m² on the farm grid)."""
-    frame = load_parcels(farm).frame
-    table = pd.DataFrame({"parcel": frame["id"].astype(str), "area_m2": frame.geometry.area.to_numpy()})
-    for column in ("crop", "soil_texture", "sowing_date", "irrigation_method"):
-        table[column] = frame[column].to_numpy() if column in frame else None
+def parcel_table(frame: pd.DataFrame, farm: Farm) -> pd.DataFrame:
+    """parcel, crop, soil_texture, sowing_date, irrigation_method, area_m2 (m² on the farm grid), the
+    irrigation-system columns present in the parcels layer and ecw_ds_m of the parcel's water source."""
+    table = pd.DataFrame({"parcel": frame["id"].astype(str).to_numpy(), "area_m2": frame.geometry.area.to_numpy()})
+    for column in ("crop", "soil_texture", "sowing_date", "irrigation_method", *SYSTEM_COLUMNS):
+        if column in frame or column in ("crop", "soil_texture", "sowing_date", "irrigation_method"):
+            table[column] = frame[column].to_numpy() if column in frame else None
+    water = farm.water
+    if water is not None:
+        names = table["water_source"] if "water_source" in table else pd.Series([None] * len(table))
+        names = names.where(names.notna() & names.isin(list(water.sources)), water.default_source)
+        table["water_source"] = names.to_numpy()
+        table["ecw_ds_m"] = [water.sources[n].ecw_ds_m for n in names]
     return table
-
-
-FIELD_NDVI = "ndvi_parcel_mean"
 
 
 def observations_from_cube(parcel_stats: xr.DataArray) -> pd.DataFrame:
@@ -72,57 +80,76 @@ def observations_from_cube(parcel_stats: xr.DataArray) -> pd.DataFrame:
     return frame.dropna(subset=["ndvi_mean"]) if "ndvi_mean" in frame else frame.iloc[0:0]
 
 
-def farm_inputs(farm: Farm, data_root: str | Path) -> FarmInputs:
-    """Gather a farm's inputs to the FAO-56 balance from its configs and its store under `data_root`.
-
-    ET0 (mm/day) is FAO-56 Penman-Monteith (eq. 6; Hargreaves eq. 52 on days without full weather) at
-    the farm's latitude and elevation. Without a parcel cube in the store the observations are empty
-    and the note says so.
-    """
-    parcels = parcel_table(farm)
-    weather = read_weather(farm.path(farm.weather), farm.location.lat_deg)
-    et0 = reference_et_mm(weather, farm.location.lat_deg, farm.location.elevation_m)
-    store = cube.farm_store(data_root, farm.id)
-    if cube.has_product(store, PARCELS):
-        observations = observations_from_cube(read_parcel_cube(store))
-        note = (f"Kcb from {observations['date'].nunique()} flights between FAO-56 stage tables" if len(observations)
-                else NO_NDVI)
-    else:
-        observations, note = pd.DataFrame(columns=["parcel", "date", "ndvi_mean"]), NO_FLIGHTS
-    events = (read_irrigation_events(farm.path(farm.irrigation_events), parcels["parcel"])
-              if farm.irrigation_events else None)
-    return FarmInputs(parcels, weather, et0, observations, events, note)
-
-
-def farm_season(farm: Farm, data_root: str | Path, end: dt.date | None = None,
-                inputs: FarmInputs | None = None) -> tuple[FarmInputs, xr.Dataset]:
-    """The farm's inputs and its balance from the season start to `end` (default: last weather day).
+def farm_season(farm: Farm, inputs: FarmInputs, end: dt.date | None = None, parcels: pd.DataFrame | None = None,
+                observations: pd.DataFrame | None = None, events: pd.DataFrame | None = None) -> xr.Dataset:
+    """The balance from the season start to `end` (default: last weather day of the season).
 
     Parcels without irrigation records are assumed irrigated as planned (flagged per parcel).
-    `inputs`: the farm's `farm_inputs`, already read (a range of days reads them once).
+    `parcels`, `observations`, `events` replace the inputs' (management zones as parcels).
     """
-    inputs = inputs or farm_inputs(farm, data_root)
     end = end or min(farm.season.end, inputs.weather.index[-1].date())
-    balance = season_balance(inputs.parcels, inputs.weather, inputs.et0_mm, farm.season.start, end,
-                             inputs.observations, inputs.irrigation_events, assume_planned_irrigation=True)
-    return inputs, balance
+    return season_balance(inputs.parcels if parcels is None else parcels, inputs.weather, inputs.et0_mm,
+                          farm.season.start, end, inputs.observations if observations is None else observations,
+                          inputs.irrigation_events if events is None else events, assume_planned_irrigation=True,
+                          lat_deg=farm.location.lat_deg, soil_moisture=inputs.soil_moisture)
 
 
-def farm_plan(farm_id: str, date: dt.date, data_root: str | Path,
-              forecast_path: str | Path | None = None,
-              inputs: FarmInputs | None = None) -> tuple[pd.DataFrame, xr.Dataset, str]:
-    """(today's plan, the season balance up to `date`, a note on where Kcb came from).
-
-    `inputs`: the farm's `farm_inputs` when the caller plans several days of one farm."""
-    farm = load_farm(farm_id)
-    inputs, balance = farm_season(farm, data_root, date, inputs)
-    return recommend(balance, date, forecast_table(farm, forecast_path)), balance, inputs.observation_note
+RECENT_DAYS = 14
 
 
-def forecast_table(farm: Farm, forecast_path: str | Path | None) -> pd.DataFrame | None:
-    """Daily et0_mm and rain_mm of the forecast CSV (weather columns), None when there is no file."""
-    if forecast_path is None or not Path(forecast_path).is_file():
-        return None
-    table = read_weather(forecast_path, farm.location.lat_deg)
-    return pd.DataFrame({"et0_mm": reference_et_mm(table, farm.location.lat_deg, farm.location.elevation_m),
-                         "rain_mm": table["rain_mm"]})
+def _used_m3(balance: xr.Dataset, day: pd.Timestamp) -> tuple[float, float, float]:
+    """(season, month, recent daily mean) gross volume applied before `day` by the balance (recorded
+    or as planned), m³."""
+    gross = (balance["irrigation_mm"].fillna(0.0) * balance["area_m2"] / 1000.0).sum("parcel")
+    before = gross.sel(date=slice(None, day - pd.Timedelta(days=1)))
+    month = before.sel(date=slice(day.replace(day=1), None))
+    recent = before.isel(date=slice(-RECENT_DAYS, None))
+    return float(before.sum()), float(month.sum()), float(recent.mean()) if recent.size else 0.0
+
+
+def apply_quota(plan: pd.DataFrame, balance: xr.Dataset, farm: Farm, date) -> tuple[pd.DataFrame, str]:
+    """Cut today's plan to the farm's allowance (`quota.allocate`); depths, volumes, litres and run
+    times become what the allowance permits, and quota_cut_m3/mm and quota_reason say what was cut."""
+    day = pd.Timestamp(date)
+    limits = farm.water.quota if farm.water is not None else None
+    used_season, used_month, recent = _used_m3(balance, day)
+    allowance, why = quota.daily_allowance_m3(day.date(), farm.season.end, limits.season_m3 if limits else None,
+                                              limits.monthly_m3 if limits else None, used_season, used_month,
+                                              float(plan["volume_m3"].sum()), recent)
+    crops = {c: load_crop(c) for c in set(plan["crop"])}
+    priority = np.array([crops[c].quota_priority for c in plan["crop"]])
+    stages = [next((s for s in crops[c].deficit_stages if day.month in s.months), None) for c in plan["crop"]]
+    rdi = np.array([s.fraction if s else 1.0 for s in stages])
+    reasons = [f"RDI {c} {s.name}: {s.fraction:.0%} of demand ({s.source.split(':')[0]})" if s else ""
+               for c, s in zip(plan["crop"], stages)]
+    allowed, why_cut = quota.allocate(plan["volume_m3"].to_numpy(float), priority, rdi, reasons, allowance)
+    why_cut = [r.replace("quota: priority", f"allocation short: {c}, priority") for r, c in zip(why_cut, plan["crop"])]
+    out = quota.quota_columns(plan, allowed, why_cut)
+    asked = plan["volume_m3"].to_numpy(float)
+    scale = np.divide(allowed, asked, out=np.ones(len(out)), where=asked > 0)
+    for column in ("depth_mm", "net_depth_mm", "leaching_mm", "volume_m3", "litres_per_plant"):
+        out[column] = np.round(out[column].to_numpy(float) * scale, 1)
+    hours, pulses, per_pulse = run_time(out["depth_mm"].to_numpy(float),
+                                        balance["application_rate_mm_h"].values.astype(float),
+                                        balance["max_pulse_h"].values.astype(float))
+    out["run_time_h"], out["pulses"], out["pulse_h"] = np.round(hours, 2), pulses, np.round(per_pulse, 2)
+    cut = float(out["quota_cut_m3"].sum())
+    note = (f"allocation: {why}; today {plan['volume_m3'].sum():.0f} m³ asked, {allowance:.0f} m³ allowed, "
+            f"{cut:.0f} m³ cut on {int((out['quota_cut_m3'] > 0).sum())} parcels" if np.isfinite(allowance)
+            else "allocation: none configured")
+    return out, note
+
+
+def farm_plan(farm: Farm, inputs: FarmInputs, date, parcels: pd.DataFrame | None = None,
+              observations: pd.DataFrame | None = None, events: pd.DataFrame | None = None
+              ) -> tuple[pd.DataFrame, xr.Dataset, str]:
+    """(today's plan after the allocation, the balance up to `date`, a note on Kcb, forecast and quota)."""
+    balance = farm_season(farm, inputs, date, parcels, observations, events)
+    plan = recommend(balance, date, inputs.forecast)
+    plan, quota_note = apply_quota(plan, balance, farm, date)
+    return plan, balance, "; ".join([inputs.observation_note, inputs.forecast_note, quota_note])
+
+
+def forecast_frame(table: pd.DataFrame, et0_mm: pd.Series) -> pd.DataFrame:
+    """Daily et0_mm and rain_mm of a forecast weather table (canonical columns, `read_weather`)."""
+    return pd.DataFrame({"et0_mm": et0_mm, "rain_mm": table["rain_mm"]})

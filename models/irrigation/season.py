@@ -4,6 +4,11 @@ Bad input never becomes a silent default: an unknown crop excludes the parcel (f
 missing configs/crops file); a parcel without soil data uses loam (FAO-56 Table 19, mid-range
 texture) and says so; an unknown irrigation method uses surface efficiency (the lowest, so the
 volume is not under-estimated) and says so. Flags are in the `parcel_flags` variable.
+
+Initial root-zone depletion (flagged per parcel): a measured soil-moisture reading on the crop's
+first day when there is one; else, for a crop sown after the first weather day, a bare-soil
+spin-up from that day (Kcb = 0, initial root depth), starting dry after the summer (Dr = TAW,
+`SPINUP_START_DEPLETION`) unless told otherwise; else `initial_depletion_fraction`, assumed.
 """
 from __future__ import annotations
 
@@ -16,29 +21,40 @@ import xarray as xr
 
 from models.irrigation.balance import BalanceInputs, water_balance
 from models.irrigation.kcb import parcel_kcb, stage_fraction
-from pipelines.core.config import load_crop, load_irrigation_methods, load_soils
+from models.irrigation.system import parcel_system
+from pipelines.core.config import load_crop, load_irrigation_methods, load_irrigation_settings, load_soils
 from pipelines.core.errors import ConfigError, InputDataError
 
 FALLBACK_SOIL = "loam"
 FALLBACK_METHOD = "surface"
 HEIGHT_INI_M = 0.05
 RAIN_MIN_FRACTION_ET0 = 0.2
-ASSUMED_REFILL = ("no irrigation records: assumed irrigated as planned (refill to field capacity "
-                  "whenever depletion reached RAW)")
+SPINUP_START_DEPLETION = 1.0
+ASSUMED_REFILL = "no irrigation records: assumed irrigated as planned"
 PARCEL_COLUMNS = ("parcel", "crop", "soil_texture", "sowing_date", "irrigation_method", "area_m2")
+SYSTEM_VARIABLES = ("kind", "wetted_fraction", "interval_days", "rotation_days", "max_gross_mm",
+                    "application_rate_mm_h",
+                    "plant_area_m2", "max_pulse_h", "sector", "ecw_ds_m", "ece_ds_m", "leaching_requirement",
+                    "ks_salinity", "et0_factor", "under_cover")
+
+
+def read_parcel_records(path: str | Path, what: str, columns: tuple[str, ...]) -> pd.DataFrame:
+    """A farm's per-parcel CSV records (`columns`, dates ISO 8601), or InputDataError naming the fix."""
+    path = Path(path)
+    header = ",".join(columns)
+    if not path.is_file():
+        raise InputDataError(path, f"{what} file not found", f"create it ({header}) or remove it from farm.yaml")
+    table = pd.read_csv(path, comment="#", dtype={"parcel": str})
+    missing = set(columns) - set(table.columns)
+    if missing:
+        raise InputDataError(path, f"missing columns {sorted(missing)}", f"use the header {header}")
+    table["date"] = pd.to_datetime(table["date"], format="ISO8601")
+    return table
 
 
 def read_irrigation_events(path: str | Path, parcel_ids) -> pd.DataFrame:
     """Recorded irrigations `date,parcel,depth_mm` (gross applied depth, mm)."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputDataError(path, "irrigation events file not found",
-                             "create it (date,parcel,depth_mm) or remove it from farm.yaml")
-    events = pd.read_csv(path, comment="#", dtype={"parcel": str})
-    missing = {"date", "parcel", "depth_mm"} - set(events.columns)
-    if missing:
-        raise InputDataError(path, f"missing columns {sorted(missing)}", "use the header date,parcel,depth_mm")
-    events["date"] = pd.to_datetime(events["date"], format="ISO8601")
+    events = read_parcel_records(path, "irrigation events", ("date", "parcel", "depth_mm"))
     unknown = sorted(set(events["parcel"]) - set(map(str, parcel_ids)))
     if unknown:
         raise InputDataError(path, f"parcels {unknown} are not in the farm's parcels", "fix the parcel ids")
@@ -51,7 +67,7 @@ def read_irrigation_events(path: str | Path, parcel_ids) -> pd.DataFrame:
 
 
 def _parcel_parameters(parcels: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
-    soils, methods, crops = load_soils(), load_irrigation_methods(), {}
+    soils, methods, settings, crops = load_soils(), load_irrigation_methods(), load_irrigation_settings(), {}
     rows, flags = [], {}
     for row in parcels.itertuples(index=False):
         notes = []
@@ -69,22 +85,26 @@ def _parcel_parameters(parcels: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
         if method is None:
             notes.append(f"irrigation method '{row.irrigation_method}' unknown: {FALLBACK_METHOD} efficiency used")
             method = FALLBACK_METHOD
-        soil, system = soils[soil_name], methods[method]
-        rows.append({"parcel": row.parcel, "crop": crop, "sowing": pd.Timestamp(row.sowing_date), "soil": soil,
-                     "efficiency": system.efficiency, "wetted_fraction": system.wetted_fraction,
-                     "area_m2": float(row.area_m2), "method": method})
+        system = parcel_system(row, crop, soil_name, methods[method], settings)
+        notes.extend(system.notes)
+        rows.append({"parcel": row.parcel, "crop": crop, "sowing": pd.Timestamp(row.sowing_date),
+                     "soil": soils[soil_name],
+                     "efficiency": system.efficiency, "system": system, "area_m2": float(row.area_m2),
+                     "method": method})
         flags[row.parcel] = "; ".join(notes)
     return pd.DataFrame(rows), flags
 
 
 def _growth(crop, days: np.ndarray, kcb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Root depth (FAO-56 p. 279, with the stage curve) and crop height (from Kcb, as pyfao56), m."""
+    """Root depth (FAO-56 p. 279, with the stage curve) and crop height (from Kcb, as pyfao56), m.
+    Before sowing (spin-up): the initial root depth and a bare soil."""
     if crop.kind == "tree":
         return np.full(days.shape, crop.root_depth_max_m), np.full(days.shape, crop.height_max_m)
-    development, _ = stage_fraction(crop, days)
+    development, _ = stage_fraction(crop, np.maximum(days, 0))
     root = crop.root_depth_min_m + (crop.root_depth_max_m - crop.root_depth_min_m) * development
     ratio = (kcb - crop.kcb_ini) / (crop.kcb_mid - crop.kcb_ini)
     height = np.maximum(HEIGHT_INI_M + (crop.height_max_m - HEIGHT_INI_M) * np.nan_to_num(ratio, nan=0.0), 0.001)
+    height = np.where(days < 0, HEIGHT_INI_M, height)
     return root, np.maximum.accumulate(height)
 
 
@@ -100,11 +120,37 @@ class PreparedBalance:
     flags: dict[str, str]
 
 
+def _initial_state(table: pd.DataFrame, dates: pd.DatetimeIndex, soil_moisture: pd.DataFrame | None,
+                   default_fraction: float, flags: dict[str, str]) -> tuple[np.ndarray, np.ndarray]:
+    """(depletion fraction of TAW on the first active day, spin-up mask: starts before sowing)."""
+    fraction, spinup = np.full(len(table), float(default_fraction)), np.zeros(len(table), dtype=bool)
+    readings = soil_moisture if soil_moisture is not None else pd.DataFrame(columns=["parcel", "date", "theta_m3_m3"])
+    for k, row in enumerate(table.itertuples(index=False)):
+        start = max(row.sowing, dates[0])
+        near = readings[(readings["parcel"] == row.parcel)
+                        & (pd.to_datetime(readings["date"]).sub(start).abs() <= pd.Timedelta(days=3))]
+        if len(near):
+            theta = float(near["theta_m3_m3"].iloc[0])
+            fraction[k] = float(np.clip((row.soil.theta_fc - theta) / (row.soil.theta_fc - row.soil.theta_wp), 0, 1))
+            read_on = pd.Timestamp(near["date"].iloc[0]).date()
+            note = f"initial depletion from the soil-moisture reading of {read_on} ({theta:.3f} m³/m³)"
+        elif row.sowing > dates[0]:
+            spinup[k], fraction[k] = True, SPINUP_START_DEPLETION
+            note = (f"initial depletion from a bare-soil spin-up {dates[0].date()}→{row.sowing.date()} "
+                    "starting dry (Dr = TAW)")
+        else:
+            note = (f"initial depletion assumed {default_fraction:.0%} of TAW on {start.date()} "
+                    "(no weather before it for a spin-up, no soil-moisture reading)")
+        flags[row.parcel] = "; ".join(filter(None, [flags.get(row.parcel, ""), note]))
+    return fraction, spinup
+
+
 def prepare_balance(parcels: pd.DataFrame, weather: pd.DataFrame, et0_mm: pd.Series, start, end,
                     observations: pd.DataFrame | None = None, irrigation_events: pd.DataFrame | None = None,
                     initial_depletion_fraction: float = 0.0,
                     rain_min_fraction_et0: float = RAIN_MIN_FRACTION_ET0,
-                    assume_planned_irrigation: bool = False) -> PreparedBalance:
+                    assume_planned_irrigation: bool = False, lat_deg: float | None = None,
+                    soil_moisture: pd.DataFrame | None = None) -> PreparedBalance:
     """Build the balance inputs of `season_balance` (same arguments)."""
     dates = pd.date_range(pd.Timestamp(start), pd.Timestamp(end), freq="D", name="date")
     missing = dates.difference(weather.index)
@@ -120,14 +166,22 @@ def prepare_balance(parcels: pd.DataFrame, weather: pd.DataFrame, et0_mm: pd.Ser
     rain_eff = np.where(rain >= rain_min_fraction_et0 * et0, rain, 0.0)
     climate = {"u2_ms": float(w["u2_ms"].mean()), "rh_min_pct": float(w["rh_min_pct"].mean()),
                "tmean_c": float(((w["tmin_c"] + w["tmax_c"]) / 2).mean())}
+    if lat_deg is not None:
+        climate["lat_deg"] = float(lat_deg)
     n, d = len(table), len(dates)
-    kcb, cover, root, height, source = (np.zeros((n, d)), np.zeros((n, d)), np.zeros((n, d)), np.zeros((n, d)),
-                                        np.empty((n, d), dtype=object))
+    kcb, cover, root, height = np.zeros((n, d)), np.zeros((n, d)), np.zeros((n, d)), np.zeros((n, d))
+    source, single = np.empty((n, d), dtype=object), np.zeros((n, d), dtype=bool)
     by_parcel = dict(tuple(observations.groupby("parcel"))) if observations is not None and len(observations) else {}
+    fraction, spinup = _initial_state(table, dates, soil_moisture, initial_depletion_fraction, flags)
     for k, row in enumerate(table.itertuples(index=False)):
-        series = parcel_kcb(row.crop, dates, row.sowing, by_parcel.get(row.parcel), climate)
-        kcb[k], cover[k], source[k] = series.kcb, series.cover_fraction, series.source
+        obs = None if row.system.under_cover else by_parcel.get(row.parcel)
+        series = parcel_kcb(row.crop, dates, row.sowing, obs, climate)
+        kcb[k], cover[k], source[k], single[k] = series.kcb, series.cover_fraction, series.source, series.single
         root[k], height[k] = _growth(row.crop, (dates - row.sowing).days.to_numpy(), series.kcb)
+        if row.crop.tree_cover is not None:  # unobserved days: the cover the FAO-56 Table 17 Kcb was given for
+            cover[k] = np.where(np.isnan(cover[k]), row.crop.tree_cover.typical_cover_fraction, cover[k])
+    crop_active = ~np.isnan(kcb)
+    before = (dates.to_numpy()[None, :] < table["sowing"].to_numpy()[:, None]) & spinup[:, None]
     irrigation = np.zeros((n, d))
     recorded = set(irrigation_events["parcel"]) if irrigation_events is not None else set()
     refill = np.array([assume_planned_irrigation and p not in recorded for p in table["parcel"]])
@@ -140,6 +194,7 @@ def prepare_balance(parcels: pd.DataFrame, weather: pd.DataFrame, et0_mm: pd.Ser
             if event.parcel in index and 0 <= day < d:
                 irrigation[index[event.parcel], day] += event.depth_mm
     col = lambda f: np.array([f(r) for r in table.itertuples(index=False)], dtype=float)  # noqa: E731
+    system = lambda name: col(lambda r: getattr(r.system, name))  # noqa: E731
     inputs = BalanceInputs(
         et0_mm=et0, rain_mm=rain_eff, u2_ms=w["u2_ms"].to_numpy(float), rh_min_pct=w["rh_min_pct"].to_numpy(float),
         kcb=np.nan_to_num(kcb), kcb_ini=col(lambda r: r.crop.kcb_ini), height_m=height, root_depth_m=root,
@@ -147,9 +202,12 @@ def prepare_balance(parcels: pd.DataFrame, weather: pd.DataFrame, et0_mm: pd.Ser
         rew_mm=col(lambda r: r.soil.rew_mm), tew_mm=col(lambda r: r.soil.tew_mm),
         p_base=col(lambda r: r.crop.depletion_fraction), irrigation_mm=irrigation,
         efficiency=col(lambda r: r.efficiency),
-        wetted_fraction=col(lambda r: r.wetted_fraction),
-        initial_depletion_fraction=np.full(n, float(initial_depletion_fraction)),
-        active=~np.isnan(kcb), assumed_refill=refill)
+        wetted_fraction=system("wetted_fraction"), initial_depletion_fraction=fraction,
+        active=crop_active | before, assumed_refill=refill, crop_active=crop_active, single_kc=single,
+        taw_fraction=system("taw_fraction"), ks_salinity=system("ks_salinity"), et0_factor=system("et0_factor"),
+        rain_factor=system("rain_factor"), interval_days=system("interval_days").astype(int),
+        rotation_days=system("rotation_days").astype(int), max_gross_mm=system("max_gross_mm"),
+        shaded_wetting=np.array([r.system.kind == "localized" for r in table.itertuples()]))
     return PreparedBalance(table, dates, inputs, source, rain, flags)
 
 
@@ -157,24 +215,29 @@ def season_balance(parcels: pd.DataFrame, weather: pd.DataFrame, et0_mm: pd.Seri
                    observations: pd.DataFrame | None = None, irrigation_events: pd.DataFrame | None = None,
                    initial_depletion_fraction: float = 0.0,
                    rain_min_fraction_et0: float = RAIN_MIN_FRACTION_ET0,
-                   assume_planned_irrigation: bool = False) -> xr.Dataset:
+                   assume_planned_irrigation: bool = False, lat_deg: float | None = None,
+                   soil_moisture: pd.DataFrame | None = None) -> xr.Dataset:
     """Daily balance of every parcel from `start` to `end` (inclusive), dims (parcel, date).
 
-    parcels: columns parcel, crop, soil_texture, sowing_date, irrigation_method, area_m2.
-    observations: long table parcel, date, ndvi_mean[, crop_cover_fraction] (one row per flight).
+    parcels: columns parcel, crop, soil_texture, sowing_date, irrigation_method, area_m2, and
+    optionally the system columns of `system.parcel_system` (emitter_flow_l_h, …, ecw_ds_m,
+    under_cover, sector). observations: long table parcel, date, ndvi_mean[, crop_cover_fraction].
     irrigation_events: date, parcel, depth_mm (gross). Rain below rain_min_fraction_et0·ET0 is
     taken as fully evaporated (FAO-56 ch. 7, p. 151: 'precipitation less than about 0.2 ET0').
-    initial_depletion_fraction: root-zone depletion at sowing/start as a fraction of TAW.
-    assume_planned_irrigation: parcels without any recorded irrigation are assumed to have been
-    irrigated as planned (flagged in `parcel_flags`); otherwise they are taken as never irrigated.
+    initial_depletion_fraction: depletion (fraction of TAW) of crops already in the field on
+    `start` without a reading. lat_deg: latitude for the trees' effective cover (sun at noon).
+    soil_moisture: optional readings parcel, date, theta_m3_m3. assume_planned_irrigation:
+    parcels without any recorded irrigation are assumed irrigated as planned (flagged).
     """
     prepared = prepare_balance(parcels, weather, et0_mm, start, end, observations, irrigation_events,
-                               initial_depletion_fraction, rain_min_fraction_et0, assume_planned_irrigation)
+                               initial_depletion_fraction, rain_min_fraction_et0, assume_planned_irrigation,
+                               lat_deg, soil_moisture)
     table, flags = prepared.table, prepared.flags
     result = water_balance(prepared.inputs)
     coords = {"parcel": table["parcel"].to_numpy(dtype=object), "date": prepared.dates}
     data = {name: (("parcel", "date"), values) for name, values in result.items()}
     data["kcb_source"] = (("parcel", "date"), prepared.kcb_source)
+    data["single_kc"] = (("parcel", "date"), prepared.inputs.single_kc)
     data["et0_mm"] = (("date",), prepared.inputs.et0_mm)
     data["rain_mm"] = (("date",), prepared.rain_mm)
     data["area_m2"] = (("parcel",), table["area_m2"].to_numpy(float))
@@ -182,6 +245,10 @@ def season_balance(parcels: pd.DataFrame, weather: pd.DataFrame, et0_mm: pd.Seri
     data["crop"] = (("parcel",), np.array([r.crop.id for r in table.itertuples()], dtype=object))
     data["irrigation_method"] = (("parcel",), table["method"].to_numpy(dtype=object))
     data["sowing_date"] = (("parcel",), table["sowing"].to_numpy())
+    data["assumed_refill"] = (("parcel",), np.asarray(prepared.inputs.assumed_refill, dtype=bool))
+    for name in SYSTEM_VARIABLES:
+        values = [getattr(r.system, name) for r in table.itertuples()]
+        data[name] = (("parcel",), np.array(values, dtype=object if isinstance(values[0], str) else None))
     data["parcel_flags"] = (("parcel",), np.array([flags.get(p, "") for p in table["parcel"]], dtype=object))
     dataset = xr.Dataset(data, coords=coords, attrs={"method": "FAO-56 dual crop coefficient, ch. 7-8"})
     dataset.attrs["excluded_parcels"] = "; ".join(f"{p}: {f}" for p, f in flags.items() if f.startswith("excluded"))

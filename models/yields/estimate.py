@@ -12,9 +12,9 @@ QX_PER_T = 10.0
 
 
 def estimate_yield(balance: xr.Dataset, observations: pd.DataFrame | None, weather: pd.DataFrame,
-                   harvests: pd.DataFrame | None = None) -> pd.DataFrame:
+                   harvests: pd.DataFrame | None = None, site: tuple[float, float] | None = None) -> pd.DataFrame:
     """parcel, crop, model, yield_t_ha, yield_p10_t_ha, yield_p90_t_ha, yield_qx_ha (+ p10/p90), loo_rmse_t_ha."""
-    table = lue_yield(balance, observations, weather)
+    table = lue_yield(balance, observations, weather, site=site)
     table["loo_rmse_t_ha"] = np.nan
     if harvests is not None and len(harvests):
         models = calibrate(harvests)

@@ -8,6 +8,13 @@
   water stress from the balance's Ks (FAO-56 eq. 84), which scales transpiration and so growth.
 - Dry yield (t/ha) = HI · biomass (g/m²) / 100; fresh yield = dry / (1 − moisture fraction).
   1 t/ha = 10 qx/ha. p10-p90 from Monte Carlo over RUE (CV 15 %), HI (CV 10 %) and fAPAR (CV 8 %).
+- Before harvest (annual crops, when the site is given): APAR is projected from the day after the
+  balance to the end of the FAO-56 late season with the season's climatology — radiation = the
+  clear-sky Rso of each day (FAO-56 eq. 37) × the mean Rs/Rso of the record so far, fAPAR from the
+  FAO-56 stage curve inverted through the crop's NDVI relation, Ks = 1 (the plan followed). The
+  projected part carries an extra uncertainty (CV `PROJECTION_CV`, an assumption to be replaced by
+  the spread of past seasons), so the p10-p90 band narrows as the season advances and the
+  projected share falls.
 """
 from __future__ import annotations
 
@@ -19,6 +26,7 @@ from pipelines.core.config import load_crop
 
 PAR_FRACTION = 0.48
 RUE_CV, HI_CV, FAPAR_CV = 0.15, 0.10, 0.08
+PROJECTION_CV = 0.25
 DRAWS = 500
 
 
@@ -57,22 +65,53 @@ def absorbed_par(balance: xr.Dataset, observations: pd.DataFrame | None, weather
     return apar, apar * balance["ks"].values
 
 
+def projected_apar_mj_m2(crop, sowing: pd.Timestamp, last: pd.Timestamp, weather: pd.DataFrame,
+                         lat_deg: float, elevation_m: float) -> tuple[float, pd.Timestamp | None]:
+    """(APAR from the day after `last` to the end of the late season, MJ/m²; that harvest date), see module doc."""
+    from models.irrigation import et0 as fao
+    from models.irrigation.kcb import table_kc_single, table_kcb
+
+    if crop.kind == "tree":
+        return 0.0, None
+    harvest = sowing + pd.Timedelta(days=sum(crop.stage_days))
+    days = pd.date_range(last + pd.Timedelta(days=1), harvest)
+    if not len(days):
+        return 0.0, harvest
+    record = weather.loc[:last, "solar_mj_m2"]
+    ratio = float(np.clip((record / fao.clear_sky_radiation_mj_m2(lat_deg, record.index.day_of_year.to_numpy(),
+                                                                    elevation_m)).mean(), 0.3, 1.0))
+    solar = ratio * fao.clear_sky_radiation_mj_m2(lat_deg, days.day_of_year.to_numpy(), elevation_m)
+    relation = crop.ndvi_kcb
+    curve = table_kc_single if relation.coefficient == "single" else table_kcb
+    ndvi = np.clip((curve(crop, (days - sowing).days.to_numpy()) - relation.intercept) / relation.slope, 0.0, 1.0)
+    return float(np.sum(fapar_from_ndvi(ndvi) * PAR_FRACTION * solar)), harvest
+
+
 def lue_yield(balance: xr.Dataset, observations: pd.DataFrame | None, weather: pd.DataFrame,
-              draws: int = DRAWS, seed: int = 0) -> pd.DataFrame:
-    """Per parcel: biomass_t_ha, yield_t_ha (fresh, marketable) with p10/p90, model 'lue'."""
+              draws: int = DRAWS, seed: int = 0, site: tuple[float, float] | None = None) -> pd.DataFrame:
+    """Per parcel: biomass_t_ha, yield_t_ha (fresh, marketable) with p10/p90, model 'lue'; with `site`
+    (latitude °, elevation m) annual crops are projected to harvest (apar_projected_mj_m2, harvest_date)."""
     _, stressed = absorbed_par(balance, observations, weather)
     rng = np.random.default_rng(seed)
     rows = []
+    last = pd.Timestamp(balance.date.values[-1])
     for k, (parcel, crop_id) in enumerate(zip(balance.parcel.values, balance["crop"].values)):
         crop = load_crop(crop_id)
         apar_mj_m2 = float(np.nansum(stressed[k]))
-        biomass_g_m2 = crop.rue_g_mj * apar_mj_m2
+        projected, harvest = 0.0, None
+        if site is not None and "sowing_date" in balance:
+            sowing = pd.Timestamp(balance["sowing_date"].values[k])
+            projected, harvest = projected_apar_mj_m2(crop, sowing, last, weather, *site)
+        share = projected / (apar_mj_m2 + projected) if apar_mj_m2 + projected > 0 else 0.0
+        biomass_g_m2 = crop.rue_g_mj * (apar_mj_m2 + projected)
         fresh = 1.0 / (1.0 - crop.yield_moisture_fraction)
         central = crop.harvest_index * biomass_g_m2 / 100 * fresh
+        ahead = (1 - share) + share * np.clip(rng.normal(1, PROJECTION_CV, draws), 0.0, None)
         sample = (np.clip(rng.normal(1, RUE_CV, draws), 0.2, None) * np.clip(rng.normal(1, HI_CV, draws), 0.2, None)
-                  * np.clip(rng.normal(1, FAPAR_CV, draws), 0.2, None) * central)
+                  * np.clip(rng.normal(1, FAPAR_CV, draws), 0.2, None) * ahead * central)
         rows.append({"parcel": parcel, "crop": crop_id, "model": "lue", "biomass_t_ha": biomass_g_m2 / 100,
-                     "apar_mj_m2": apar_mj_m2, "yield_t_ha": central,
+                     "apar_mj_m2": apar_mj_m2, "apar_projected_mj_m2": projected, "projected_share": share,
+                     "harvest_date": harvest, "yield_t_ha": central,
                      "yield_p10_t_ha": float(np.quantile(sample, 0.1)),
                      "yield_p90_t_ha": float(np.quantile(sample, 0.9))})
     return pd.DataFrame(rows)

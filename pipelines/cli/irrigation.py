@@ -1,5 +1,5 @@
 """`saqi irrigation et0 WEATHER.csv --lat DEG --elev M` and
-`saqi irrigation plan --farm FARM --date YYYY-MM-DD [--zones]`."""
+`saqi irrigation plan --farm FARM --date YYYY-MM-DD [--zones] [-o PLAN.csv]`."""
 from __future__ import annotations
 
 import argparse
@@ -37,27 +37,37 @@ def _et0(args: argparse.Namespace) -> int:
     return 0
 
 
+PLAN_COLUMNS = ["parcel", "sector", "crop", "irrigation_method", "irrigate_today", "net_depth_mm", "depth_mm",
+                "leaching_mm", "volume_m3", "litres_per_plant", "run_time_h", "pulses", "pulse_h", "interval_days",
+                "next_irrigation_date", "next_depth_mm", "depletion_mm", "raw_mm", "taw_mm", "ks", "stress", "kcb",
+                "kcb_source", "quota_cut_m3", "quota_reason", "outlook_etc_mm", "outlook_rain_mm", "outlook_source",
+                "notes"]
+ZONE_COLUMNS = ["parcel", "zone", "area_m2", "zone_id", "sector", "crop", "irrigate_today", "net_depth_mm", "depth_mm",
+                "leaching_mm", "volume_m3", "litres_per_plant", "run_time_h", "pulses", "next_irrigation_date",
+                "depletion_mm",
+                "raw_mm", "taw_mm", "ks", "stress", "kcb", "kcb_source", "depletion_spread_mm", "quota_cut_m3",
+                "quota_reason", "outlook_source", "notes"]
+
+
 def _plan(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from models.irrigation.farm_plan import farm_plan
-    from pipelines.core.config import load_farm
+    from models.irrigation.recommendation import sector_plan
+    from pipelines.store.farm_inputs import read_farm_plan
 
-    forecast = args.forecast or load_farm(args.farm).path("forecast.csv")
-    columns = ["parcel", "crop", "irrigation_method", "irrigate_today", "depth_mm", "volume_m3", "next_irrigation_date",
-               "depletion_mm", "raw_mm", "taw_mm", "ks", "stress", "kcb", "kcb_source", "outlook_etc_mm",
-               "outlook_rain_mm", "outlook_source", "notes"]
-    if args.zones:
-        from models.irrigation.zone_plan import zone_plan
-
-        plan, _, note = zone_plan(args.farm, args.date, args.data_root, forecast)
-        columns[1:1] = ["zone", "area_m2"]
-        columns.insert(columns.index("kcb_source") + 1, "depletion_spread_mm")
-    else:
-        plan, _, note = farm_plan(args.farm, args.date, args.data_root, forecast)
+    plan, _, note = read_farm_plan(args.farm, args.date, args.data_root, args.landing_dir, args.forecast,
+                                   zones=args.zones)
+    columns = ZONE_COLUMNS if args.zones else PLAN_COLUMNS
     print(f"# {args.farm} irrigation plan{' per management zone' if args.zones else ''} for {args.date}: {note}")
     with pd.option_context("display.width", 250, "display.max_columns", None, "display.max_colwidth", 60):
         print(plan[columns].to_string(index=False))
+        if not args.zones:
+            print("# per irrigation sector")
+            print(sector_plan(plan).to_string(index=False))
+    if args.output:
+        ordered = columns + [c for c in plan.columns if c not in columns]
+        plan[ordered].to_csv(args.output, index=False, date_format="%Y-%m-%d")
+        print(f"# plan written to {args.output}")
     return 0
 
 
@@ -78,7 +88,15 @@ def register(subparsers) -> None:
     plan.add_argument("--data-root", type=Path, default=Path(os.environ.get("SAQI_DATA_ROOT", "data")),
                       help="folder holding <farm>.zarr (default: $SAQI_DATA_ROOT or ./data)")
     plan.add_argument("--forecast", type=Path,
-                      help="daily forecast CSV, same columns as the weather (default: <farm>/forecast.csv if present)")
+                      help="daily forecast CSV, same columns as the weather (default: <landing>/<farm>/forecast.csv, "
+                           "else configs/farms/<farm>/forecast.csv, if present)")
+    plan.add_argument("--landing-dir", type=Path,
+                      default=Path(os.environ.get("SAQI_LANDING_DIR", Path(os.environ.get("SAQI_DATA_ROOT",
+                                                                                          "data")) / "landing")),
+                      help="landing area holding <farm>/forecast.csv "
+                           "(default: $SAQI_LANDING_DIR or <data root>/landing)")
+    plan.add_argument("-o", "--output", type=Path,
+                      help="also write the plan as CSV (printed columns first, then the rest)")
     plan.add_argument("--zones", action="store_true",
                       help="one row per management zone of the latest zoned flight "
                            "(falls back to parcels without zones)")

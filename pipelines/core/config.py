@@ -112,6 +112,35 @@ class Cooperative(_Strict):
         return value
 
 
+class WaterSource(_Strict):
+    """An irrigation water source and its salinity."""
+
+    ecw_ds_m: float = Field(ge=0, le=20, description="electrical conductivity of the water, dS/m")
+    source: str
+
+
+class Quota(_Strict):
+    """A farm's water allocation (contracted volume) in m³."""
+
+    season_m3: float | None = Field(default=None, gt=0)
+    monthly_m3: float | None = Field(default=None, gt=0)
+    source: str
+
+
+class Water(_Strict):
+    """A farm's irrigation water: its sources (ECw) and its allocation."""
+
+    sources: dict[str, WaterSource]
+    default_source: str
+    quota: Quota | None = None
+
+    @model_validator(mode="after")
+    def _known_default(self) -> "Water":
+        if self.default_source not in self.sources:
+            raise ValueError(f"default_source '{self.default_source}' is not one of {sorted(self.sources)}")
+        return self
+
+
 class Farm(_Strict):
     """A farm (one cooperative's block of parcels) with its grid and input files."""
 
@@ -126,6 +155,8 @@ class Farm(_Strict):
     weather: str = "weather.csv"
     irrigation_events: str | None = None
     harvests: str | None = None
+    water: Water | None = Field(default=None, description="irrigation water sources (ECw) and the allocation (m³)")
+    soil_moisture: str | None = Field(default=None, description="CSV of readings parcel,date,theta_m3_m3")
     directory: Path = Field(default=Path("."), exclude=True)
 
     @field_validator("name")
@@ -151,6 +182,26 @@ class NdviKcb(_Strict):
 
     slope: float
     intercept: float
+    coefficient: Literal["basal", "single"] = Field(
+        default="basal", description="fitted on the basal Kcb or on the single Kc (soil evaporation included)")
+    source: str
+
+
+class SaltTolerance(_Strict):
+    """Maas-Hoffman salt tolerance (FAO-29 Table 4, FAO-56 Table 23) and the yield-response factor Ky."""
+
+    ece_threshold_ds_m: float = Field(ge=0, le=20)
+    slope_pct_per_ds_m: float = Field(gt=0, le=50)
+    ky: float = Field(gt=0, le=2, description="FAO-33 yield response factor, for FAO-56 eq. 89")
+    source: str
+
+
+class DeficitStage(_Strict):
+    """A stage that tolerates regulated deficit irrigation: fraction of the demand that suffices."""
+
+    name: str
+    months: list[int]
+    fraction: float = Field(gt=0, le=1)
     source: str
 
 
@@ -162,6 +213,8 @@ class TreeCover(_Strict):
     leaf_resistance_s_m: float = Field(gt=100, le=1000, description="mean leaf resistance rl for Fr (eq. 10)")
     ndvi_soil: float = Field(default=0.15, ge=0, lt=0.5, description="NDVI of the bare inter-row soil")
     ndvi_full: float = Field(default=0.85, gt=0.5, le=1, description="NDVI of a closed canopy")
+    typical_cover_fraction: float = Field(default=0.5, gt=0, le=1,
+                                          description="cover of the FAO-56 Table 17 Kcb (unobserved days)")
     source: str
 
 
@@ -187,6 +240,12 @@ class Crop(_Strict):
     yield_range_t_ha: tuple[float, float] | None = Field(
         default=None, description="typical marketable yield range in the region (t/ha), for plausibility checks")
     tree_cover: TreeCover | None = Field(default=None, description="tree crops: Kcb from ground cover")
+    kc_single: tuple[float, float, float] | None = Field(default=None, description="FAO-56 Table 12 Kc ini, mid, end")
+    salinity: SaltTolerance | None = None
+    quota_priority: int = Field(default=3, ge=1, le=9, description="1 = served first when water is short")
+    deficit_stages: list[DeficitStage] = Field(default_factory=list)
+    fruit_growth_months: list[int] | None = Field(default=None,
+                                                  description="trees: months of fruit growth (yield window)")
     sources: list[str]
 
 
@@ -206,11 +265,33 @@ class Soil(_Strict):
 
 
 class IrrigationMethod(_Strict):
-    """Application efficiency and wetted fraction of an irrigation system."""
+    """An irrigation method's defaults (configs/irrigation.yaml `methods`)."""
 
-    efficiency: float = Field(gt=0.2, le=1, description="fraction of the applied depth stored in the root zone")
+    kind: Literal["localized", "sprinkler", "surface"]
+    application_efficiency: float = Field(gt=0.2, le=1, description="Ea: share of the water reaching the root zone")
+    distribution_uniformity: float = Field(gt=0.2, le=1, description="DU (emission uniformity for drip)")
     wetted_fraction: float = Field(gt=0, le=1, description="FAO-56 Table 20 fw")
+    interval_days: int = Field(default=0, ge=0, le=7, description="localized: replacement interval, days")
+    rotation_days: int = Field(default=0, ge=0, le=30, description="set rotation: days before a set is irrigated again")
+    max_depth_mm: float | None = Field(default=None, gt=0, description="largest gross depth of one event")
+    application_rate_mm_h: float | None = Field(default=None, gt=0)
+    max_pulse_h: float | None = Field(default=None, gt=0)
     source: str
+
+    @property
+    def efficiency(self) -> float:
+        """Net-to-gross factor without leaching: Ea × DU."""
+        return self.application_efficiency * self.distribution_uniformity
+
+
+class IrrigationSettings(_Strict):
+    """Drip wetting table and under-cover ET0 factor (configs/irrigation.yaml)."""
+
+    wetting: dict[Literal["coarse", "medium", "fine"], list[tuple[float, float]]]
+    wetting_source: str
+    min_wetted_fraction_trees: float = Field(gt=0, le=1)
+    under_cover_et0_factor: float = Field(gt=0, le=1.2)
+    under_cover_source: str
 
 
 class SensorBand(_Strict):
@@ -333,7 +414,14 @@ def load_irrigation_methods(root: Path | None = None) -> dict[str, IrrigationMet
     """Irrigation methods (efficiency, wetted fraction fw: FAO-56 Table 20) from `irrigation.yaml`."""
     path = (root or configs_dir()) / "irrigation.yaml"
     data = _read_yaml(path)
-    return {name: _validated(IrrigationMethod, path, values) for name, values in data.items()}
+    return {name: _validated(IrrigationMethod, path, values) for name, values in data["methods"].items()}
+
+
+def load_irrigation_settings(root: Path | None = None) -> IrrigationSettings:
+    """The drip wetting table and the under-cover ET0 factor of configs/irrigation.yaml."""
+    path = (root or configs_dir()) / "irrigation.yaml"
+    data = _read_yaml(path)
+    return _validated(IrrigationSettings, path, {k: v for k, v in data.items() if k != "methods"})
 
 
 class PrescriptionRule(_Strict):

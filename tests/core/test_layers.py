@@ -238,8 +238,6 @@ def test_only_the_wiring_imports_dagster():
                            + "\n".join(offenders))
 
 
-@pytest.mark.xfail(strict=True, reason="models/irrigation/farm_plan.py and zone_plan.py still open the store: "
-                   "their reads move to pipelines.store readers called by assets/ (issue 16, lead's part)")
 def test_models_take_data_not_stores():
     offenders = [f"{_where(m, line)}: imports {target}" for m, targets in EDGES.items() if _under(m, ("models",))
                  for target, line in targets.items() if _under(target, ("pipelines.store",))]

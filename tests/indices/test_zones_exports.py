@@ -50,11 +50,15 @@ def test_rate_rule_scales_with_relative_vigour_and_is_bounded():
                               "index_mean": [0.4, 0.5, 0.6, 0.1, 0.9]}, geometry=[shapely.Point(0, 0)] * 5)
     zones = ZoneSet(frame, np.zeros((1, 1), np.uint8), "ndvi", GRID, None)
     rules = load_prescription_rules()
-    # A: mean 0.5, relative vigour -0.2/0/+0.2, irrigation response -0.5 around 25 mm
-    np.testing.assert_allclose(zone_rates(zones, "irrigation")[:3], [27.5, 25.0, 22.5])
+    # A: mean 0.5, relative vigour -0.2/0/+0.2, irrigation response +1.0 around 6 mm: the vigorous zone gets more,
+    # in the direction of the zone water balance (higher NDVI, higher Kcb)
+    np.testing.assert_allclose(zone_rates(zones, "irrigation")[:3], [4.8, 6.0, 7.2])
     # B: mean 0.3, relative -2/3 and +2: 60·(1 + 0.8·2/3) = 92 kg/ha, 60·(1 − 1.6) clipped to 20
     np.testing.assert_allclose(zone_rates(zones, rules["nitrogen"])[3:], [92.0, 20.0])
-    np.testing.assert_allclose(zone_rates(zones, "irrigation", base_rates={"A": 30.0})[:3], [33.0, 30.0, 27.0])
+    np.testing.assert_allclose(zone_rates(zones, "irrigation", base_rates={"A": 30.0})[:3], [24.0, 30.0, 36.0])
+    # with the zone plan's depths the prescription is the plan, zone by zone (zones it does not name keep the rule)
+    planned = {("A", 1): 3.1, ("A", 2): 4.2, ("A", 3): 5.3}
+    np.testing.assert_allclose(zone_rates(zones, "irrigation", zone_depths=planned)[:3], [3.1, 4.2, 5.3])
 
 
 def test_gdal_opens_geojson_and_shapefile_with_crs_count_and_rates(zones, exported):
@@ -68,8 +72,8 @@ def test_gdal_opens_geojson_and_shapefile_with_crs_count_and_rates(zones, export
         back = pyogrio.read_dataframe(exported[fmt])
         np.testing.assert_allclose(back["depth_mm"], expected, atol=0.006)
         assert back["depth_mm"].between(rule.min_rate, rule.max_rate).all()
-        for _, own in back.groupby("parcel_id"):  # compensating rule: weakest zone gets the most water
-            assert np.all(np.diff(own.sort_values("zone")["depth_mm"]) < 0)
+        for _, own in back.groupby("parcel_id"):  # water follows vigour, as in the zone water balance
+            assert np.all(np.diff(own.sort_values("zone")["depth_mm"]) > 0)
     assert exported["shapefile"].with_suffix(".prj").is_file()
     west, south, east, north = _farm_lonlat_bounds()
     lon_min, lat_min, lon_max, lat_max = pyogrio.read_dataframe(exported["geojson"]).total_bounds
@@ -92,7 +96,7 @@ def test_taskdata_has_one_treatment_zone_per_zone_with_the_rate_as_process_data(
             pdv = tzn.find("PDV")
             assert pdv.get("A") == "0001"  # Setpoint Volume Per Area Application Rate, mm³/m²
             assert int(pdv.get("B")) == round(rates[(pid, int(tzn.get("A")))] * 1e6)
-            assert {p.get("A") for p in tzn.findall("PLN")} == {"10"}
+            assert {p.get("A") for p in tzn.findall("PLN")} == {"2"}  # ISO 11783-10 PolygonType 2 = treatment zone
     west, south, east, north = _farm_lonlat_bounds()
     rings = root.findall(".//LSG")
     assert rings and {pln.get("A") for pln in root.findall("PFD/PLN")} == {"1"}
@@ -138,3 +142,37 @@ def test_unknown_rule_is_refused_with_the_known_ones(zones, tmp_path):
 
     with pytest.raises(ConfigError, match="irrigation"):
         export_prescription(zones, "potassium", tmp_path)
+
+
+def test_an_independent_isoxml_reader_reads_zones_geometry_and_rates_back(zones, exported):
+    # isoxml (Josephinum Research, PyPI) parses TASKDATA.XML with its own ISO 11783-10 v4 bindings
+    import isoxml.models.base.v4 as iso
+    from isoxml.converter.shapely_geom import ShapelyConverterV4
+    from isoxml.util.isoxml_io import isoxml_from_path
+
+    task_data, _ = isoxml_from_path(exported["isoxml"])
+    convert = ShapelyConverterV4()
+    to_grid = Transformer.from_crs("EPSG:4326", GRID.crs.to_wkt(), always_xy=True)
+    fields = {pfd.id: pfd.designator for pfd in task_data.partfields}
+    expected = zones.frame.set_index(["parcel_id", "zone"])
+    rates = dict(zip(zip(zones.frame["parcel_id"], zones.frame["zone"]), zone_rates(zones, "irrigation").round(2)))
+    seen = 0
+    for task in task_data.tasks:
+        pid = fields[task.partfield_id_ref]
+        for tzn in task.treatment_zones:
+            if not tzn.polygons:
+                continue
+            assert {pln.type for pln in tzn.polygons} == {iso.PolygonType.TreatmentZone}
+            shape = shapely.union_all([convert.to_shapely_polygon(pln) for pln in tzn.polygons])
+            lon_lat = shapely.get_coordinates(shape)
+            x, y = to_grid.transform(lon_lat[:, 0], lon_lat[:, 1])
+            in_grid = shapely.set_coordinates(shape, np.column_stack([x, y]))
+            truth = expected.loc[(pid, tzn.code), "geometry"]
+            # the same zone: areas within 0.5 % and nearly full overlap (9-decimal degrees ≈ 0.1 mm)
+            assert in_grid.area == pytest.approx(truth.area, rel=5e-3)
+            assert shapely.intersection(in_grid, truth).area / truth.area > 0.995
+            (pdv,) = tzn.process_data_variables
+            assert pdv.process_data_ddi == bytes.fromhex("0001")  # Setpoint Volume Per Area Application Rate
+            assert pdv.process_data_value == round(rates[(pid, tzn.code)] * 1e6)
+            seen += 1
+    assert seen == len(zones.frame)

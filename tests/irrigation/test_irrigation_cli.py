@@ -28,7 +28,8 @@ def test_et0_command_prints_csv(tmp_path, souss_frame, souss_site):
 def test_plan_command_falls_back_to_fao_tables(tmp_path):
     text = _run(["irrigation", "plan", "--farm", "chtouka", "--date", "2026-03-15", "--data-root", str(tmp_path)])
     assert "no flights in the store yet" in text.splitlines()[0]
-    rows = [line.split()[0] for line in text.splitlines()[2:]]
+    lines = text.splitlines()
+    rows = [line.split()[0] for line in lines[2:lines.index("# per irrigation sector")]]
     assert rows == [f"P{i:02d}" for i in range(1, 11)]
 
 
@@ -41,8 +42,8 @@ def test_plan_reads_flights_from_the_parcels_cube(tmp_path):
     import numpy as np
     import xarray as xr
 
-    from models.irrigation.farm_plan import farm_plan
     from pipelines.store import cube
+    from pipelines.store.farm_inputs import read_farm_plan
 
     parcels = [f"P{i:02d}" for i in range(1, 11)]
     times = pd.to_datetime(["2026-02-01", "2026-03-01"])
@@ -54,9 +55,13 @@ def test_plan_reads_flights_from_the_parcels_cube(tmp_path):
                          coords={"parcel": np.array(parcels, dtype=object), "time": times,
                                  "variable": np.array(["ndvi_mean", "crop_cover_fraction", "area_m2"], dtype=object)})
     cube.write_product(cube.farm_store(tmp_path, "chtouka"), "parcels", stats)
-    plan, balance, note = farm_plan("chtouka", pd.Timestamp("2026-03-15").date(), tmp_path)
+    plan, balance, note = read_farm_plan("chtouka", pd.Timestamp("2026-03-15").date(), tmp_path)
     assert note.startswith("Kcb from 2 flights")
     plan = plan.set_index("parcel")
-    assert plan.loc["P01", "kcb_source"] == "ndvi" and plan.loc["P04", "kcb_source"] == "ground_cover"
+    # two weeks after the last flight the offset is carried forward, fading, and labelled so (trees too: their Kcb
+    # comes from the drone's ground cover, Allen & Pereira 2009)
+    assert plan.loc["P01", "kcb_source"] == "ndvi_extrapolated" and plan.loc["P04", "kcb_source"] == "ndvi_extrapolated"
+    assert balance["kcb_source"].sel(parcel="P04", date="2026-03-01").item() == "ndvi"
+    assert balance["kcb_source"].sel(parcel="P04", date="2026-01-31").item() == "fao_table"
     # wheat on the flight date: Kcb = 1.64 × 0.80 − 0.2296
     assert float(balance.kcb.sel(parcel="P01", date="2026-03-01")) == pytest.approx(1.0824)

@@ -1,6 +1,7 @@
 """Today's plan: refill depth, efficiency, volume, next date, outlook with a forecast."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -15,26 +16,32 @@ def balance(souss_weather, sample_parcels, sample_observations):
     return season_balance(sample_parcels, weather, et0, "2025-10-01", "2026-06-30", sample_observations)
 
 
-def test_plan_numbers_follow_fao56(balance):
-    plan = recommend(balance, "2026-04-15").set_index("parcel")
-    today = balance.sel(date="2026-04-15")
-    for parcel, efficiency in (("P01", 0.75), ("P04", 0.90), ("P08", 0.90)):
-        row, dr, raw = (plan.loc[parcel], float(today.depletion_mm.sel(parcel=parcel)),
-                        float(today.raw_mm.sel(parcel=parcel)))
-        assert row.irrigate_today == (dr >= raw)
-        if row.irrigate_today:
-            # refill to field capacity: net = Dr; gross = Dr / efficiency; volume = gross × area / 1000
-            assert row.net_depth_mm == pytest.approx(dr, abs=0.05)
-            assert row.depth_mm == pytest.approx(dr / efficiency, abs=0.05)
-            area = float(balance.area_m2.sel(parcel=parcel))
-            assert row.volume_m3 == pytest.approx(dr / efficiency / 1000 * area, abs=0.1)
-            assert row.next_irrigation_date == pd.Timestamp("2026-04-15")
-        else:
-            assert row.depth_mm == 0 and row.volume_m3 == 0 and row.next_irrigation_date > pd.Timestamp("2026-04-15")
-        taw = float(today.taw_mm.sel(parcel=parcel))
-        assert row.ks == pytest.approx(min(1.0, (taw - dr) / (taw - raw)), abs=1e-3)
-        assert row.stress == (row.ks < 1)
-    assert plan["irrigate_today"].any(), "a dry April without irrigation must trigger at least one parcel"
+def test_plan_numbers_follow_the_method_rules(balance):
+    day = pd.Timestamp("2026-04-15")
+    plan = recommend(balance, day).set_index("parcel")
+    today, yesterday = balance.sel(date=day), balance.sel(date=day - pd.Timedelta(days=1))
+    area = balance.area_m2.to_series()
+    # sprinkler wheat P01: FAO-56 RAW rule, refill to field capacity, at most 40 mm gross per event
+    # (configs/irrigation.yaml), gross = net / (Ea 0.90 × DU 0.80)
+    row, dr, raw = plan.loc["P01"], float(today.depletion_mm.sel(parcel="P01")), float(today.raw_mm.sel(parcel="P01"))
+    assert row.irrigate_today == (dr >= raw) and row.irrigate_today
+    gross = min(dr / 0.72, 40.0)
+    assert row.depth_mm == pytest.approx(gross, abs=0.05) and row.net_depth_mm == pytest.approx(gross * 0.72, abs=0.05)
+    assert row.volume_m3 == pytest.approx(gross / 1000 * area["P01"], abs=0.1)
+    assert row.run_time_h == pytest.approx(gross / 9.0, abs=0.01)  # sprinkler application rate 9 mm/h
+    taw = float(today.taw_mm.sel(parcel="P01"))
+    assert row.ks == pytest.approx(min(1.0, (taw - dr) / (taw - raw)), abs=1e-3) and row.stress == (row.ks < 1)
+    # drip olive P04 and tomato P08: daily replacement (interval 1 day) of what the wetted soil lost since
+    # yesterday's event, i.e. yesterday's end-of-day depletion; gross = net / (Ea 0.95 × DU 0.90)
+    for parcel in ("P04", "P08"):
+        row, lost = plan.loc[parcel], float(yesterday.depletion_mm.sel(parcel=parcel))
+        assert row.irrigate_today and row.interval_days == 1 and row.next_irrigation_date == day + pd.Timedelta(days=1)
+        assert row.net_depth_mm == pytest.approx(lost, abs=0.05)
+        assert row.depth_mm == pytest.approx(lost / (0.95 * 0.90), abs=0.05)
+        assert row.volume_m3 == pytest.approx(lost / (0.95 * 0.90) / 1000 * area[parcel], abs=0.1)
+        # no drip layout in this table: FAO-56 Table 20's wetted fraction, no litres per plant or run time
+        assert np.isnan(row.litres_per_plant) and np.isnan(row.run_time_h) and "no drip layout" in row.notes
+    assert float(today.taw_mm.sel(parcel="P04")) == pytest.approx(1000 * (0.25 - 0.12) * 1.5 * 0.35, abs=0.01)
 
 
 def test_not_sown_parcel_gets_no_water(balance):

@@ -11,10 +11,16 @@ import pytest
 from irrigation_zoned_store import STEP, UNIFORM, write_zoned_store
 
 from models.irrigation.farm_plan import farm_season, parcel_table
-from models.irrigation.zone_plan import NO_ZONES, zone_inputs, zone_plan, zone_season
+from models.irrigation.zone_plan import NO_ZONES
 from pipelines.cli import main
 from pipelines.core.config import load_farm
 from pipelines.core.errors import InputDataError
+from pipelines.imagery.parcels.layer import load_parcels
+from pipelines.store.farm_inputs import farm_inputs, read_farm_plan, zone_inputs
+
+
+def zone_plan(farm_id, date, data_root):
+    return read_farm_plan(farm_id, date, data_root, zones=True)
 
 PLAN_DATE = dt.date(2026, 4, 10)
 
@@ -35,21 +41,28 @@ def zoned(data_root):
 def test_zones_tile_each_parcel_and_volumes_add_up(zoned):
     plan, balance, note = zoned
     assert note.startswith("zones of flight chtouka-20260320: 19 zones in 10 parcels")
-    areas = parcel_table(load_farm("chtouka")).set_index("parcel")["area_m2"]
+    farm = load_farm("chtouka")
+    areas = parcel_table(load_parcels(farm).frame, farm).set_index("parcel")["area_m2"]
     by_parcel = plan.groupby("parcel")
     # the zones of a parcel cover it exactly (rounded to 0.1 m² per zone)
     np.testing.assert_allclose(by_parcel["area_m2"].sum(), areas.loc[by_parcel["area_m2"].sum().index], atol=0.1)
     assert (by_parcel["zone"].max() == [1] + [2] * 9).all()
-    # volume = gross depth (Dr / efficiency, refill to field capacity) × zone area; 1 mm on 1 m² = 1 L
+    # volume = gross depth × zone area (1 mm on 1 m² = 1 L), the gross depth by the method's rule: drip replaces
+    # yesterday's depletion, sprinkler and surface refill today's (at most one event's depth); then the allocation
     today = balance.sel(date=str(PLAN_DATE), parcel=plan["zone_id"].to_numpy())
-    gross_mm = np.where(plan["irrigate_today"], today.depletion_mm / today.efficiency, 0.0)
+    yesterday = balance.sel(date=str(PLAN_DATE - dt.timedelta(days=1)), parcel=plan["zone_id"].to_numpy())
+    drip = today.interval_days.values.astype(int) > 0
+    depletion = np.where(drip, yesterday.depletion_mm, today.depletion_mm)
+    gross_mm = np.where(plan["irrigate_today"], np.minimum(depletion / today.efficiency,
+                                                           today.max_gross_mm.astype(float)), 0.0)
     expected_m3 = gross_mm * today.area_m2.values / 1000
-    np.testing.assert_allclose(plan["volume_m3"], expected_m3, atol=0.051)
+    np.testing.assert_allclose(plan["volume_m3"] + plan["quota_cut_m3"], expected_m3, atol=0.11)
+    rounding = 0.05 * plan["area_m2"] / 1000 + 0.05  # depth printed to 0.1 mm, volume to 0.1 m³
+    assert (np.abs(plan["volume_m3"] - plan["depth_mm"] * plan["area_m2"] / 1000) <= rounding).all()
     assert plan["irrigate_today"].sum() >= 3 and (plan.loc[~plan["irrigate_today"], "volume_m3"] == 0).all()
     # the parcel's volume is the total over its zones
-    np.testing.assert_allclose(by_parcel["volume_m3"].sum(),
-                               pd.Series(expected_m3).groupby(plan["parcel"].to_numpy()).sum(),
-                               atol=0.11)
+    np.testing.assert_allclose(by_parcel["volume_m3"].sum() + by_parcel["quota_cut_m3"].sum(),
+                               pd.Series(expected_m3).groupby(plan["parcel"].to_numpy()).sum(), atol=0.21)
 
 
 def test_vigorous_zone_uses_more_water_than_the_weak_zone(zoned):
@@ -64,11 +77,14 @@ def test_vigorous_zone_uses_more_water_than_the_weak_zone(zoned):
     np.testing.assert_array_equal(strong.irrigation_mm.values, weak.irrigation_mm.values)
     rows = plan.set_index("zone_id")
     assert rows.loc["P02-z2", "depletion_mm"] > rows.loc["P02-z1", "depletion_mm"]
-    assert rows.loc["P02-z2", "next_irrigation_date"] <= rows.loc["P02-z1", "next_irrigation_date"]
-    assert rows.loc["P02-z2", "depth_mm"] >= rows.loc["P02-z1", "depth_mm"]
+    # the vigorous zone's water comes first (today, or the next date when not today)
+    due = {z: pd.Timestamp(PLAN_DATE) if rows.loc[z, "irrigate_today"] else rows.loc[z, "next_irrigation_date"]
+           for z in ("P02-z1", "P02-z2")}
+    assert due["P02-z2"] <= due["P02-z1"]
+    assert rows.loc["P02-z2", "depth_mm"] + rows.loc["P02-z2", "quota_cut_mm"] >= rows.loc["P02-z1", "depth_mm"]
     spread = rows.loc["P02-z2", "depletion_mm"] - rows.loc["P02-z1", "depletion_mm"]
     assert rows.loc["P02-z1", "depletion_spread_mm"] == pytest.approx(spread, abs=0.11)
-    # tomato P09 (no records: each zone refilled at its own RAW): the vigorous zone gets more water, sooner
+    # tomato P09 (no records: each zone's drip replaces its own use): the vigorous zone gets more water
     weak, strong = balance.sel(parcel="P09-z1"), balance.sel(parcel="P09-z2")
     assert float(strong.irrigation_mm.sum()) > float(weak.irrigation_mm.sum())
     first = [pd.Timestamp(z.date.values[np.argmax(z.irrigation_mm.fillna(0).values > 0)]) for z in (weak, strong)]
@@ -77,7 +93,8 @@ def test_vigorous_zone_uses_more_water_than_the_weak_zone(zoned):
 
 def test_single_zone_equals_the_parcel_balance(data_root, zoned):
     _, zones, _ = zoned
-    _, parcels = farm_season(load_farm("chtouka"), data_root, PLAN_DATE)
+    farm = load_farm("chtouka")
+    parcels = farm_season(farm, farm_inputs(farm, data_root), PLAN_DATE)
     zone, parcel = zones.sel(parcel=f"{UNIFORM}-z1"), parcels.sel(parcel=UNIFORM)
     assert float(zone.area_m2) == pytest.approx(float(parcel.area_m2), rel=1e-9)
     for name in ("kcb", "etc_mm", "depletion_mm", "ks", "irrigation_mm"):
@@ -85,7 +102,8 @@ def test_single_zone_equals_the_parcel_balance(data_root, zoned):
 
 
 def test_recorded_irrigations_apply_to_every_zone(data_root):
-    inputs = zone_inputs(load_farm("chtouka"), data_root, PLAN_DATE)
+    farm = load_farm("chtouka")
+    inputs = zone_inputs(farm, data_root, farm_inputs(farm, data_root), PLAN_DATE)
     records = pd.read_csv(load_farm("chtouka").path("irrigation_events.csv"), dtype={"parcel": str})
     p02 = records[records["parcel"] == "P02"]
     for zone in ("P02-z1", "P02-z2"):
@@ -97,7 +115,7 @@ def test_no_zones_falls_back_to_the_parcel_plan(tmp_path):
     with pytest.raises(InputDataError,
                        match=r"chtouka.zarr: no management zones .* none on or before 2026-04-10; "
                              r"materialise management_zones"):
-        zone_season(load_farm("chtouka"), tmp_path, PLAN_DATE)
+        zone_inputs(load_farm("chtouka"), tmp_path, farm_inputs(load_farm("chtouka"), tmp_path), PLAN_DATE)
     plan, balance, note = zone_plan("chtouka", PLAN_DATE, tmp_path)
     assert note.startswith(NO_ZONES) and "per-parcel plan" in note
     assert plan["parcel"].tolist() == [f"P{i:02d}" for i in range(1, 11)] and (plan["zone"] == 0).all()

@@ -58,3 +58,42 @@ def test_regression_with_harvest_records():
     assert wheat.yield_t_ha == pytest.approx(float(model.model.predict([[70.0, 645.2]])[0]), abs=0.01)
     assert wheat.yield_p90_t_ha - wheat.yield_t_ha == pytest.approx(1.2816 * model.loo_rmse_t_ha)
     assert list(FEATURES) == ["ndvi_integral", "apar_stressed_mj_m2"]
+
+
+def _wheat_season(end: str) -> tuple[xr.Dataset, pd.DataFrame]:
+    dates = pd.date_range("2025-11-20", end)
+    ds = xr.Dataset({"kcb": (("parcel", "date"), np.full((1, len(dates)), 0.9)),
+                     "ks": (("parcel", "date"), np.ones((1, len(dates)))),
+                     "crop": (("parcel",), np.array(["durum_wheat"], dtype=object)),
+                     "sowing_date": (("parcel",), np.array([np.datetime64("2025-11-20")]))},
+                    coords={"parcel": np.array(["P01"], dtype=object), "date": dates})
+    weather = pd.DataFrame({"solar_mj_m2": 15.0}, index=pd.date_range("2025-10-01", "2026-06-30"))
+    return ds, weather
+
+
+def test_projection_to_harvest_with_the_season_climatology_narrows_the_band():
+    from models.irrigation import et0 as fao
+    from models.irrigation.kcb import table_kcb
+    from pipelines.core.config import load_crop
+
+    site = (30.2133, 95.0)
+    early, weather = _wheat_season("2026-01-20")
+    late, _ = _wheat_season("2026-04-10")
+    first = estimate_yield(early, None, weather, site=site).iloc[0]
+    second = estimate_yield(late, None, weather, site=site).iloc[0]
+    # harvest at the end of the FAO-56 late season: sowing + 175 days (Er-Raki et al. 2007 stages)
+    wheat = load_crop("durum_wheat")
+    assert first.harvest_date == pd.Timestamp("2025-11-20") + pd.Timedelta(days=sum(wheat.stage_days))
+    # projected APAR by hand: Rs = Rso × mean(Rs/Rso) of the record so far, fAPAR from the table Kcb through NDVI
+    days = pd.date_range("2026-01-21", first.harvest_date)
+    record = weather.loc[:"2026-01-20", "solar_mj_m2"]
+    ratio = (record / fao.clear_sky_radiation_mj_m2(*site[:1], record.index.day_of_year.to_numpy(), site[1])).mean()
+    ndvi = np.clip((table_kcb(wheat, (days - pd.Timestamp("2025-11-20")).days.to_numpy()) + 0.2296) / 1.64, 0, 1)
+    solar = ratio * fao.clear_sky_radiation_mj_m2(site[0], days.day_of_year.to_numpy(), site[1])
+    assert first.apar_projected_mj_m2 == pytest.approx(float(np.sum(fapar_from_ndvi(ndvi) * 0.48 * solar)), rel=1e-9)
+    # later in the season less is projected and the p10-p90 band, relative to the estimate, narrows
+    assert second.projected_share < first.projected_share
+    width = lambda row: (row.yield_p90_t_ha - row.yield_p10_t_ha) / row.yield_t_ha  # noqa: E731
+    assert width(second) < width(first)
+    # without the site nothing is projected: the old behaviour (biomass to date)
+    assert estimate_yield(early, None, weather).iloc[0].apar_projected_mj_m2 == 0.0

@@ -5,7 +5,11 @@ Rate per zone (rule from `configs/prescription.yaml`, `pipelines.core.config.Pre
     rate = clip(base · (1 + response · (v_zone − v̄) / v̄), min_rate, max_rate)
 
 with v_zone the zone's mean index and v̄ the parcel's area-weighted mean of its zones, so a
-parcel of one zone gets `base` (clipped). Exports: GeoJSON (RFC 7946: WGS84 lon/lat, right-hand
+parcel of one zone gets `base` (clipped). An irrigation prescription built with the zone water
+balance (`zone_depths`, from `plan_zone_depths` of the zone plan) takes each zone's planned gross
+depth instead, so the file sent to the controller says what the plan says, zone by zone; the
+rule's positive response gives the same direction when no plan is at hand (more vigour, more
+transpiration, more water: FAO-56 Kcb rises with NDVI). Exports: GeoJSON (RFC 7946: WGS84 lon/lat, right-hand
 rings), ESRI Shapefile (grid CRS, with .prj) and ISO 11783-10 TASKDATA (`taskdata`).
 """
 from __future__ import annotations
@@ -35,10 +39,17 @@ def prescription_rule(rule: str | PrescriptionRule) -> PrescriptionRule:
     return rules[rule]
 
 
-def zone_rates(zones: ZoneSet, rule: str | PrescriptionRule,
-               base_rates: Mapping[str, float] | None = None) -> np.ndarray:
-    """Rate of every zone (row of `zones.frame`) in the rule's unit; `base_rates` per parcel id override
-    the rule's base."""
+def plan_zone_depths(plan) -> dict[tuple[str, int], float]:
+    """{(parcel id, zone rank): gross mm} of a zone plan: today's depth, else the next event's."""
+    depth = np.where(plan["irrigate_today"], plan["depth_mm"],
+                     plan["next_depth_mm"] if "next_depth_mm" in plan else np.nan)
+    return {(str(p), int(z)): float(d) for p, z, d in zip(plan["parcel"], plan["zone"], depth) if np.isfinite(d)}
+
+
+def zone_rates(zones: ZoneSet, rule: str | PrescriptionRule, base_rates: Mapping[str, float] | None = None,
+               zone_depths: Mapping[tuple[str, int], float] | None = None) -> np.ndarray:
+    """Rate of every zone (row of `zones.frame`) in the rule's unit; `base_rates` per parcel id override the rule's
+    base; `zone_depths` {(parcel id, zone): mm} (the zone plan) replace the rule for the zones they name."""
     rule = prescription_rule(rule)
     frame = zones.frame
     area, mean = frame["area_m2"].to_numpy(float), frame["index_mean"].to_numpy(float)
@@ -50,22 +61,27 @@ def zone_rates(zones: ZoneSet, rule: str | PrescriptionRule,
         relative = np.where(known & (reference != 0), (mean - reference) / reference, 0.0)
     bases = (base_rates or {})
     base = np.array([bases.get(pid, rule.base_rate) for pid in frame["parcel_id"]], float)
-    return np.clip(base * (1.0 + rule.response * relative), rule.min_rate, rule.max_rate)
+    rates = np.clip(base * (1.0 + rule.response * relative), rule.min_rate, rule.max_rate)
+    if zone_depths:
+        planned = [zone_depths.get((str(p), int(z))) for p, z in zip(frame["parcel_id"], frame["zone"])]
+        rates = np.array([r if d is None else d for r, d in zip(rates, planned)], dtype=float)
+    return rates
 
 
-def prescription_frame(zones: ZoneSet, rule: str | PrescriptionRule,
-                       base_rates: Mapping[str, float] | None = None) -> gpd.GeoDataFrame:
+def prescription_frame(zones: ZoneSet, rule: str | PrescriptionRule, base_rates: Mapping[str, float] | None = None,
+                       zone_depths: Mapping[tuple[str, int], float] | None = None) -> gpd.GeoDataFrame:
     """The zones with the rule's rate column (`rule.rate_field`, in `rule.unit`), in the grid CRS."""
     rule = prescription_rule(rule)
     frame = zones.frame.copy()
-    frame[rule.rate_field] = zone_rates(zones, rule, base_rates).round(2)
+    frame[rule.rate_field] = zone_rates(zones, rule, base_rates, zone_depths).round(2)
     frame["crop"] = frame["crop"].fillna("").astype(str)
     return frame
 
 
 def export_prescription(zones: ZoneSet, rule: str | PrescriptionRule, out_dir: str | Path,
                         formats: Sequence[str] = FORMATS, base_rates: Mapping[str, float] | None = None,
-                        customer: str = "Saqi customer", farm_name: str = "Saqi farm") -> dict[str, Path]:
+                        customer: str = "Saqi customer", farm_name: str = "Saqi farm",
+                        zone_depths: Mapping[tuple[str, int], float] | None = None) -> dict[str, Path]:
     """Write the prescription in each format under `out_dir`; return {format: path written}.
 
     geojson -> `prescription.geojson`, shapefile -> `shapefile/prescription.shp` (+ .shx .dbf
@@ -79,7 +95,7 @@ def export_prescription(zones: ZoneSet, rule: str | PrescriptionRule, out_dir: s
     if zones.frame.empty:
         raise ValueError("no parcel has management zones: nothing to prescribe (see ZoneSet.notes)")
     rule = prescription_rule(rule)
-    frame = prescription_frame(zones, rule, base_rates)
+    frame = prescription_frame(zones, rule, base_rates, zone_depths)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}

@@ -2,8 +2,8 @@
 
 Structure (ISO 11783-10:2015, version 4 elements and attribute letters):
 ISO11783_TaskData ─ CTR customer, FRM farm, PDT product, VPN value presentation,
-PFD partfield per parcel ─ PLN PolygonType 1 (boundary) ─ LSG (1 exterior, 2 interior) ─ PNT,
-TSK per parcel ─ TZN per zone ─ PLN PolygonType 10 (treatment zone) + PDV (DDI, rate).
+PFD partfield per parcel ─ PLN PolygonType 1 (partfield boundary) ─ LSG (1 exterior, 2 interior) ─ PNT,
+TSK per parcel ─ TZN per zone ─ PLN PolygonType 2 (treatment zone; 10 would be a headland) + PDV (DDI, rate).
 TZN 0 (rate 0) is the out-of-field and position-lost zone of every task.
 
 Rates as process data (ISO 11783-11 data dictionary):
@@ -25,7 +25,7 @@ from pipelines.core.errors import InputDataError, refuse_control
 
 PROCESS_DATA = {"mm": (1, 1e6, "0.000001"), "kg/ha": (6, 100.0, "0.01")}
 """rule unit -> (DDI, factor from the unit to the DDI unit, VPN scale back to the unit)."""
-POLYGON_BOUNDARY, POLYGON_TREATMENT_ZONE = "1", "10"
+POLYGON_BOUNDARY, POLYGON_TREATMENT_ZONE = "1", "2"
 OUTSIDE_ZONE = "0"
 
 
