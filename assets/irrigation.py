@@ -34,8 +34,8 @@ from models.irrigation.et0 import reference_et_method, reference_et_mm
 from models.irrigation.weather import read_weather
 from pipelines.orchestration.partitions import farm_day, farm_days, farm_of_day
 from pipelines.orchestration.resources import SaqiStorage
+from pipelines.plans.farm_inputs import farm_inputs, read_farm_plan
 from pipelines.store import tables
-from pipelines.store.farm_inputs import farm_inputs, read_farm_plan
 
 ET0_MAX_MM = 15.0
 PLAN_COLUMNS = ["parcel", "sector", "crop", "irrigation_method", "irrigate_today", "net_depth_mm", "depth_mm",

@@ -21,8 +21,8 @@ from models.yields.estimate import estimate_yield
 from pipelines.core.config import load_crop
 from pipelines.orchestration.partitions import farms
 from pipelines.orchestration.resources import SaqiStorage
+from pipelines.plans.farm_inputs import farm_inputs
 from pipelines.store import tables
-from pipelines.store.farm_inputs import farm_inputs
 
 SHOWN = ["parcel", "crop", "model", "yield_t_ha", "yield_p10_t_ha", "yield_p90_t_ha", "yield_qx_ha"]
 

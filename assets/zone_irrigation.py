@@ -19,8 +19,8 @@ from assets._metadata import OWNERS, card, number, shown, table
 from assets.irrigation import SINGLE_RUN, farm_day_ranges
 from pipelines.orchestration.partitions import all_flights, farm_days
 from pipelines.orchestration.resources import SaqiStorage
+from pipelines.plans.farm_inputs import farm_inputs, read_farm_plan
 from pipelines.store import cube
-from pipelines.store.farm_inputs import farm_inputs, read_farm_plan
 from pipelines.store.products import zone_plan_group
 
 SHOWN = ["zone_id", "crop", "area_m2", "irrigate_today", "depth_mm", "volume_m3", "next_irrigation_date", "ks",

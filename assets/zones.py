@@ -33,7 +33,7 @@ MIN_ZONE_AREA_M2 = 200.0
 def _zone_plan_depths(storage: SaqiStorage, farm, key: FlightKey) -> tuple[dict | None, str]:
     """The zone plan's gross depth per zone on the flight date, or None (rule of configs/prescription.yaml)."""
     from pipelines.core.errors import InputDataError
-    from pipelines.store.farm_inputs import read_farm_plan
+    from pipelines.plans.farm_inputs import read_farm_plan
 
     try:
         plan, _, _ = read_farm_plan(farm, key.date, storage.stores_root, storage.landing_dir, zones=True)

@@ -162,10 +162,10 @@ def stages(farm_id: str, mosaic: Path, data_root: Path, card_path: Path) -> dict
     from pipelines.imagery.parcels.layer import load_parcels
     from pipelines.imagery.parcels.zonal import parcel_statistics
     from pipelines.imagery.zones.delineation import management_zones
+    from pipelines.plans.farm_inputs import read_farm_plan
     from pipelines.reports.assemble import farm_reports
     from pipelines.reports.render import render_parcel_report
     from pipelines.store import cube, tables, windows
-    from pipelines.store.farm_inputs import read_farm_plan
 
     farm = load_farm(farm_id)
     grid, store = FarmGrid.of_farm(farm), cube.farm_store(data_root, farm_id)

@@ -1,6 +1,6 @@
 """A farm's season balance and today's plan from its inputs (no file or store access here).
 
-The inputs (`FarmInputs`) are read by `pipelines.store.farm_inputs`: the parcels table (area in
+The inputs (`FarmInputs`) are read by `pipelines.plans.farm_inputs`: the parcels table (area in
 m² on the farm's UTM grid, crop, soil, sowing, method and the irrigation-system columns), the
 weather and its ET0, the drone observations of the store's `parcels` cube, recorded irrigations,
 soil-moisture readings and the forecast. The plan is `recommendation.recommend` per parcel, then
@@ -32,7 +32,7 @@ FIELD_NDVI = "ndvi_parcel_mean"
 
 @dataclass
 class FarmInputs:
-    """Everything the farm's balance and plan compute on (read by `pipelines.store.farm_inputs`)."""
+    """Everything the farm's balance and plan compute on (read by `pipelines.plans.farm_inputs`)."""
 
     parcels: pd.DataFrame
     weather: pd.DataFrame

@@ -11,7 +11,7 @@ zone minus that of the weakest (mm; positive = the vigorous zone is drier).
 
 Without any zones product up to the plan date the plan falls back to the per-parcel plan
 (`farm_plan.farm_plan`), one row per parcel as zone 0, and the note says so
-(`parcel_plan_as_zones`). The zones and their NDVI are read by `pipelines.store.farm_inputs`.
+(`parcel_plan_as_zones`). The zones and their NDVI are read by `pipelines.plans.farm_inputs`.
 """
 from __future__ import annotations
 

@@ -53,7 +53,7 @@ def _plan(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from models.irrigation.recommendation import sector_plan
-    from pipelines.store.farm_inputs import read_farm_plan
+    from pipelines.plans.farm_inputs import read_farm_plan
 
     plan, _, note = read_farm_plan(args.farm, args.date, args.data_root, args.landing_dir, args.forecast,
                                    zones=args.zones)

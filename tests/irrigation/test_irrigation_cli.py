@@ -42,8 +42,8 @@ def test_plan_reads_flights_from_the_parcels_cube(tmp_path):
     import numpy as np
     import xarray as xr
 
+    from pipelines.plans.farm_inputs import read_farm_plan
     from pipelines.store import cube
-    from pipelines.store.farm_inputs import read_farm_plan
 
     parcels = [f"P{i:02d}" for i in range(1, 11)]
     times = pd.to_datetime(["2026-02-01", "2026-03-01"])

@@ -12,7 +12,7 @@ import pytest
 from models.irrigation.kcb import parcel_kcb
 from pipelines.cli import main
 from pipelines.core.config import load_crop
-from pipelines.store.farm_inputs import read_farm_plan
+from pipelines.plans.farm_inputs import read_farm_plan
 
 APRIL = pd.date_range("2026-04-01", "2026-04-30")
 

@@ -16,7 +16,7 @@ from pipelines.cli import main
 from pipelines.core.config import load_farm
 from pipelines.core.errors import InputDataError
 from pipelines.imagery.parcels.layer import load_parcels
-from pipelines.store.farm_inputs import farm_inputs, read_farm_plan, zone_inputs
+from pipelines.plans.farm_inputs import farm_inputs, read_farm_plan, zone_inputs
 
 
 def zone_plan(farm_id, date, data_root):
