@@ -15,8 +15,8 @@
 
 The three assets backfill a range of days in one run (`BackfillPolicy.single_run`: the daemon
 groups a backfill's partitions per farm or per day): a farm's inputs are read once, the plan of
-each day is the one a day-by-day run gives (the balance up to that day), and the days' cells are
-written together, in one publication of the recommendations cube.
+each day is the one a day-by-day run gives (the balance up to that day: one balance run over the
+range, `season_range`), and the days' cells are written together, in one publication of the recommendations cube.
 
 How to read it: drip sectors run the hours shown, in the pulses shown; Ks below 1 means the crop
 already transpires less than it could (water or salt stress); a quota cut says where water was
@@ -34,7 +34,7 @@ from models.irrigation.et0 import reference_et_method, reference_et_mm
 from models.irrigation.weather import read_weather
 from pipelines.orchestration.partitions import farm_day, farm_days, farm_of_day
 from pipelines.orchestration.resources import SaqiStorage
-from pipelines.plans.farm_inputs import farm_inputs, read_farm_plan
+from pipelines.plans.farm_inputs import read_farm_plans
 from pipelines.store import tables
 
 ET0_MAX_MM = 15.0
@@ -150,9 +150,8 @@ def irrigation_plan(context: dg.AssetExecutionContext, storage: SaqiStorage) -> 
     plans = []
     for farm_id, days in _days(context).items():
         farm = storage.farm(farm_id)
-        inputs, written = farm_inputs(farm, storage.stores_root, storage.landing_dir), {}
-        for day in days:
-            plan, balance, note = read_farm_plan(farm, day, storage.stores_root, storage.landing_dir, inputs=inputs)
+        written = {}
+        for day, plan, balance, note in read_farm_plans(farm, days, storage.stores_root, storage.landing_dir):
             rows = _cube_rows(plan, farm.season.start)
             rows["et0_mm"] = float(balance["et0_mm"].sel(date=pd.Timestamp(day)).values.ravel()[0])
             written[day] = rows

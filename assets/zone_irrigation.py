@@ -19,7 +19,7 @@ from assets._metadata import OWNERS, card, number, shown, table
 from assets.irrigation import SINGLE_RUN, farm_day_ranges
 from pipelines.orchestration.partitions import all_flights, farm_days
 from pipelines.orchestration.resources import SaqiStorage
-from pipelines.plans.farm_inputs import farm_inputs, read_farm_plan
+from pipelines.plans.farm_inputs import read_farm_plans
 from pipelines.store import cube
 from pipelines.store.products import zone_plan_group
 
@@ -41,10 +41,8 @@ def zone_irrigation_plan(context: dg.AssetExecutionContext, storage: SaqiStorage
     ok = True
     for farm_id, days in farm_day_ranges(context.partition_keys).items():
         farm = storage.farm(farm_id)
-        inputs = farm_inputs(farm, storage.stores_root, storage.landing_dir)
-        for day in days:
-            plan, _, note = read_farm_plan(farm, day, storage.stores_root, storage.landing_dir, zones=True,
-                                           inputs=inputs)
+        for day, plan, _, note in read_farm_plans(farm, days, storage.stores_root, storage.landing_dir,
+                                                  zones=True):
             values = plan[NUMERIC].astype("float64").assign(irrigate_today=plan["irrigate_today"].astype("float64"))
             product = xr.DataArray(values.to_numpy(), dims=("zone_id", "variable"), name="zone_plan",
                                    coords={"zone_id": np.array(plan["zone_id"], dtype=object),

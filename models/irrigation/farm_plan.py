@@ -19,6 +19,7 @@ from models.irrigation import quota
 from models.irrigation.localized import run_time
 from models.irrigation.recommendation import recommend
 from models.irrigation.season import season_balance
+from models.irrigation.season_range import range_balances
 from pipelines.core.config import Farm, load_crop
 
 NO_FLIGHTS = "no flights in the store yet: Kcb from FAO-56 stage tables only"
@@ -148,6 +149,20 @@ def farm_plan(farm: Farm, inputs: FarmInputs, date, parcels: pd.DataFrame | None
     plan = recommend(balance, date, inputs.forecast)
     plan, quota_note = apply_quota(plan, balance, farm, date)
     return plan, balance, "; ".join([inputs.observation_note, inputs.forecast_note, quota_note])
+
+
+def farm_plans(farm: Farm, inputs: FarmInputs, days, parcels: pd.DataFrame | None = None,
+               observations: pd.DataFrame | None = None, events: pd.DataFrame | None = None):
+    """(day, plan, balance, note) for each of `days`, each the same as `farm_plan(farm, inputs, day, …)`,
+    from one run of the balance over the range (`season_range.range_balances`)."""
+    balances = range_balances(inputs.parcels if parcels is None else parcels, inputs.weather, inputs.et0_mm,
+                              farm.season.start, days, inputs.observations if observations is None else observations,
+                              inputs.irrigation_events if events is None else events, lat_deg=farm.location.lat_deg,
+                              assume_planned_irrigation=True, soil_moisture=inputs.soil_moisture)
+    for day, balance in balances:
+        plan = recommend(balance, day.date(), inputs.forecast)
+        plan, quota_note = apply_quota(plan, balance, farm, day.date())
+        yield day.date(), plan, balance, "; ".join([inputs.observation_note, inputs.forecast_note, quota_note])
 
 
 def forecast_frame(table: pd.DataFrame, et0_mm: pd.Series) -> pd.DataFrame:

@@ -108,6 +108,27 @@ def _growth(crop, days: np.ndarray, kcb: np.ndarray) -> tuple[np.ndarray, np.nda
     return root, np.maximum.accumulate(height)
 
 
+def season_climate(weather: pd.DataFrame, lat_deg: float | None = None) -> dict[str, float]:
+    """Means over `weather`'s days (the season up to the plan day) of u2 (m/s), RHmin (%) and mean
+    air temperature (°C), with the latitude: the climate of the trees' Kcb (`kcb.tree_kcb`)."""
+    climate = {"u2_ms": float(weather["u2_ms"].mean()), "rh_min_pct": float(weather["rh_min_pct"].mean()),
+               "tmean_c": float(((weather["tmin_c"] + weather["tmax_c"]) / 2).mean())}
+    if lat_deg is not None:
+        climate["lat_deg"] = float(lat_deg)
+    return climate
+
+
+def parcel_series(row, dates: pd.DatetimeIndex, observations: pd.DataFrame | None, climate: dict[str, float]):
+    """(kcb with NaN outside the crop's days, cover fraction, Kcb source, single-Kc days, root depth m,
+    height m) of one parcel row of `_parcel_parameters` over `dates` (`kcb.parcel_kcb`, `_growth`)."""
+    series = parcel_kcb(row.crop, dates, row.sowing, observations, climate)
+    root, height = _growth(row.crop, (dates - row.sowing).days.to_numpy(), series.kcb)
+    cover = series.cover_fraction
+    if row.crop.tree_cover is not None:  # unobserved days: the cover the FAO-56 Table 17 Kcb was given for
+        cover = np.where(np.isnan(cover), row.crop.tree_cover.typical_cover_fraction, cover)
+    return series.kcb, cover, series.source, series.single, root, height
+
+
 @dataclass
 class PreparedBalance:
     """Everything the balance runs on: the parcels kept, the days, the arrays and their provenance."""
@@ -164,10 +185,7 @@ def prepare_balance(parcels: pd.DataFrame, weather: pd.DataFrame, et0_mm: pd.Ser
     et0 = et0_mm.loc[dates].to_numpy(dtype=float)
     rain = w["rain_mm"].to_numpy(dtype=float)
     rain_eff = np.where(rain >= rain_min_fraction_et0 * et0, rain, 0.0)
-    climate = {"u2_ms": float(w["u2_ms"].mean()), "rh_min_pct": float(w["rh_min_pct"].mean()),
-               "tmean_c": float(((w["tmin_c"] + w["tmax_c"]) / 2).mean())}
-    if lat_deg is not None:
-        climate["lat_deg"] = float(lat_deg)
+    climate = season_climate(w, lat_deg)
     n, d = len(table), len(dates)
     kcb, cover, root, height = np.zeros((n, d)), np.zeros((n, d)), np.zeros((n, d)), np.zeros((n, d))
     source, single = np.empty((n, d), dtype=object), np.zeros((n, d), dtype=bool)
@@ -175,11 +193,7 @@ def prepare_balance(parcels: pd.DataFrame, weather: pd.DataFrame, et0_mm: pd.Ser
     fraction, spinup = _initial_state(table, dates, soil_moisture, initial_depletion_fraction, flags)
     for k, row in enumerate(table.itertuples(index=False)):
         obs = None if row.system.under_cover else by_parcel.get(row.parcel)
-        series = parcel_kcb(row.crop, dates, row.sowing, obs, climate)
-        kcb[k], cover[k], source[k], single[k] = series.kcb, series.cover_fraction, series.source, series.single
-        root[k], height[k] = _growth(row.crop, (dates - row.sowing).days.to_numpy(), series.kcb)
-        if row.crop.tree_cover is not None:  # unobserved days: the cover the FAO-56 Table 17 Kcb was given for
-            cover[k] = np.where(np.isnan(cover[k]), row.crop.tree_cover.typical_cover_fraction, cover[k])
+        kcb[k], cover[k], source[k], single[k], root[k], height[k] = parcel_series(row, dates, obs, climate)
     crop_active = ~np.isnan(kcb)
     before = (dates.to_numpy()[None, :] < table["sowing"].to_numpy()[:, None]) & spinup[:, None]
     irrigation = np.zeros((n, d))
@@ -232,8 +246,12 @@ def season_balance(parcels: pd.DataFrame, weather: pd.DataFrame, et0_mm: pd.Seri
     prepared = prepare_balance(parcels, weather, et0_mm, start, end, observations, irrigation_events,
                                initial_depletion_fraction, rain_min_fraction_et0, assume_planned_irrigation,
                                lat_deg, soil_moisture)
+    return balance_dataset(prepared, water_balance(prepared.inputs))
+
+
+def balance_dataset(prepared: PreparedBalance, result: dict[str, np.ndarray]) -> xr.Dataset:
+    """The (parcel, date) Dataset of `season_balance` from the prepared inputs and `water_balance`'s result."""
     table, flags = prepared.table, prepared.flags
-    result = water_balance(prepared.inputs)
     coords = {"parcel": table["parcel"].to_numpy(dtype=object), "date": prepared.dates}
     data = {name: (("parcel", "date"), values) for name, values in result.items()}
     data["kcb_source"] = (("parcel", "date"), prepared.kcb_source)

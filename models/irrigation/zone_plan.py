@@ -96,7 +96,11 @@ def zone_plan(farm: Farm, inputs: ZoneInputs, date) -> tuple[pd.DataFrame, xr.Da
 
 def parcel_plan_as_zones(farm: Farm, inputs: FarmInputs, date) -> tuple[pd.DataFrame, xr.Dataset, str]:
     """The per-parcel plan as zone 0 of each parcel (no zones product up to `date`)."""
-    plan, balance, note = farm_plan(farm, inputs, date)
+    return as_zones(*farm_plan(farm, inputs, date))
+
+
+def as_zones(plan: pd.DataFrame, balance: xr.Dataset, note: str) -> tuple[pd.DataFrame, xr.Dataset, str]:
+    """A per-parcel (plan, balance, note) as zone 0 of each parcel."""
     areas = balance["area_m2"].to_series()
     zones = pd.DataFrame({"parcel": areas.index, "parent": areas.index, "zone": 0, "area_m2": areas.to_numpy(),
                           "note": ""})

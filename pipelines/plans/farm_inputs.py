@@ -23,13 +23,22 @@ from models.irrigation.farm_plan import (
     NO_NDVI,
     FarmInputs,
     farm_plan,
+    farm_plans,
     forecast_frame,
     observations_from_cube,
     parcel_table,
 )
 from models.irrigation.season import read_irrigation_events, read_parcel_records
 from models.irrigation.weather import read_weather
-from models.irrigation.zone_plan import NO_ZONES, ZoneInputs, parcel_plan_as_zones, zone_events, zone_plan, zone_table
+from models.irrigation.zone_plan import (
+    NO_ZONES,
+    ZoneInputs,
+    as_zones,
+    parcel_plan_as_zones,
+    zone_events,
+    zone_plan,
+    zone_table,
+)
 from pipelines.core.config import Farm, load_farm
 from pipelines.core.errors import InputDataError
 from pipelines.core.grid import FarmGrid
@@ -119,3 +128,22 @@ def read_farm_plan(farm: Farm | str, date: dt.date, data_root: str | Path, landi
     if zoned_flight(cube.farm_store(data_root, farm.id), date) is None:
         return parcel_plan_as_zones(farm, base, date)
     return zone_plan(farm, zone_inputs(farm, data_root, base, date), date)
+
+
+def read_farm_plans(farm: Farm, days, data_root: str | Path, landing_dir: str | Path | None = None,
+                    zones: bool = False, inputs: FarmInputs | None = None):
+    """(day, plan, balance, note) for each of `days` (sorted), each equal to `read_farm_plan`'s for
+    that day; the per-parcel balances of all the days come from one balance run over the range
+    (`farm_plan.farm_plans`), the zone plans of days with zones from one run per day."""
+    base = inputs if inputs is not None else farm_inputs(farm, data_root, landing_dir)
+    days = sorted(days)
+    store = cube.farm_store(data_root, farm.id)
+    zoned = {day for day in days if zones and zoned_flight(store, day) is not None}
+    plain = [day for day in days if day not in zoned]
+    ranged = iter(farm_plans(farm, base, plain) if plain else ())
+    for day in days:
+        if day in zoned:
+            yield day, *zone_plan(farm, zone_inputs(farm, data_root, base, day), day)
+            continue
+        _, plan, balance, note = next(ranged)
+        yield (day, *as_zones(plan, balance, note)) if zones else (day, plan, balance, note)
