@@ -260,12 +260,13 @@ def balance_dataset(prepared: PreparedBalance, result: dict[str, np.ndarray]) ->
     data["rain_mm"] = (("date",), prepared.rain_mm)
     data["area_m2"] = (("parcel",), table["area_m2"].to_numpy(float))
     data["efficiency"] = (("parcel",), prepared.inputs.efficiency)
-    data["crop"] = (("parcel",), np.array([r.crop.id for r in table.itertuples()], dtype=object))
+    data["crop"] = (("parcel",), np.array([crop.id for crop in table["crop"]], dtype=object))
     data["irrigation_method"] = (("parcel",), table["method"].to_numpy(dtype=object))
     data["sowing_date"] = (("parcel",), table["sowing"].to_numpy())
     data["assumed_refill"] = (("parcel",), np.asarray(prepared.inputs.assumed_refill, dtype=bool))
+    systems = table["system"].tolist()  # one pass over the column (itertuples builds a class per call)
     for name in SYSTEM_VARIABLES:
-        values = [getattr(r.system, name) for r in table.itertuples()]
+        values = [getattr(system, name) for system in systems]
         data[name] = (("parcel",), np.array(values, dtype=object if isinstance(values[0], str) else None))
     data["parcel_flags"] = (("parcel",), np.array([flags.get(p, "") for p in table["parcel"]], dtype=object))
     dataset = xr.Dataset(data, coords=coords, attrs={"method": "FAO-56 dual crop coefficient, ch. 7-8"})
