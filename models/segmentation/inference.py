@@ -21,6 +21,7 @@ from models.segmentation.classes import CROP, NO_DATA, SHADOW, SOIL, WEED
 from models.segmentation.features import feature_stack, normalise
 from models.segmentation.runtime import runner_for
 from pipelines.core.errors import InputDataError
+from pipelines.core.progress import LOG_EVERY_S, track
 
 MULTIPLE_PX = 32
 """The U-Net halves the resolution up to 5 times: tile sides must be multiples of 32."""
@@ -63,7 +64,8 @@ def blended_strips(card: ModelCard, reflectance: np.ndarray, band_names: Sequenc
     weight = _ramp(th, overlap)[:, None] * _ramp(tw, overlap)[None, :]
     row_starts, col_starts = _starts(height, th, th - overlap), _starts(width, tw, tw - overlap)
     carry_top, carry = 0, None
-    for index, top in enumerate(row_starts):
+    for index, top in enumerate(track(row_starts, f"U-Net inference ({len(col_starts)} tiles per strip)",
+                                      unit="strips", every_s=LOG_EVERY_S)):
         bottom = min(top + th, height)
         strip = np.zeros((n_classes, th, width), np.float32)
         if carry is not None:

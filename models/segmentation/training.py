@@ -42,6 +42,7 @@ from models.segmentation.network import (
     use_machine_threads,
 )
 from models.segmentation.runtime import export_onnx, quantise_onnx
+from pipelines.core.progress import LOG_EVERY_S, track
 
 
 class TrainingSettings(BaseModel):
@@ -159,7 +160,7 @@ def train_segmentation_model(images: Sequence[LabelledImage], band_names: Sequen
     loss_of = torch.nn.CrossEntropyLoss(weight=weights, ignore_index=NO_DATA)
     network.train()
     losses, started = [], time.perf_counter()
-    for _ in range(settings.steps):
+    for _ in track(range(settings.steps), "U-Net training", settings.steps, unit="steps", every_s=LOG_EVERY_S):
         if settings.time_budget_s and time.perf_counter() - started > settings.time_budget_s:
             break
         x, y = batch_of(settings.batch)

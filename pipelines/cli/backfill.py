@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
                         "(make ui / make demo use .dagster_home in the project)")
     import dagster as dg
 
-    from pipelines.cli.progress import track
+    from pipelines.core.progress import track
     from pipelines.orchestration.definitions import defs
     from pipelines.orchestration.runs import (
         BACKFILL_ASSETS,

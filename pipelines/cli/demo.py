@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
 
     import dagster as dg
 
-    from pipelines.cli.progress import track
+    from pipelines.core.progress import track
     from pipelines.orchestration.definitions import defs
     from pipelines.orchestration.runs import run_farm
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import re
 
-from pipelines.cli.progress import track
+from pipelines.core.progress import track
 
 
 def test_plain_lines_when_not_a_terminal():
@@ -21,3 +21,12 @@ def test_generator_with_total():
     out = io.StringIO()
     assert sum(track((i for i in range(4)), "tiles", total=4, stream=out)) == 6
     assert out.getvalue().splitlines()[-1].startswith("tiles: 4/4 it (")
+
+
+def test_long_loop_writes_few_lines_to_a_log():
+    out = io.StringIO()
+    assert list(track(range(500), "ingest windows", total=500, stream=out, unit="windows", every_s=3600)) == list(
+        range(500))
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ingest windows: 500/500 windows (")
+

@@ -137,3 +137,12 @@ def test_failed_ingest_keeps_the_published_product(tmp_path, grid, mosaic):
                                         FIVE), grid, store, "flights/f/reflectance")
     assert np.nanmedian(read_product(store, "flights/f/reflectance")["reflectance"].values[4]) == pytest.approx(0.45,
                                                                                                                 abs=1e-6)
+
+
+def test_ingest_reports_its_windows_on_stderr(tmp_path, grid, mosaic, capsys):
+    """Progress of the window loop, plain lines when stderr is not a terminal: the 300 × 200 grid is one
+    window of 512 px (the store chunk); a quick ingest writes only the last line, with the elapsed time."""
+    ingest_orthomosaic(_sample_style(tmp_path, mosaic), grid, tmp_path / "farm.zarr", "flights/f1/reflectance",
+                       window_px=512)
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("ingest ortho.tif:")]
+    assert len(lines) == 1 and lines[0].startswith("ingest ortho.tif: 1/1 windows (") and lines[0].endswith(" s)")

@@ -30,6 +30,7 @@ from rasterio.windows import Window
 from pipelines.core.config import Sensor
 from pipelines.core.errors import InputDataError
 from pipelines.core.grid import FarmGrid
+from pipelines.core.progress import LOG_EVERY_S, track
 from pipelines.imagery.ingest.alignment import co_register, optical_centre_priors
 from pipelines.imagery.ingest.captures import Capture, group_captures
 from pipelines.imagery.ingest.footprint import REFIT, Footprint, footprint
@@ -218,7 +219,8 @@ def ingest_captures(files: list[str | Path], grid: FarmGrid, store: cube.Store, 
         tally = ReflectanceTally(bands)
         covered, windows = 0, 0
         with staged_template(store, group, dataset, "reflectance") as target:
-            for window in _windows([f.box for f in frames], grid, window_px):
+            for window in track(list(_windows([f.box for f in frames], grid, window_px)),
+                                f"mosaic {folder.name}", unit="windows", every_s=LOG_EVERY_S):
                 block = _mosaic_window(frames, len(bands), grid, window)
                 tally.add(block)
                 covered += int(np.count_nonzero(np.isfinite(block).any(axis=0)))

@@ -37,6 +37,7 @@ from pipelines.core.bands import ROLES, band_role
 from pipelines.core.config import Sensor
 from pipelines.core.errors import InputDataError
 from pipelines.core.grid import FarmGrid
+from pipelines.core.progress import LOG_EVERY_S, track
 from pipelines.imagery.ingest.quality import ReflectanceTally, refuse_unusable
 from pipelines.store import cube
 from pipelines.store.windows import staged_template
@@ -302,7 +303,8 @@ def ingest_orthomosaic(path: str | Path, grid: FarmGrid, store: str | Path, grou
           staged_template(store, group, dataset, "reflectance") as target):
         with _open(info.path) as src, ThreadPoolExecutor(max_workers=1) as writer:
             pending = None
-            for window in _grid_windows(grid, info, window_px):
+            for window in track(list(_grid_windows(grid, info, window_px)), f"ingest {info.path.name}",
+                                unit="windows", every_s=LOG_EVERY_S):
                 dn, valid = _warp_window(src, info, read_idx, grid, window, RESAMPLING[resampling])
                 block = (dn * scale + offset).astype(np.float32)
                 block[:, ~valid] = np.nan
