@@ -41,6 +41,7 @@ def zone_irrigation_plan(context: dg.AssetExecutionContext, storage: SaqiStorage
     ok = True
     for farm_id, days in farm_day_ranges(context.partition_keys).items():
         farm = storage.farm(farm_id)
+        written = {}
         for day, plan, _, note in read_farm_plans(farm, days, storage.stores_root, storage.landing_dir,
                                                   zones=True):
             values = plan[NUMERIC].astype("float64").assign(irrigate_today=plan["irrigate_today"].astype("float64"))
@@ -48,8 +49,9 @@ def zone_irrigation_plan(context: dg.AssetExecutionContext, storage: SaqiStorage
                                    coords={"zone_id": np.array(plan["zone_id"], dtype=object),
                                            "variable": np.array(values.columns, dtype=object)},
                                    attrs={"date": day.isoformat(), "note": note})
-            cube.write_product(storage.store(farm_id), zone_plan_group(day), product)
+            written[zone_plan_group(day)] = product
             ok = ok and bool((plan[["depth_mm", "volume_m3"]].fillna(0) >= 0).all().all())
+        cube.write_products(storage.store(farm_id), written)  # one catalogue rebuild for the range's days
     visible = plan[SHOWN].copy()
     visible["next_irrigation_date"] = visible["next_irrigation_date"].astype(str)
     return dg.MaterializeResult(

@@ -124,7 +124,7 @@ def consolidate_store(store: Store) -> None:
 
 
 @contextlib.contextmanager
-def staged_product(store: Store, group: str, *, locked: bool = False) -> Iterator[Store]:
+def staged_product(store: Store, group: str, *, locked: bool = False, catalogue: bool = True) -> Iterator[Store]:
     """Yield a private location (Path, or URL for a remote store) to write a product's Zarr group
     into; on success stamp it with a fresh version and publish it in place of the old product.
 
@@ -133,6 +133,8 @@ def staged_product(store: Store, group: str, *, locked: bool = False) -> Iterato
     On success the staged group's metadata is consolidated, a flight raster product (reflectance,
     indices, classes) is also published as a Cloud-Optimized GeoTIFF from the staged group
     (`geotiff`), the group is moved into place, and the root's consolidated metadata is rebuilt.
+    `catalogue=False`: the parent groups exist already and the caller rebuilds the root's
+    consolidated metadata itself (`write_products`, once for many products).
     On an exception the staging group is removed and the published product is untouched. A
     SIGKILLed writer leaves only staging debris, removed by the next write or `cleanup`.
     On a full disk the error is a named `StoreError`.
@@ -146,9 +148,11 @@ def staged_product(store: Store, group: str, *, locked: bool = False) -> Iterato
             if cog is not None:
                 staged = xr.open_zarr(str(staging), consolidated=True, decode_coords="all")
                 geotiff.write_geotiff(staged[cog[1]], geotiff.geotiff_path(store, *cog), version)
-            _ensure_groups(store, group)
+            if catalogue:
+                _ensure_groups(store, group)
             publish.publish(store, staging, group)
-            consolidate_store(store)
+            if catalogue:
+                consolidate_store(store)
         except Exception as exc:   # a full disk reaches us as OSError(ENOSPC), or wrapped (GDAL "Write error")
             if disk_full(exc) or _out_of_space(store, staging):
                 raise StoreError(join(str(store), group), "no space left on the device while writing; the published "
@@ -171,9 +175,8 @@ def _out_of_space(store: Store, staging: Store) -> bool:
     return stats.f_bavail * stats.f_frsize < max(needed, 1 << 20)
 
 
-def write_product(store: Store, group: str, product: xr.DataArray | xr.Dataset,
-                  chunks: dict[str,
-                               int] | None = None, compute: Callable | None = None, *, locked: bool = False) -> None:
+def write_product(store: Store, group: str, product: xr.DataArray | xr.Dataset, chunks: dict[str, int] | None = None,
+                  compute: Callable | None = None, *, locked: bool = False, catalogue: bool = True) -> None:
     """Write one product group atomically (replace, never append or duplicate).
 
     Chunks: 512 px along y/x, one layer along band/index, whole along other dims unless `chunks`
@@ -181,11 +184,26 @@ def write_product(store: Store, group: str, product: xr.DataArray | xr.Dataset,
     (e.g. `lambda writes: client.compute(writes, sync=True)` to run them on a cluster).
     """
     dataset = product.to_dataset() if isinstance(product, xr.DataArray) else product
-    with staged_product(store, group, locked=locked) as staging:
+    with staged_product(store, group, locked=locked, catalogue=catalogue) as staging:
         writes = dataset.to_zarr(str(staging), mode="w", consolidated=False, zarr_format=3,
                                  encoding=zarr_encoding(dataset, chunks), compute=compute is None)
         if compute is not None:
             compute(writes)
+
+
+def write_products(store: Store, products: dict[str, xr.DataArray | xr.Dataset]) -> None:
+    """Write many small product groups (e.g. a backfill's daily zone plans), each replaced atomically
+    as `write_product` does, with the parent groups made once and the root's consolidated metadata
+    rebuilt once after the last (also when one fails): a store-wide rebuild per product made a
+    season of daily groups quadratic in time."""
+    for parent in {g.rpartition("/")[0] for g in products}:
+        _ensure_groups(store, f"{parent}/product")  # the groups above any product under `parent`
+    try:
+        for group, product in products.items():
+            write_product(store, group, product, catalogue=False)
+    finally:
+        if products:
+            consolidate_store(store)
 
 
 def read_product(store: Store, group: str, **open_options) -> xr.Dataset:

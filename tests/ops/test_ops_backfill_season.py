@@ -1,12 +1,15 @@
 """The season-backfill benchmark's quick size: 3 farms × 30 days backfilled as one run per farm on
-a PostgreSQL instance give, for the farm also run day by day, the same recommendations cube."""
+a PostgreSQL instance give, for the farm also run day by day, the same recommendations cube and
+the same daily zone plans (written together, one catalogue rebuild per range)."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
+import xarray as xr
 
 from benchmarks.bench_backfill import QUICK, season_backfill
 from pipelines.store import cube, tables
+from pipelines.store.products import zone_plan_group
 
 pytestmark = pytest.mark.slow
 
@@ -28,3 +31,11 @@ def test_season_backfill_ranges_equal_day_by_day(tmp_path):
     assert int(np.isfinite(daily["depletion_mm"]).sum()) > 0
     for name in daily.data_vars:
         np.testing.assert_array_equal(ranged[name].values, daily[name].values, err_msg=name)
+    for day in result.baseline_days:
+        ranged_zones, daily_zones = (cube.read_product(cube.farm_store(root, result.farms[0]), zone_plan_group(day))
+                                     ["zone_plan"].load() for root in (result.range_root, result.baseline_root))
+        assert ranged_zones.attrs["date"] == day.isoformat() and ranged_zones.sizes["zone_id"] == 10
+        xr.testing.assert_identical(ranged_zones, daily_zones)
+    last = xr.open_zarr(str(cube.farm_store(result.range_root, result.farms[-1])), consolidated=True,
+                        group=zone_plan_group(result.days[-1]))
+    assert last["zone_plan"].attrs["date"] == result.days[-1].isoformat()
