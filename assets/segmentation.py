@@ -30,11 +30,13 @@ from models.segmentation.classes import (
     WEED,
     flag_attributes,
 )
-from models.segmentation.vegetation import threshold_classes_strips
-from pipelines.core.config import farm_ids
+from models.segmentation.decision import load_recipe
+from models.segmentation.flight_classes import RowParcel, flight_classes
+from pipelines.core.config import configs_dir, farm_ids, load_crop
 from pipelines.core.keys import FlightKey
 from pipelines.imagery.parcels.layer import load_parcels
 from pipelines.imagery.preview import preview_step
+from pipelines.imagery.zones.spot_spray import export_spot_spray, load_spot_spray_settings
 from pipelines.orchestration.partitions import all_flights, flights
 from pipelines.orchestration.resources import SaqiStorage
 from pipelines.reports.maps import class_map
@@ -51,6 +53,13 @@ class TrainingConfig(dg.Config):
     encoder: str | None = None
 
 
+def _kind(crop) -> tuple[str, float | None]:
+    if not isinstance(crop, str) or not crop:
+        return "cereal", None
+    config = load_crop(crop)
+    return config.kind, config.row_spacing_m
+
+
 def _latest_card(storage: SaqiStorage):
     pointer = Path(storage.data_root) / "models" / "segmentation" / LATEST
     return load_card(Path(json.loads(pointer.read_text())["card"])) if pointer.is_file() else None
@@ -61,17 +70,20 @@ def _latest_card(storage: SaqiStorage):
           description=section(__doc__, "segmentation_model"))
 def segmentation_model(context: dg.AssetExecutionContext, config: TrainingConfig, storage: SaqiStorage) -> dg.MaterializeResult:
     from models.segmentation.flights import FlightSample, train_from_flights
+    from models.segmentation.hand_labels import read_hand_labels
     from models.segmentation.training import TrainingSettings
 
     samples = []
     for farm_id in farm_ids():
         store, grid = storage.store(farm_id), storage.grid(farm_id)
         parcels = load_parcels(storage.farm(farm_id), grid).frame
+        hand = read_hand_labels(sorted((configs_dir() / "farms" / farm_id).glob("labels*.geojson")), grid.crs)
         for flight in cube.flights_in_store(store):
             group = cube.flight_group(flight, "reflectance")
             if cube.has_product(store, group):
                 data = cube.read_product(store, group)["reflectance"]
-                samples.append(FlightSample(flight, data.values, [str(b) for b in data.band.values], parcels, grid.transform))
+                samples.append(FlightSample(flight, data.values, [str(b) for b in data.band.values], parcels, grid.transform,
+                                            hand))
     settings = TrainingSettings(steps=config.steps, time_budget_s=config.time_budget_s,
                                 **({"encoder": config.encoder} if config.encoder else {}))
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
@@ -82,6 +94,7 @@ def segmentation_model(context: dg.AssetExecutionContext, config: TrainingConfig
         data_version=dg.DataVersion(model.sha256[:16]),
         metadata={"encoder": model.encoder, "bands": ", ".join(model.band_names), "indices": ", ".join(model.indices),
                   "classes": ", ".join(model.classes), "training_flights": len(samples),
+                  "training_data": model.training_data.get("source", ""),
                   "code_version": model.code_version, "sha256": model.sha256,
                   "card": dg.MetadataValue.path(str(card_path)), "metrics": dg.MetadataValue.json(model.metrics),
                   **{f"val_{k}": number(v) for k, v in model.metrics.items() if isinstance(v, (int, float))}})
@@ -95,21 +108,26 @@ def crop_segmentation(context: dg.AssetExecutionContext, storage: SaqiStorage) -
     reflectance = windows.stored_array(store, str(key), "reflectance")
     bands = windows.layer_names(store, str(key), "reflectance", "band")
     card = _latest_card(storage)
+    parcels = load_parcels(storage.farm(key.farm), grid)
+    recipe = load_recipe() if card is not None else None
     if card is not None:
-        method = f"U-Net {card.encoder} (sha256 {card.sha256[:12]}), tiled inference"
+        method = f"U-Net {card.encoder} (sha256 {card.sha256[:12]}), recipe {recipe.rule.id}"
     else:
-        method = "Otsu NDVI threshold + morphology (no segmentation model yet)"
+        method = "Otsu NDVI threshold + morphology, weeds split by rows (no segmentation model yet)"
+    names = windows.layer_names(store, str(key), "indices", "index")
+    ndvi = windows.plane(windows.stored_array(store, str(key), "indices"), names.index("ndvi"))
+    rows = [RowParcel(geometry, *_kind(crop)) for crop, geometry in zip(parcels.frame["crop"], parcels.frame.geometry)]
     group = cube.flight_group(str(key), "classes")
     with windows.staged_raster(store, group, grid, "classes", np.uint8, NO_DATA,
                                attrs={**flag_attributes(), "method": method}) as out:
-        if card is not None:
-            from models.segmentation.inference import predict_classes
-
-            predict_classes(card, reflectance, bands, out=out)
-        else:
-            names = windows.layer_names(store, str(key), "indices", "index")
-            ndvi = windows.plane(windows.stored_array(store, str(key), "indices"), names.index("ndvi"))
-            threshold_classes_strips(ndvi, windows.plane(reflectance, bands.index("nir")), out)
+        method = flight_classes(out, reflectance, bands, card, recipe, ndvi, windows.plane(reflectance, bands.index("nir")),
+                                rows, grid.transform)
+    classes = windows.stored_array(store, str(key), "classes")
+    settings = load_spot_spray_settings()
+    cells, files = export_spot_spray(classes, grid, parcels, storage.folder("prescriptions", key.farm, str(key), "spot_spray"),
+                                     settings, customer=storage.farm(key.farm).cooperative.name,
+                                     farm_name=storage.farm(key.farm).name)
+    sprayed = cells["weed_cover"] >= settings.weed_cover_threshold if len(cells) else cells.get("weed_cover", [])
     classes = windows.stored_array(store, str(key), "classes")
     counts = windows.value_counts(classes)
     valid = counts.sum() - counts[NO_DATA]
@@ -121,4 +139,8 @@ def crop_segmentation(context: dg.AssetExecutionContext, storage: SaqiStorage) -
         "class_preview": preview(class_map(classes[::step, ::step], grid.resolution_m * step, max_side_px=480).png,
                                  "classes"),
         "valid_fraction": number(float(valid / counts.sum())),
+        "spot_spray_cells": int(np.sum(sprayed)), "weed_cells": len(cells),
+        "spot_spray_area_fraction": number(float(cells["area_m2"][sprayed].sum() / cells["area_m2"].sum())
+                                           if len(cells) else float("nan")),
+        **{f"spot_spray_{fmt}": dg.MetadataValue.path(str(path)) for fmt, path in files.items()},
     })

@@ -7,8 +7,8 @@ farm folder; `SAQI_CONFIGS` points at it): 5 × 5 rectangular parcels cycling th
 farm's crops, members and soils, its weather and irrigation log. The mosaic (GeoTIFF, ZSTD,
 512² tiles, band descriptions) is written window by window: diagonal crop rows inside parcels
 (HEALTHY_CANOPY / DRY_SOIL spectra of `synthetic.spectra`, ±3 % noise), bare soil outside.
-Segmentation is the Otsu fallback (`threshold_classes_strips`): training a U-Net on a
-400 Mpx flight does not fit the budget on 2 cores; inference cost is in `bench_segmentation`.
+Segmentation is `flight_classes` (the asset's function) without a model: the Otsu fallback with the
+weed split by rows; training a U-Net on a 400 Mpx flight does not fit the budget on 2 cores; inference cost is in `bench_segmentation`.
 
 Figures: seconds and share of each stage, total wall time against the 15-minute target, peak
 RSS of the worker (VmHWM) against 4 GB. Baseline, measured in the same run: the I/O floor,
@@ -121,8 +121,8 @@ def stages(farm_id: str, mosaic: Path, data_root: Path) -> dict:
 
     from models.irrigation.farm_plan import farm_plan
     from models.segmentation.classes import NO_DATA, flag_attributes
-    from models.segmentation.vegetation import threshold_classes_strips
-    from pipelines.core.config import load_farm, load_sensor
+    from models.segmentation.flight_classes import RowParcel, flight_classes
+    from pipelines.core.config import load_crop, load_farm, load_sensor
     from pipelines.core.grid import FarmGrid
     from pipelines.imagery.indices.product import write_index_product
     from pipelines.imagery.ingest.orthomosaic import ingest_orthomosaic
@@ -153,9 +153,12 @@ def stages(farm_id: str, mosaic: Path, data_root: Path) -> dict:
         bands = windows.layer_names(store, flight, "reflectance", "band")
         names = windows.layer_names(store, flight, "indices", "index")
         ndvi = windows.plane(windows.stored_array(store, flight, "indices"), names.index("ndvi"))
+        frame = load_parcels(farm, grid).frame
+        rows = [RowParcel(g, load_crop(c).kind, load_crop(c).row_spacing_m) for c, g in zip(frame["crop"], frame.geometry)]
         with windows.staged_raster(store, cube.flight_group(flight, "classes"), grid, "classes", np.uint8, NO_DATA,
                                    attrs=flag_attributes()) as out:
-            threshold_classes_strips(ndvi, windows.plane(reflectance, bands.index("nir")), out)
+            flight_classes(out, reflectance, bands, None, None, ndvi, windows.plane(reflectance, bands.index("nir")),
+                           rows, grid.transform)
         return windows.value_counts(windows.stored_array(store, flight, "classes"))
 
     counts = timed("segmentation", segmentation)

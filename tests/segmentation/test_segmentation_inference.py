@@ -70,26 +70,27 @@ def test_onnx_and_torch_runtimes_agree(tiny_card, scene):
 
 
 def test_calibrated_vegetation_share_and_scores(tiny_card, scene):
+    """The calibrated rule's vegetation share is the image's own cleaned Otsu share: no label sets it."""
+    from models.segmentation.decision import DecisionRule, SegmentationRecipe, segment
     from models.segmentation.evaluation import confusion_matrix, segmentation_scores
-    from models.segmentation.inference import predict_calibrated_classes
+    from models.segmentation.pseudo_labels import vegetation_of
 
     reflectance, truth = scene
     holed = reflectance.copy()
     holed[:, :4, :6] = np.nan
-    share = float(np.isin(truth, (1, 2)).mean())
-    classes = predict_calibrated_classes(tiny_card, holed, BANDS, share, flips=False, tile=128, overlap=32)
+    index, vegetation, _ = vegetation_of(holed, BANDS)
+    share = float(vegetation[np.isfinite(index)].mean())
+    recipe = SegmentationRecipe(rule=DecisionRule(flips=False, vegetation="calibrated"), tile_px=128, overlap_px=32)
+    classes = segment(tiny_card, holed, BANDS, recipe)
     valid = classes != NO_DATA
     assert valid.sum() == truth.size - 24 and (classes[:4, :6] == NO_DATA).all()
     assert np.isin(classes[valid], (1, 2)).mean() == pytest.approx(share, abs=0.005)
     scores = segmentation_scores(confusion_matrix(classes, truth))
     assert scores["vegetation"]["iou"] > 0.9 and scores["crop"]["iou"] > 0.8  # measured 0.93 and 0.93
-    flipped = predict_calibrated_classes(tiny_card, reflectance, BANDS, share, flips=True, tile=128, overlap=32)
-    assert np.isin(flipped, (1, 2)).mean() == pytest.approx(share, abs=0.005)
-    fewer = predict_calibrated_classes(tiny_card, reflectance, BANDS, share / 2, flips=False, tile=128, overlap=32)
-    assert np.isin(fewer, (1, 2)).mean() == pytest.approx(share / 2, abs=0.005)
-    assert np.isin(classes[np.isin(fewer, (1, 2))], (1, 2)).mean() > 0.97  # a stricter threshold keeps a subset
-    with pytest.raises(ValueError, match="vegetation_fraction"):
-        predict_calibrated_classes(tiny_card, reflectance, BANDS, 1.5)
+    flipped = segment(tiny_card, holed, BANDS, recipe.model_copy(update={"rule": DecisionRule(vegetation="calibrated")}))
+    assert np.isin(flipped[valid], (1, 2)).mean() == pytest.approx(share, abs=0.005)
+    stricter = segment(tiny_card, holed, BANDS, recipe.model_copy(update={"rule": DecisionRule(flips=False, margin=0.5)}))
+    assert np.isin(classes[np.isin(stricter, (1, 2))], (1, 2)).mean() > 0.97  # a stricter threshold keeps a subset
 
 
 def test_flip_averaging_is_flip_equivariant(tiny_card, scene):
