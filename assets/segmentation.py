@@ -3,12 +3,18 @@
 - `segmentation_model`: a U-Net (segmentation-models-pytorch, no pretrained weights) trained on
   pseudo-labels made from every flight in the farm stores: vegetation on the crop rows is crop,
   vegetation between rows is weed (Bah, Hafiane & Canals 2018), canopy / inter-row / soil for
-  olive and citrus; shadow and soil from the rest. A checkpoint with its model card (bands,
-  classes, training flights, metrics, code version, sha256) under `<data_root>/models/segmentation/`;
+  olive and citrus; shadow and soil from the rest. Hand labels drawn as GeoJSON polygons
+  (`configs/farms/<farm>/labels*.geojson`, property `class`, optional `flight`) replace the
+  pseudo-labels where drawn. A checkpoint with its model card (bands, classes, training data,
+  validation on held-out images, code version, sha256) under `<data_root>/models/segmentation/`;
   a new model changes the data version, so every class map below it shows as stale.
 - `crop_segmentation`: uint8 class map of one flight (0 soil, 1 crop, 2 weed, 3 shadow, 255 no
-  data, CF `flag_values`/`flag_meanings`), from the model by tiled inference, or from an Otsu
-  vegetation threshold when no model exists yet. Store: `<farm>.zarr/flights/<flight>/classes`.
+  data, CF `flag_values`/`flag_meanings`), from the model by the frozen, cross-validated recipe
+  of `configs/segmentation.yaml` (`decision.segment`, strip by strip), or, when no model exists
+  yet, from an Otsu NDVI threshold with weeds split off the crop rows. Store:
+  `<farm>.zarr/flights/<flight>/classes`. Beside it, a weed-cover grid per parcel and the
+  spot-spray prescription (cells above the weed threshold; GeoJSON, Shapefile, ISO 11783-10
+  TASKDATA) under `<data_root>/prescriptions/<farm>/<flight>/spot_spray/`.
 
 How to read it: crop cover is the share of crop pixels in a parcel; weeds between the rows
 compete for water and nitrogen; shadow (tree crowns, ridges) is excluded from index statistics.
@@ -101,7 +107,7 @@ def segmentation_model(context: dg.AssetExecutionContext, config: TrainingConfig
 
 
 @dg.asset(partitions_def=flights, group_name="segmentation", owners=OWNERS["segmentation"], kinds={"zarr", "onnx"},
-          code_version="2", deps=["vegetation_indices", segmentation_model], description=section(__doc__, "crop_segmentation"))
+          code_version="3", deps=["vegetation_indices", segmentation_model], description=section(__doc__, "crop_segmentation"))
 def crop_segmentation(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
     key = FlightKey.parse(context.partition_key)
     store, grid = storage.store(key.farm), storage.grid(key.farm)

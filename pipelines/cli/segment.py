@@ -36,6 +36,7 @@ def register(subparsers) -> None:
     evaluate.add_argument("--train-on", choices=("pseudo", "labels"), help="default: the frozen recipe's source")
     evaluate.add_argument("--recipe", type=Path, help="recipe file (default configs/segmentation.yaml)")
     evaluate.add_argument("--model-dir", type=Path, help="where to keep the trained model (default: temporary)")
+    evaluate.add_argument("--model", type=Path, help="score this model (its model card) instead of training one")
     evaluate.set_defaults(handler=run_evaluate)
 
 
@@ -60,6 +61,7 @@ def run_cross_validate(args: argparse.Namespace) -> int:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
+    from models.segmentation.card import load_card
     from models.segmentation.decision import load_recipe
     from models.segmentation.labelled_tiles import evaluate_tiles, read_development_tiles, read_labelled_tiles
 
@@ -68,6 +70,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     test = read_labelled_tiles(args.images, args.labels, len(channels))
     recipe = load_recipe(args.recipe)
     with tempfile.TemporaryDirectory(prefix="saqi-segment-") as scratch:
-        result = evaluate_tiles(development, test, channels, args.model_dir or Path(scratch), recipe, args.train_on)
+        result = evaluate_tiles(development, test, channels, args.model_dir or Path(scratch), recipe, args.train_on,
+                                load_card(args.model) if args.model else None)
     print(json.dumps(result, indent=2))
     return 0
