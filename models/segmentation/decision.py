@@ -45,7 +45,7 @@ class DecisionRule(BaseModel):
         return self.vegetation == "margin"
 
 
-MARGINS = tuple(round(m, 2) for m in np.arange(-0.5, 0.51, 0.1))
+MARGINS = tuple(float(round(m, 2)) + 0.0 for m in np.arange(-0.5, 0.51, 0.1))  # + 0.0: no "-0.00"
 WEED_FACTORS = (0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
 RULE_GRID = tuple(DecisionRule(flips=f, vegetation=v, margin=m, weed_factor=w)
                   for f in (False, True) for w in WEED_FACTORS
