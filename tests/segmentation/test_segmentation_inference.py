@@ -44,7 +44,10 @@ def test_card_records_and_protects_the_weights(tiny_card):
     saved = json.loads((tiny_card.checkpoint.parent / "model_card.json").read_text())
     assert saved["checkpoint"] == "weights.safetensors" and saved["onnx"] == "network.onnx"
     assert saved["onnx_int8"] == "network.int8.onnx" and len(saved["onnx_int8_sha256"]) == 64
-    assert saved["training_data"]["images"] == ["scene"]
+    # one image: its bottom 10 % of rows (256 -> 230) is held out of training for the card's validation
+    assert saved["training_data"]["images"] == ["scene[rows :230]"]
+    assert saved["training_data"]["validation_images"] == saved["metrics"]["validation_images"] == ["scene[rows 230:]"]
+    assert saved["metrics"]["validation_vs_labels"]["vegetation"]["iou"] > 0.5
     with open(card.checkpoint, "r+b") as f:
         f.seek(-4, 2)
         f.write(b"\0\0\0\1")
