@@ -13,7 +13,7 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from assets._metadata import OWNERS, card, table
+from assets._metadata import OWNERS, card, shown, table
 from pipelines.core.keys import FlightKey
 from pipelines.imagery.ingest.flight import read_flight_folder
 from pipelines.orchestration.partitions import flights
@@ -27,7 +27,7 @@ def flight_manifest(context: dg.AssetExecutionContext, storage: SaqiStorage) -> 
     farm = storage.farm(key.farm)
     manifest = read_flight_folder(storage.flight_folder(key), farm)
     document = manifest.model_dump_json(indent=1)
-    (storage.folder("manifests", key.farm) / f"{key}.json").write_text(document, encoding="utf-8")
+    storage.manifest_path(key).write_text(document, encoding="utf-8")
     quarantine = storage.folder("quarantine") / f"{key}.json"
     if manifest.quarantined:
         quarantine.write_text(document, encoding="utf-8")
@@ -35,8 +35,8 @@ def flight_manifest(context: dg.AssetExecutionContext, storage: SaqiStorage) -> 
                          metadata={"reason": manifest.reason, "manifest": str(quarantine)}, allow_retries=False)
     quarantine.unlink(missing_ok=True)
     files = pd.DataFrame({"file": [Path(f).name for f in manifest.files], "kind": manifest.kind})
-    return dg.MaterializeResult(metadata={
+    return dg.MaterializeResult(metadata=shown({
         "sensor": manifest.sensor, "kind": manifest.kind, "captured": str(manifest.captured),
         "reflectance_scale": manifest.reflectance_scale, "warnings": "; ".join(manifest.warnings) or "none",
         "n_files": len(manifest.files), **table(files),
-    })
+    }))

@@ -7,6 +7,10 @@
   GNDVI, SAVI, …), float32, NaN where an input is missing or a denominator is zero. Store:
   `<farm>.zarr/flights/<flight>/indices` (index, y, x).
 
+An RGB camera flight (sensor profile `radiometry: dn`) is stored as relative brightness (camera
+DN / full scale, `calibrated: false`), never as reflectance; its indices (ExG, ExGR, VARI, GLI,
+NGRDI) are computed on chromatic coordinates r = R/(R+G+B)…, as `saqi parcels stats` does.
+
 How to read them: healthy irrigated canopy has red reflectance of 0.03–0.05 and NIR of 0.4–0.5
 (NDVI 0.8–0.9); dry sandy soil is flat and bright (0.15–0.30 in every band, NDVI 0.1–0.2).
 """
@@ -16,10 +20,11 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets._metadata import OWNERS, number, preview, section
+from assets._metadata import OWNERS, number, preview, section, shown, thumbnail
 from pipelines.core.config import load_sensor
 from pipelines.core.keys import FlightKey
 from pipelines.imagery.indices.product import write_index_product
+from pipelines.imagery.indices.rgb import vigour_index
 from pipelines.imagery.ingest.capture_mosaic import ingest_captures
 from pipelines.imagery.ingest.orthomosaic import ingest_orthomosaic
 from pipelines.imagery.preview import preview_png
@@ -34,19 +39,20 @@ ALIGNMENT_MAX_PX = 1.0
 
 REFLECTANCE_CHECKS = [
     dg.AssetCheckSpec("reflectance_in_physical_range", asset="reflectance",
-                      description=f"Fails when more than {OUT_OF_RANGE_MAX:.0%} of valid pixels fall outside reflectance 0–1.5 "
-                                  "(wrong scale or failed calibration)."),
+                      description=f"Fails when more than {OUT_OF_RANGE_MAX:.0%} of valid pixels fall outside "
+                                  "reflectance 0–1.5 (wrong scale or failed calibration)."),
     dg.AssetCheckSpec("reflectance_not_saturated", asset="reflectance",
                       description=f"Fails when more than {SATURATION_MAX:.0%} of the flight is saturated in any band "
                                   "(over-exposed: bright soil or plastic mulch clipped)."),
     dg.AssetCheckSpec("bands_aligned", asset="reflectance",
-                      description=f"Fails when any band's co-registration residual exceeds {ALIGNMENT_MAX_PX:.1f} px, or cannot "
-                                  "be measured, in a flight of raw captures (bands seen through separate lenses do not overlay)."),
+                      description=f"Fails when any band's co-registration residual exceeds {ALIGNMENT_MAX_PX:.1f} px, "
+                                  "or cannot be measured, in a flight of raw captures (bands seen through separate "
+                                  "lenses do not overlay)."),
 ]
 
 
 def _manifest(storage: SaqiStorage, key: FlightKey) -> dict:
-    return json.loads((Path(storage.data_root) / "manifests" / key.farm / f"{key}.json").read_text(encoding="utf-8"))
+    return json.loads(storage.manifest_path(key).read_text(encoding="utf-8"))
 
 
 def _alignment_check(residuals: dict[str, float | None]) -> dg.AssetCheckResult:
@@ -57,7 +63,8 @@ def _alignment_check(residuals: dict[str, float | None]) -> dg.AssetCheckResult:
     if unmeasured:
         description += f"; residual not measurable for {', '.join(unmeasured)} (too little texture)"
     return dg.AssetCheckResult(check_name="bands_aligned", passed=worst <= ALIGNMENT_MAX_PX and not unmeasured,
-                               metadata={"alignment_residual_px": dg.MetadataValue.json(residuals)}, description=description)
+                               metadata={"alignment_residual_px": dg.MetadataValue.json(residuals)},
+                               description=description)
 
 
 @dg.asset(partitions_def=flights, group_name="imagery", owners=OWNERS["imagery"], kinds={"zarr", "xarray"},
@@ -70,27 +77,32 @@ def reflectance(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.M
     sensor = load_sensor(manifest["sensor"], Path(storage.configs))
     captures = manifest["kind"] == "captures"
     if captures:
-        summary = ingest_captures([Path(manifest["folder"]) / name for name in manifest["files"]], storage.grid(key.farm), store,
-                                  cube.flight_group(str(key), "reflectance"), sensor,
+        summary = ingest_captures([Path(manifest["folder"]) / name for name in manifest["files"]],
+                                  storage.grid(key.farm), store,
+                                  cube.flight_group(key, "reflectance"), sensor,
                                   ground_elevation_m=storage.farm(key.farm).location.elevation_m)
     else:
-        summary = ingest_orthomosaic(Path(manifest["folder"]) / manifest["files"][0], storage.grid(key.farm), store, cube.flight_group(str(key), "reflectance"),
+        summary = ingest_orthomosaic(Path(manifest["folder"]) / manifest["files"][0], storage.grid(key.farm), store,
+                                     cube.flight_group(key, "reflectance"),
                                      sensor=sensor, reflectance_scale=manifest.get("reflectance_scale"))
-    data = cube.read_product(store, cube.flight_group(str(key), "reflectance"))["reflectance"]
+    data = cube.read_product(store, cube.flight_group(key, "reflectance"))["reflectance"]
     bands = [str(b) for b in data.band.values]
     small = data[:, ::4, ::4].values
     out_of_range, saturated = summary["outside_0_1p5_fraction"], summary["saturation_fraction"]
     metadata = {
         "sensor": summary["sensor"], "bands": ", ".join(bands), "method": summary["method"],
+        "calibrated": bool(summary.get("calibrated", True)),
         "valid_fraction": number(summary["valid_fraction"]), "saturation_fraction": number(saturated),
         "rgb_preview": preview(preview_png(small, bands, "rgb"), "RGB"),
-        "false_colour_preview": preview(preview_png(small, bands, "false_colour"), "false colour NIR-red-green"),
+        **({"false_colour_preview": preview(preview_png(small, bands, "false_colour"), "false colour NIR-red-green")}
+           if "nir" in bands else {}),
         **{f"{band}_p50": number(s["p50"]) for band, s in summary["band_stats"].items()},
         "band_percentiles": dg.MetadataValue.json(summary["band_stats"]),
     }
     if captures:
         metadata |= {"calibration_method": summary["calibration_method"], "relative": summary["relative"],
-                     "captures": summary["captures"], "captures_skipped": ", ".join(summary["captures_skipped"]) or "none",
+                     "captures": summary["captures"],
+                     "captures_skipped": ", ".join(summary["captures_skipped"]) or "none",
                      "irradiance": dg.MetadataValue.json(summary["irradiance"]),
                      "alignment_residual_px": dg.MetadataValue.json(summary["alignment_residual_px"]),
                      "warnings": "; ".join(summary["warnings"]) or "none"}
@@ -105,7 +117,7 @@ def reflectance(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.M
             check_name="bands_aligned", passed=True,
             description="orthomosaic: bands already co-registered by the photogrammetry tool"),
     ]
-    return dg.MaterializeResult(metadata=metadata, check_results=checks)
+    return dg.MaterializeResult(metadata=shown(metadata), check_results=checks)
 
 
 @dg.asset(partitions_def=flights, group_name="imagery", owners=OWNERS["imagery"], kinds={"zarr", "numexpr"},
@@ -117,10 +129,14 @@ def vegetation_indices(context: dg.AssetExecutionContext, storage: SaqiStorage) 
     indices = cube.read_product(store, summary.group)["indices"]
     ndvi = indices.sel(index="ndvi").values if "ndvi" in summary.names else None
     means = {str(name): float(indices.sel(index=name).mean(skipna=True)) for name in summary.names}
-    return dg.MaterializeResult(metadata={
-        "indices": ", ".join(summary.names),
+    return dg.MaterializeResult(metadata=shown({
+        "indices": ", ".join(summary.names), "computed_on": summary.computed_on,
+        "vigour_index": vigour_index(summary.names) or "none",
         "not_computed": dg.MetadataValue.json(summary.skipped),
         **{f"{name}_mean": number(v) for name, v in means.items()},
+        **({"ndvi_thumbnail": thumbnail(lambda px: ndvi_map(ndvi, storage.grid(key.farm).resolution_m, max_side_px=px,
+                                                           decorated=False).png, "NDVI")}
+           if ndvi is not None else {}),
         **({"ndvi_preview": preview(ndvi_map(ndvi, storage.grid(key.farm).resolution_m, max_side_px=480).png, "NDVI")}
            if ndvi is not None else {}),
-    })
+    }))

@@ -19,11 +19,11 @@ import datetime as dt
 import dagster as dg
 import pandas as pd
 
-from assets._metadata import OWNERS, number, section, table
+from assets._metadata import OWNERS, number, section, shown, table
 from models.irrigation.et0 import reference_et_method, reference_et_mm
 from models.irrigation.farm_plan import farm_plan
 from models.irrigation.weather import read_weather
-from pipelines.orchestration.partitions import farm_days, farm_of_day
+from pipelines.orchestration.partitions import farm_day, farm_days, farm_of_day
 from pipelines.orchestration.resources import SaqiStorage
 from pipelines.store import tables
 
@@ -33,8 +33,7 @@ PLAN_COLUMNS = ["parcel", "crop", "irrigate_today", "depth_mm", "volume_m3", "ne
 
 
 def _day(context: dg.AssetExecutionContext) -> tuple[str, dt.date]:
-    keys = context.partition_key.keys_by_dimension
-    return keys["farm"], dt.date.fromisoformat(keys["date"])
+    return farm_day(context.partition_key)
 
 
 def _weather(storage: SaqiStorage, farm_id: str, day: dt.date) -> tuple[pd.DataFrame, object]:
@@ -42,7 +41,8 @@ def _weather(storage: SaqiStorage, farm_id: str, day: dt.date) -> tuple[pd.DataF
     frame = read_weather(farm.path(farm.weather), farm.location.lat_deg)
     if pd.Timestamp(day) not in frame.index:
         raise dg.Failure(description=f"{farm.path(farm.weather)}: no weather record for {day} "
-                                     f"(records {frame.index[0].date()}..{frame.index[-1].date()}); add the day to the station CSV")
+                                     f"(records {frame.index[0].date()}..{frame.index[-1].date()}); "
+                                     "add the day to the station CSV")
     return frame.loc[: pd.Timestamp(day)], farm
 
 
@@ -52,18 +52,19 @@ def weather(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.Mater
     farm_id, day = _day(context)
     frame, _ = _weather(storage, farm_id, day)
     row = frame.iloc[-1]
-    return dg.MaterializeResult(metadata={
+    return dg.MaterializeResult(metadata=shown({
         "tmin_c": number(row["tmin_c"]), "tmax_c": number(row["tmax_c"]), "rain_mm": number(row["rain_mm"]),
         "solar_mj_m2": number(row["solar_mj_m2"]), "u2_ms": number(row["u2_ms"]),
         "flags": str(row["flags"] or "none"), "season_days_flagged": int((frame["flags"].fillna("") != "").sum()),
-    })
+    }))
 
 
 @dg.asset(partitions_def=farm_days, group_name="irrigation", owners=OWNERS["irrigation"], kinds={"pandas"},
           code_version="1", deps=[weather], description=section(__doc__, "reference_et"),
           check_specs=[dg.AssetCheckSpec("et0_physical", asset="reference_et",
-                                         description=f"Fails when the day's reference evapotranspiration ET0 falls outside "
-                                                     f"0–{ET0_MAX_MM:g} mm/day (a unit or sensor error in the weather record).")])
+                                         description=f"Fails when the day's reference evapotranspiration ET0 "
+                                                     f"falls outside 0–{ET0_MAX_MM:g} mm/day (a unit or sensor "
+                                                     "error in the weather record).")])
 def reference_et(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
     farm_id, day = _day(context)
     frame, farm = _weather(storage, farm_id, day)
@@ -71,16 +72,17 @@ def reference_et(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.
     today, method = float(et0.iloc[-1]), str(reference_et_method(frame).iloc[-1])
     last7 = et0.iloc[-7:]
     return dg.MaterializeResult(
-        metadata={"et0_mm": number(today), "method": method, "et0_7day_mean_mm": number(last7.mean()),
-                  "et0_season_total_mm": number(et0.sum())},
+        metadata=shown({"et0_mm": number(today), "method": method, "et0_7day_mean_mm": number(last7.mean()),
+                  "et0_season_total_mm": number(et0.sum())}),
         check_results=[dg.AssetCheckResult(check_name="et0_physical", passed=bool(0 <= today <= ET0_MAX_MM),
-                                           description=f"ET0 {today:.1f} mm/day on {day} ({method})", metadata={"et0_mm": number(today)})])
+                                           description=f"ET0 {today:.1f} mm/day on {day} ({method})",
+                                           metadata={"et0_mm": number(today)})])
 
 
 PLAN_CHECKS = [
     dg.AssetCheckSpec("depletion_within_taw", asset="irrigation_plan",
-                      description="Fails when a parcel's root-zone depletion leaves 0–TAW (total available water, FAO-56 eq. 82): "
-                                  "the soil or crop parameters of that parcel are wrong."),
+                      description="Fails when a parcel's root-zone depletion leaves 0–TAW (total available water, "
+                                  "FAO-56 eq. 82): the soil or crop parameters of that parcel are wrong."),
     dg.AssetCheckSpec("depths_non_negative", asset="irrigation_plan",
                       description="Fails when a parcel is given a negative irrigation depth (mm) or volume (m³)."),
     dg.AssetCheckSpec("parcels_under_stress", asset="irrigation_plan",
@@ -112,28 +114,35 @@ def irrigation_plan(context: dg.AssetExecutionContext, storage: SaqiStorage) -> 
     tables.write_day(storage.store(farm_id), rows, day, (farm.season.start, farm.season.end),
                      tables.recommendation_variables(farm.season.start))
     idle = plan.loc[plan["depletion_mm"].isna(), "parcel"].tolist()
-    inside = plan["depletion_mm"].isna() | ((plan["depletion_mm"] >= -1e-9) & (plan["depletion_mm"] <= plan["taw_mm"] + 1e-9))
+    inside = plan["depletion_mm"].isna() | ((plan["depletion_mm"] >= -1e-9)
+                                            & (plan["depletion_mm"] <= plan["taw_mm"] + 1e-9))
     outside = plan.loc[~inside, "parcel"].tolist()
     negative = plan.loc[(plan[["depth_mm", "volume_m3"]].fillna(0) < 0).any(axis=1), "parcel"].tolist()
     stressed = plan.loc[plan["stress"].fillna(False).astype(bool), "parcel"].tolist()
-    shown = plan[[c for c in PLAN_COLUMNS if c in plan]].copy()
-    shown["next_irrigation_date"] = shown["next_irrigation_date"].astype(str)
+    visible = plan[[c for c in PLAN_COLUMNS if c in plan]].copy()
+    visible["next_irrigation_date"] = visible["next_irrigation_date"].astype(str)
     return dg.MaterializeResult(
-        metadata={"kcb_source": note, "parcels_to_irrigate_today": int(plan["irrigate_today"].sum()),
+        metadata=shown({"kcb_source": note, "parcels_to_irrigate_today": int(plan["irrigate_today"].sum()),
                   "total_volume_m3": number(plan["volume_m3"].sum()),
-                  "mean_depth_mm": number(plan.loc[plan["irrigate_today"], "depth_mm"].mean() if plan["irrigate_today"].any() else 0.0),
-                  "et0_mm": number(rows["et0_mm"].iloc[0]), **table(shown, "today's plan per parcel")},
+                  "mean_depth_mm": number(plan.loc[plan["irrigate_today"],
+                                                   "depth_mm"].mean() if plan["irrigate_today"].any() else 0.0),
+                  "et0_mm": number(rows["et0_mm"].iloc[0]), **table(visible, "today's plan per parcel")}),
         check_results=[
             dg.AssetCheckResult(check_name="depletion_within_taw", passed=not outside,
-                                description=(f"root-zone depletion outside 0–TAW on {len(outside)} parcels: {', '.join(outside)}"
-                                             if outside else f"root-zone depletion within 0–TAW on all {len(plan) - len(idle)} parcels in season"
-                                             + (f" (no water balance, out of season: {', '.join(idle)})" if idle else ""))),
+                                description=(f"root-zone depletion outside 0–TAW on {len(outside)} parcels: "
+                                             f"{', '.join(outside)}"
+                                             if outside else f"root-zone depletion within 0–TAW on all "
+                                                             f"{len(plan) - len(idle)} parcels in season"
+                                             + (f" (no water balance, out of season: {', '.join(idle)})"
+                                                if idle else ""))),
             dg.AssetCheckResult(check_name="depths_non_negative", passed=not negative,
-                                description=(f"negative irrigation depth or volume on {len(negative)} parcels: {', '.join(negative)}"
+                                description=(f"negative irrigation depth or volume on {len(negative)} parcels: "
+                                             f"{', '.join(negative)}"
                                              if negative else "no negative irrigation depth or volume")),
             dg.AssetCheckResult(check_name="parcels_under_stress", passed=not stressed,
                                 severity=dg.AssetCheckSeverity.WARN,
-                                description=(f"{len(stressed)} parcels under water stress (Ks < 1): {', '.join(stressed)}"
+                                description=(f"{len(stressed)} parcels under water stress (Ks < 1): "
+                                             f"{', '.join(stressed)}"
                                              if stressed else "no parcel under water stress")),
         ])
 

@@ -10,6 +10,10 @@
 - `parcel_timeseries`: the season's cube of the per-flight parcel statistics, (parcel, time,
   variable), rebuilt from every flight of the farm. Store: `<farm>.zarr/parcels`. One per farm.
 
+An RGB camera flight has no NDVI: its vigour index is ExG (chromatic coordinates), so the
+field average is `exg_parcel_mean` and the NDVI-based water balance and yield fall back to FAO-56
+tables for that flight (metadata `vigour_index` says which).
+
 How to read it: a wheat parcel at full canopy has mean NDVI 0.75–0.9 over its crop pixels; weed
 pressure above 0.2 means one plant in five is a weed.
 """
@@ -19,34 +23,39 @@ import numpy as np
 import pandas as pd
 from rasterio.features import rasterize
 
-from assets._metadata import OWNERS, number, preview, section, table
+from assets._metadata import OWNERS, number, preview, section, shown, table, thumbnail
 from models.agronomy.vigour import low_vigour
 from pipelines.core.keys import FlightKey
+from pipelines.imagery.indices.rgb import vigour_index
 from pipelines.imagery.parcels.layer import load_parcels
 from pipelines.imagery.parcels.zonal import parcel_statistics
 from pipelines.orchestration.partitions import all_flights, farms, flights
 from pipelines.orchestration.resources import SaqiStorage
 from pipelines.reports.maps import ndvi_map
-from pipelines.store import cube, tables, windows
+from pipelines.store import cube, products, tables, windows
+from pipelines.store.products import INDICES
 
-SHOWN = ["parcel", "status", "n_pixels", "ndvi_mean", "ndvi_parcel_mean", "ndvi_p10", "ndvi_p90", "ndre_mean", "crop_cover_fraction", "weed_pressure"]
+SHOWN = ["parcel", "status", "n_pixels", "ndvi_mean", "ndvi_parcel_mean", "ndvi_p10", "ndvi_p90", "ndre_mean",
+         "crop_cover_fraction", "weed_pressure"]
 
 STATS_CHECKS = [
     dg.AssetCheckSpec("parcels_have_valid_pixels", asset="parcel_stats",
-                      description="Fails when a parcel has no valid pixel in the flight (outside the mosaic, clouds, bad geometry)."),
+                      description="Fails when a parcel has no valid pixel in the flight (outside the mosaic, clouds, "
+                                  "bad geometry)."),
     dg.AssetCheckSpec("vigour_at_full_canopy", asset="parcel_stats",
                       description="Warns when parcels at mid-season (FAO-56 stage) show crop NDVI below 0.5."),
 ]
 
 
-def _parcel_ndvi_preview(stats: pd.DataFrame, frame, grid) -> dg.MetadataValue:
-    """Each parcel filled with the mean NDVI of its crop pixels: the flight's vigour ranking at a glance."""
-    values = stats.set_index("parcel")["ndvi_mean"].astype("float64")
+def _parcel_vigour(stats: pd.DataFrame, frame, grid, vigour: str = "ndvi") -> np.ndarray:
+    """Each parcel filled with the mean vigour index (NDVI, else ExG) of its crop pixels: the flight's
+    vigour ranking at a glance."""
+    values = stats.set_index("parcel")[f"{vigour}_mean"].astype("float64")
     shapes = [(geometry, values[pid]) for pid, geometry in zip(frame["id"], frame.geometry)
               if pid in values.index and np.isfinite(values[pid])]
     filled = (rasterize(shapes, out_shape=grid.shape, transform=grid.transform, fill=np.nan, dtype="float32")
               if shapes else np.full(grid.shape, np.nan, dtype=np.float32))
-    return preview(ndvi_map(filled, grid.resolution_m, max_side_px=480).png, "mean crop NDVI per parcel")
+    return filled
 
 
 @dg.asset(partitions_def=flights, group_name="parcels", owners=OWNERS["parcels"], kinds={"zarr", "pandas"},
@@ -55,33 +64,47 @@ def _parcel_ndvi_preview(stats: pd.DataFrame, frame, grid) -> dg.MetadataValue:
 def parcel_stats(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
     key = FlightKey.parse(context.partition_key)
     farm, grid, store = storage.farm(key.farm), storage.grid(key.farm), storage.store(key.farm)
-    names = windows.layer_names(store, str(key), "indices", "index")
-    indices = windows.stored_array(store, str(key), "indices")
-    classes = windows.stored_array(store, str(key), "classes")
+    names = products.layer_names(store, key, INDICES)
+    indices = windows.stored_array(store, key, "indices")
+    classes = windows.stored_array(store, key, "classes")
     parcels = load_parcels(farm, grid)
     stats = parcel_statistics(indices, names, grid, parcels, classes)
-    field = parcel_statistics(windows.LayerStack(indices, [names.index("ndvi")]), ["ndvi_parcel"], grid, parcels, None,
-                             stats=("count", "mean"))
-    field = field[["parcel_id", "n_pixels", "ndvi_parcel_mean"]].rename(columns={"n_pixels": "parcel_n_pixels"})
+    vigour = vigour_index(names)
+    if vigour is None:
+        raise dg.Failure(description=f"flight {key}: no vigour index (NDVI or ExG) among {', '.join(names)}",
+                         allow_retries=False)
+    field = parcel_statistics(products.layers(store, key, INDICES, [vigour]), [f"{vigour}_parcel"], grid, parcels, None,
+                              stats=("count", "mean"))
+    field = field[["parcel_id", "n_pixels", f"{vigour}_parcel_mean"]].rename(columns={"n_pixels": "parcel_n_pixels"})
     stats = stats.merge(field, on="parcel_id").rename(columns={"parcel_id": "parcel"})
-    cube.write_product(store, cube.flight_group(str(key), "parcel_stats"), tables.stats_product(stats, str(key), key.date))
+    cube.write_product(store, cube.flight_group(key, "parcel_stats"),
+                       tables.stats_product(stats, str(key), key.date))
     empty = stats.loc[~(stats["n_pixels"] > 0), "parcel"].tolist()
-    weak = low_vigour(stats, parcels.frame, key.date)
+    filled = _parcel_vigour(stats, parcels.frame, grid, vigour)
+    columns = list(dict.fromkeys(SHOWN + [f"{vigour}_mean", f"{vigour}_parcel_mean"]))
+    weak = low_vigour(stats, parcels.frame, key.date) if vigour == "ndvi" else []
+    vigour_note = ("no weak parcel at full canopy" if vigour == "ndvi"
+                   else f"no NDVI ({vigour.upper()} flight): the NDVI full-canopy check does not apply")
     return dg.MaterializeResult(
-        metadata={"ndvi_mean": number(np.nanmean(stats["ndvi_mean"])),
+        metadata=shown({"vigour_index": vigour, f"{vigour}_mean": number(np.nanmean(stats[f"{vigour}_mean"])),
                   "crop_cover_fraction": number(np.nanmean(stats["crop_cover_fraction"])),
                   "weed_pressure": number(np.nanmean(stats["weed_pressure"])),
                   "parcel_problems": "; ".join(map(str, parcels.problems)) or "none",
-                  "parcel_ndvi_preview": _parcel_ndvi_preview(stats, parcels.frame, grid),
-                  **table(stats[[c for c in SHOWN if c in stats]], f"flight {key}: one row per parcel")},
+                  "parcel_ndvi_thumbnail": thumbnail(
+                      lambda px: ndvi_map(filled, grid.resolution_m, max_side_px=px, decorated=False, index=vigour).png,
+                      f"mean crop {vigour.upper()} per parcel"),
+                  "parcel_ndvi_preview": preview(ndvi_map(filled, grid.resolution_m, max_side_px=480, index=vigour).png,
+                                                 f"mean crop {vigour.upper()} per parcel"),
+                  **table(stats[[c for c in columns if c in stats]], f"flight {key}: one row per parcel")}),
         check_results=[
             dg.AssetCheckResult(check_name="parcels_have_valid_pixels", passed=not empty,
                                 metadata={"parcels_without_pixels": len(empty)},
                                 description=f"{len(empty)} parcels without valid pixels: {', '.join(empty)}" if empty
                                 else "every parcel has valid pixels"),
-            dg.AssetCheckResult(check_name="vigour_at_full_canopy", passed=not weak, severity=dg.AssetCheckSeverity.WARN,
+            dg.AssetCheckResult(check_name="vigour_at_full_canopy", passed=not weak,
+                                severity=dg.AssetCheckSeverity.WARN,
                                 metadata={"weak_parcels": sum(len(w.parcels) for w in weak)},
-                                description="; ".join(map(str, weak)) or "no weak parcel at full canopy"),
+                                description="; ".join(map(str, weak)) or vigour_note),
         ])
 
 
@@ -92,10 +115,12 @@ def parcel_timeseries(context: dg.AssetExecutionContext, storage: SaqiStorage) -
     store = storage.store(context.partition_key)
     season = tables.assemble_parcel_cube(store)
     cube.write_product(store, tables.PARCELS, season)
-    ndvi = season.sel(variable="ndvi_mean").to_pandas()
+    vigour = vigour_index([str(v).removesuffix("_mean") for v in season["variable"].values]) or "ndvi"
+    ndvi = season.sel(variable=f"{vigour}_mean").to_pandas()
     ndvi.columns = [pd.Timestamp(t).date().isoformat() for t in ndvi.columns]
-    return dg.MaterializeResult(metadata={
-        "flights": int(season.sizes["time"]), "parcels": int(season.sizes["parcel"]),
-        "ndvi_mean_latest_flight": number(np.nanmean(ndvi.iloc[:, -1].to_numpy(dtype="float64"))),
-        **table(ndvi.reset_index().rename(columns={"index": "parcel"}), "mean NDVI per parcel and flight"),
-    })
+    return dg.MaterializeResult(metadata=shown({
+        "flights": int(season.sizes["time"]), "parcels": int(season.sizes["parcel"]), "vigour_index": vigour,
+        f"{vigour}_mean_latest_flight": number(np.nanmean(ndvi.iloc[:, -1].to_numpy(dtype="float64"))),
+        **table(ndvi.reset_index().rename(columns={"index": "parcel"}), f"mean {vigour.upper()} per parcel and flight",
+                dates=f"mean crop {vigour.upper()} (unitless) of the flight"),
+    }))

@@ -12,7 +12,7 @@ environment (SAQI_SMTP_HOST…). One per farm, for its latest flight.
 import dagster as dg
 import pandas as pd
 
-from assets._metadata import OWNERS, card, preview, table
+from assets._metadata import OWNERS, card, preview, shown, table
 from pipelines.orchestration.partitions import farm_of_day, farms
 from pipelines.orchestration.resources import SaqiStorage
 from pipelines.reports.assemble import farm_reports
@@ -45,11 +45,12 @@ def parcel_reports(context: dg.AssetExecutionContext, storage: SaqiStorage) -> d
     files = pd.DataFrame({"language": [r.language for r in rendered], "pdf": [r.pdf_path.name for r in rendered],
                           "delivery": [rec.status for rec in records]})
     first = contents.parcels[0]
-    return dg.MaterializeResult(metadata={
+    return dg.MaterializeResult(metadata=shown({
         "reports": len(rendered), "folder": dg.MetadataValue.path(str(out)),
-        "cooperative_report": dg.MetadataValue.path(str(next(r.pdf_path for r in rendered if "cooperative" in r.pdf_path.name))),
-        "flight_date": contents.cooperative.flight_date.isoformat(),
-        f"ndvi_map_{first.parcel.id}": preview(first.ndvi_map.png, f"NDVI {first.parcel.id}"),
+        "cooperative_report": dg.MetadataValue.path(str(next(r.pdf_path for r in rendered
+                                                             if "cooperative" in r.pdf_path.name))),
+        "flight_date": contents.cooperative.flight_date.isoformat(), "vigour_index": first.vigour_index,
+        f"ndvi_map_{first.parcel.id}": preview(first.ndvi_map.png, f"{first.vigour_index.upper()} {first.parcel.id}"),
         f"class_map_{first.parcel.id}": preview(first.class_map.png, f"classes {first.parcel.id}"),
         **table(files, "rendered reports and their delivery"),
-    })
+    }))

@@ -3,15 +3,17 @@
 - `segmentation_model`: a U-Net (segmentation-models-pytorch, no pretrained weights) trained on
   pseudo-labels made from every flight in the farm stores: vegetation on the crop rows is crop,
   vegetation between rows is weed (Bah, Hafiane & Canals 2018), canopy / inter-row / soil for
-  olive and citrus; shadow and soil from the rest. Hand labels drawn as GeoJSON polygons
-  (`configs/farms/<farm>/labels*.geojson`, property `class`, optional `flight`) replace the
-  pseudo-labels where drawn. A checkpoint with its model card (bands, classes, training data,
-  validation on held-out images, code version, sha256) under `<data_root>/models/segmentation/`;
+  olive and citrus; shadow and soil from the rest. A checkpoint with its model card (bands,
+  classes, training data — hand labels from `configs/farms/<farm>/labels*.geojson` (property
+  `class`, optional `flight`) replace the pseudo-labels where drawn —, validation on held-out
+  images, code version, sha256) under `<data_root>/models/segmentation/`;
   a new model changes the data version, so every class map below it shows as stale.
 - `crop_segmentation`: uint8 class map of one flight (0 soil, 1 crop, 2 weed, 3 shadow, 255 no
   data, CF `flag_values`/`flag_meanings`), from the model by the frozen, cross-validated recipe
-  of `configs/segmentation.yaml` (`decision.segment`, strip by strip), or, when no model exists
-  yet, from an Otsu NDVI threshold with weeds split off the crop rows. Store:
+  of `configs/segmentation.yaml` (`decision.segment`, strip by strip), or from an Otsu
+  vegetation threshold (NDVI, or ExG on an RGB flight) when no model exists yet or the flight lacks
+  the bands the model was trained on (an RGB camera flight: the U-Net needs its multispectral
+  reflectance channels), weeds then split off the crop rows of row and tree parcels. Store:
   `<farm>.zarr/flights/<flight>/classes`. Beside it, a weed-cover grid per parcel and the
   spot-spray prescription (cells above the weed threshold; GeoJSON, Shapefile, ISO 11783-10
   TASKDATA) under `<data_root>/prescriptions/<farm>/<flight>/spot_spray/`.
@@ -26,7 +28,7 @@ from pathlib import Path
 import dagster as dg
 import numpy as np
 
-from assets._metadata import OWNERS, number, preview, section
+from assets._metadata import OWNERS, number, preview, section, shown, thumbnail
 from models.segmentation.card import load_card
 from models.segmentation.classes import (
     CROP,
@@ -38,15 +40,18 @@ from models.segmentation.classes import (
 )
 from models.segmentation.decision import load_recipe
 from models.segmentation.flight_classes import RowParcel, flight_classes
+from models.segmentation.vegetation import SHADOW_NIR_MAX
 from pipelines.core.config import configs_dir, farm_ids, load_crop
 from pipelines.core.keys import FlightKey
+from pipelines.imagery.indices.rgb import vigour_index
 from pipelines.imagery.parcels.layer import load_parcels
 from pipelines.imagery.preview import preview_step
 from pipelines.imagery.zones.spot_spray import export_spot_spray, load_spot_spray_settings
 from pipelines.orchestration.partitions import all_flights, flights
 from pipelines.orchestration.resources import SaqiStorage
 from pipelines.reports.maps import class_map
-from pipelines.store import cube, windows
+from pipelines.store import cube, products, windows
+from pipelines.store.products import INDICES, REFLECTANCE
 
 LATEST = "latest.json"
 
@@ -59,11 +64,17 @@ class TrainingConfig(dg.Config):
     encoder: str | None = None
 
 
-def _kind(crop) -> tuple[str, float | None]:
+def _multispectral(attrs, bands: list[str]) -> bool:
+    """Calibrated reflectance with NIR: what the U-Net and its pseudo-labels are built on (not RGB camera DN)."""
+    return bool(attrs.get("calibrated", True)) and "nir" in bands
+
+
+def _row_parcel(crop, geometry) -> RowParcel:
+    """A parcel for the fallback's row split (no crop: treated like a cereal, left whole)."""
     if not isinstance(crop, str) or not crop:
-        return "cereal", None
+        return RowParcel(geometry, "cereal", None)
     config = load_crop(crop)
-    return config.kind, config.row_spacing_m
+    return RowParcel(geometry, config.kind, config.row_spacing_m)
 
 
 def _latest_card(storage: SaqiStorage):
@@ -74,12 +85,13 @@ def _latest_card(storage: SaqiStorage):
 @dg.asset(group_name="segmentation", owners=OWNERS["segmentation"], kinds={"pytorch", "onnx"}, code_version="1",
           deps=[dg.AssetDep("reflectance", partition_mapping=all_flights)],
           description=section(__doc__, "segmentation_model"))
-def segmentation_model(context: dg.AssetExecutionContext, config: TrainingConfig, storage: SaqiStorage) -> dg.MaterializeResult:
+def segmentation_model(context: dg.AssetExecutionContext, config: TrainingConfig,
+                       storage: SaqiStorage) -> dg.MaterializeResult:
     from models.segmentation.flights import FlightSample, train_from_flights
     from models.segmentation.hand_labels import read_hand_labels
     from models.segmentation.training import TrainingSettings
 
-    samples = []
+    samples, skipped = [], []
     for farm_id in farm_ids():
         store, grid = storage.store(farm_id), storage.grid(farm_id)
         parcels = load_parcels(storage.farm(farm_id), grid).frame
@@ -88,8 +100,16 @@ def segmentation_model(context: dg.AssetExecutionContext, config: TrainingConfig
             group = cube.flight_group(flight, "reflectance")
             if cube.has_product(store, group):
                 data = cube.read_product(store, group)["reflectance"]
-                samples.append(FlightSample(flight, data.values, [str(b) for b in data.band.values], parcels, grid.transform,
-                                            hand))
+                bands = [str(b) for b in data.band.values]
+                if not _multispectral(data.attrs, bands):
+                    skipped.append(f"{flight} ({', '.join(bands)})")
+                    continue
+                samples.append(FlightSample(flight, data.values, bands, parcels, grid.transform, hand))
+    if not samples and skipped:
+        return dg.MaterializeResult(metadata={
+            "status": "no model trained: no multispectral reflectance flight (the U-Net's pseudo-labels and channels "
+                      "need NIR reflectance); crop_segmentation uses the Otsu fallback on every flight",
+            "flights_skipped": "; ".join(skipped), "training_flights": 0})
     settings = TrainingSettings(steps=config.steps, time_budget_s=config.time_budget_s,
                                 **({"encoder": config.encoder} if config.encoder else {}))
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
@@ -98,55 +118,73 @@ def segmentation_model(context: dg.AssetExecutionContext, config: TrainingConfig
     (Path(storage.data_root) / "models" / "segmentation" / LATEST).write_text(json.dumps({"card": str(card_path)}))
     return dg.MaterializeResult(
         data_version=dg.DataVersion(model.sha256[:16]),
-        metadata={"encoder": model.encoder, "bands": ", ".join(model.band_names), "indices": ", ".join(model.indices),
+        metadata=shown({"encoder": model.encoder, "bands": ", ".join(model.band_names),
+                        "indices": ", ".join(model.indices),
                   "classes": ", ".join(model.classes), "training_flights": len(samples),
                   "training_data": model.training_data.get("source", ""),
+                  "flights_skipped": "; ".join(skipped) or "none",
                   "code_version": model.code_version, "sha256": model.sha256,
                   "card": dg.MetadataValue.path(str(card_path)), "metrics": dg.MetadataValue.json(model.metrics),
-                  **{f"val_{k}": number(v) for k, v in model.metrics.items() if isinstance(v, (int, float))}})
+                  **{f"val_{k}": number(v) for k, v in model.metrics.items() if isinstance(v, (int, float))}}))
 
 
 @dg.asset(partitions_def=flights, group_name="segmentation", owners=OWNERS["segmentation"], kinds={"zarr", "onnx"},
-          code_version="3", deps=["vegetation_indices", segmentation_model], description=section(__doc__, "crop_segmentation"))
+          code_version="3", deps=["vegetation_indices", segmentation_model],
+          description=section(__doc__, "crop_segmentation"))
 def crop_segmentation(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
     key = FlightKey.parse(context.partition_key)
     store, grid = storage.store(key.farm), storage.grid(key.farm)
-    reflectance = windows.stored_array(store, str(key), "reflectance")
-    bands = windows.layer_names(store, str(key), "reflectance", "band")
+    reflectance = windows.stored_array(store, key, "reflectance")
+    bands = products.layer_names(store, key, REFLECTANCE)
     card = _latest_card(storage)
-    parcels = load_parcels(storage.farm(key.farm), grid)
-    recipe = load_recipe() if card is not None else None
-    if card is not None:
+    usable = card is not None and _multispectral(reflectance.attrs, bands) and set(card.band_names) <= set(bands)
+    vigour = vigour_index(products.layer_names(store, key, INDICES))
+    dark = "nir" if "nir" in bands else "green"
+    recipe = load_recipe() if usable else None
+    if usable:
         method = f"U-Net {card.encoder} (sha256 {card.sha256[:12]}), recipe {recipe.rule.id}"
+    elif vigour is None:
+        raise dg.Failure(description=f"flight {key}: neither a usable segmentation model nor NDVI/ExG to threshold "
+                                     f"(bands {', '.join(bands)})", allow_retries=False)
     else:
-        method = "Otsu NDVI threshold + morphology, weeds split by rows (no segmentation model yet)"
-    names = windows.layer_names(store, str(key), "indices", "index")
-    ndvi = windows.plane(windows.stored_array(store, str(key), "indices"), names.index("ndvi"))
-    rows = [RowParcel(geometry, *_kind(crop)) for crop, geometry in zip(parcels.frame["crop"], parcels.frame.geometry)]
-    group = cube.flight_group(str(key), "classes")
+        why = ("no segmentation model yet" if card is None else
+               f"the U-Net was trained on {', '.join(card.band_names)} reflectance; this flight has "
+               f"{', '.join(bands)}{'' if _multispectral(reflectance.attrs, bands) else ' camera DN'}")
+        method = (f"Otsu {vigour.upper() if vigour == 'ndvi' else 'ExG'} threshold + morphology, shadow = {dark} "
+                  f"below {SHADOW_NIR_MAX}, weeds split by rows ({why})")
+    parcels = load_parcels(storage.farm(key.farm), grid)
+    rows = [_row_parcel(crop, geometry) for crop, geometry in zip(parcels.frame["crop"], parcels.frame.geometry)]
+    group = cube.flight_group(key, "classes")
     with windows.staged_raster(store, group, grid, "classes", np.uint8, NO_DATA,
                                attrs={**flag_attributes(), "method": method}) as out:
-        method = flight_classes(out, reflectance, bands, card, recipe, ndvi, windows.plane(reflectance, bands.index("nir")),
-                                rows, grid.transform)
-    classes = windows.stored_array(store, str(key), "classes")
+        if usable:
+            flight_classes(out, reflectance, bands, card, recipe)
+        else:
+            index = products.layer(store, key, INDICES, vigour)
+            flight_classes(out, reflectance, bands, None, None, index, windows.plane(reflectance, bands.index(dark)),
+                           rows, grid.transform)
+    classes = windows.stored_array(store, key, "classes")
     settings = load_spot_spray_settings()
-    cells, files = export_spot_spray(classes, grid, parcels, storage.folder("prescriptions", key.farm, str(key), "spot_spray"),
-                                     settings, customer=storage.farm(key.farm).cooperative.name,
-                                     farm_name=storage.farm(key.farm).name)
-    sprayed = cells["weed_cover"] >= settings.weed_cover_threshold if len(cells) else cells.get("weed_cover", [])
-    classes = windows.stored_array(store, str(key), "classes")
+    farm = storage.farm(key.farm)
+    cells, files = export_spot_spray(classes, grid, parcels, storage.folder("prescriptions", key.farm, str(key),
+                                                                            "spot_spray"),
+                                     settings, customer=farm.cooperative.name, farm_name=farm.name)
+    sprayed = (cells["weed_cover"] >= settings.weed_cover_threshold).to_numpy() if len(cells) else np.zeros(0, bool)
     counts = windows.value_counts(classes)
     valid = counts.sum() - counts[NO_DATA]
     share = {name: float(counts[code] / valid) if valid else float("nan") for name, code in
              (("soil", SOIL), ("crop", CROP), ("weed", WEED), ("shadow", SHADOW))}
     step = preview_step(classes.shape, 480)
-    return dg.MaterializeResult(metadata={
-        "method": method, **{f"{name}_fraction": number(v) for name, v in share.items()},
+    return dg.MaterializeResult(metadata=shown({
+        "method": method, "vigour_index": vigour or "none",
+        **{f"{name}_fraction": number(v) for name, v in share.items()},
+        "class_thumbnail": thumbnail(lambda px: class_map(classes[::step, ::step], grid.resolution_m * step,
+                                                          max_side_px=px, decorated=False).png, "classes"),
         "class_preview": preview(class_map(classes[::step, ::step], grid.resolution_m * step, max_side_px=480).png,
                                  "classes"),
         "valid_fraction": number(float(valid / counts.sum())),
-        "spot_spray_cells": int(np.sum(sprayed)), "weed_cells": len(cells),
+        "weed_cells": len(cells), "spot_spray_cells": int(sprayed.sum()),
         "spot_spray_area_fraction": number(float(cells["area_m2"][sprayed].sum() / cells["area_m2"].sum())
                                            if len(cells) else float("nan")),
         **{f"spot_spray_{fmt}": dg.MetadataValue.path(str(path)) for fmt, path in files.items()},
-    })
+    }))

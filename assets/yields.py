@@ -15,7 +15,7 @@ p10–p90 interval means few flights or a crop far from harvest.
 import dagster as dg
 import pandas as pd
 
-from assets._metadata import OWNERS, card, number, table
+from assets._metadata import OWNERS, card, number, shown, table
 from models.irrigation.farm_plan import farm_season
 from models.yields.estimate import estimate_yield
 from pipelines.core.config import load_crop
@@ -30,8 +30,8 @@ SHOWN = ["parcel", "crop", "model", "yield_t_ha", "yield_p10_t_ha", "yield_p90_t
           deps=["parcel_timeseries"],
           description=card(__doc__),
           check_specs=[dg.AssetCheckSpec("yield_plausible", asset="yield_estimate",
-                                         description="Fails when a parcel's yield estimate is missing, negative or outside its "
-                                                     "own p10–p90 interval (t/ha)."),
+                                         description="Fails when a parcel's yield estimate is missing, negative "
+                                                     "or outside its own p10–p90 interval (t/ha)."),
                        dg.AssetCheckSpec("yield_within_regional_range", asset="yield_estimate",
                                          description="Warns when an estimate falls outside the crop's usual irrigated "
                                                      "yield range (configs/crops, FAO-66).")])
@@ -44,19 +44,22 @@ def yield_estimate(context: dg.AssetExecutionContext, storage: SaqiStorage) -> d
     rows = estimate.set_index("parcel")[["yield_t_ha", "yield_p10_t_ha", "yield_p90_t_ha"]].astype("float64")
     tables.write_day(storage.store(farm.id), rows, as_of, (farm.season.start, farm.season.end),
                      tables.recommendation_variables(farm.season.start))
-    ordered = ((rows["yield_p10_t_ha"] <= rows["yield_t_ha"] + 1e-9) & (rows["yield_t_ha"] <= rows["yield_p90_t_ha"] + 1e-9)
+    ordered = ((rows["yield_p10_t_ha"] <= rows["yield_t_ha"] + 1e-9)
+               & (rows["yield_t_ha"] <= rows["yield_p90_t_ha"] + 1e-9)
                & (rows["yield_p10_t_ha"] >= 0))
     implausible = [str(p) for p in rows.index[~ordered]]
     unusual = [f"{row.parcel} ({row.crop} {row.yield_t_ha:.1f} t/ha)" for row in estimate.itertuples()
                if (band := load_crop(row.crop).yield_range_t_ha) and not band[0] <= row.yield_t_ha <= band[1]]
     return dg.MaterializeResult(
-        metadata={"estimate_date": as_of.isoformat(), "observations": inputs.observation_note,
+        metadata=shown({"estimate_date": as_of.isoformat(), "observations": inputs.observation_note,
                   **{f"yield_t_ha_{row.parcel}": number(row.yield_t_ha) for row in estimate.itertuples()},
-                  **table(estimate[[c for c in SHOWN if c in estimate]], "expected yield per parcel")},
+                  **table(estimate[[c for c in SHOWN if c in estimate]], "expected yield per parcel")}),
         check_results=[dg.AssetCheckResult(
             check_name="yield_plausible", passed=not implausible,
-            description=(f"yield missing, negative or outside p10–p90 on {len(implausible)} parcels: {', '.join(implausible)}"
-                         if implausible else f"yields {rows['yield_t_ha'].min():.1f}–{rows['yield_t_ha'].max():.1f} t/ha "
+            description=(f"yield missing, negative or outside p10–p90 on {len(implausible)} parcels: "
+                         f"{', '.join(implausible)}"
+                         if implausible else f"yields {rows['yield_t_ha'].min():.1f}–"
+                                             f"{rows['yield_t_ha'].max():.1f} t/ha "
                                              f"on {len(rows)} parcels, each inside its p10–p90 interval")),
             dg.AssetCheckResult(
                 check_name="yield_within_regional_range", passed=not unusual, severity=dg.AssetCheckSeverity.WARN,

@@ -10,15 +10,14 @@
 How to read it: a spread of more than ~10 mm means one irrigation set-point does not fit the
 whole parcel; split the drip sectors or the sprinkler runs by zone.
 """
-import datetime as dt
 
 import dagster as dg
 import numpy as np
 import xarray as xr
 
-from assets._metadata import OWNERS, card, number, table
+from assets._metadata import OWNERS, card, number, shown, table
 from models.irrigation.zone_plan import zone_plan
-from pipelines.orchestration.partitions import all_flights, farm_days
+from pipelines.orchestration.partitions import all_flights, farm_day, farm_days
 from pipelines.orchestration.resources import SaqiStorage
 from pipelines.store import cube
 
@@ -33,10 +32,10 @@ NUMERIC = ["zone", "area_m2", "depth_mm", "volume_m3", "depletion_mm", "raw_mm",
           deps=["reference_et", dg.AssetDep("management_zones", partition_mapping=all_flights),
                 dg.AssetDep("vegetation_indices", partition_mapping=all_flights)],
           check_specs=[dg.AssetCheckSpec("zone_depths_non_negative", asset="zone_irrigation_plan",
-                                         description="Fails when a zone is given a negative irrigation depth (mm) or volume (m³).")])
+                                         description="Fails when a zone is given a negative irrigation depth (mm) "
+                                                     "or volume (m³).")])
 def zone_irrigation_plan(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
-    keys = context.partition_key.keys_by_dimension
-    farm_id, day = keys["farm"], dt.date.fromisoformat(keys["date"])
+    farm_id, day = farm_day(context.partition_key)
     plan, _, note = zone_plan(farm_id, day, storage.stores_root)
     values = plan[NUMERIC].astype("float64").assign(irrigate_today=plan["irrigate_today"].astype("float64"))
     product = xr.DataArray(values.to_numpy(), dims=("zone_id", "variable"), name="zone_plan",
@@ -44,10 +43,10 @@ def zone_irrigation_plan(context: dg.AssetExecutionContext, storage: SaqiStorage
                                    "variable": np.array(values.columns, dtype=object)},
                            attrs={"date": day.isoformat(), "note": note})
     cube.write_product(storage.store(farm_id), f"zone_plans/{day.isoformat()}", product)
-    shown = plan[SHOWN].copy()
-    shown["next_irrigation_date"] = shown["next_irrigation_date"].astype(str)
+    visible = plan[SHOWN].copy()
+    visible["next_irrigation_date"] = visible["next_irrigation_date"].astype(str)
     ok = bool((plan[["depth_mm", "volume_m3"]].fillna(0) >= 0).all().all())
     return dg.MaterializeResult(
-        metadata={"note": note, "zones": len(plan), "total_volume_m3": number(plan["volume_m3"].sum()),
-                  "max_spread_mm": number(plan["depletion_spread_mm"].abs().max()), **table(shown, "plan per zone")},
+        metadata=shown({"note": note, "zones": len(plan), "total_volume_m3": number(plan["volume_m3"].sum()),
+                  "max_spread_mm": number(plan["depletion_spread_mm"].abs().max()), **table(visible, "plan per zone")}),
         check_results=[dg.AssetCheckResult(check_name="zone_depths_non_negative", passed=ok)])

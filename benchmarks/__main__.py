@@ -22,7 +22,8 @@ def main() -> None:
     cli.add_argument("--quick", action="store_true", help="smaller inputs, for a smoke run")
     cli.add_argument("--json", type=Path, help="also write the rows as JSON here")
     args = cli.parse_args()
-    names = args.names or sorted(m.name[6:] for m in pkgutil.iter_modules(benchmarks.__path__) if m.name.startswith("bench_"))
+    names = args.names or sorted(m.name[6:] for m in pkgutil.iter_modules(benchmarks.__path__)
+                                 if m.name.startswith("bench_"))
     rows = []
     for name in names:
         module = importlib.import_module(f"benchmarks.bench_{name}")

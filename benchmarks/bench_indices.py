@@ -39,7 +39,8 @@ def _ndvi_rows(n: int, repeats: int) -> list[dict]:
     out = np.zeros((1, n, n), np.float32)
     gigabytes = 3 * pair[0].nbytes / 1e9
     timings = {
-        "numexpr 2 threads": lambda: numexpr.evaluate("(nir - red) / (nir + red)", local_dict={"nir": nir, "red": red}, out=out[0]),
+        "numexpr 2 threads": lambda: numexpr.evaluate("(nir - red) / (nir + red)", local_dict={"nir": nir, "red": red},
+                                                      out=out[0]),
         "project kernel": lambda: compute_indices(pair, ["red", "nir"], ["ndvi"], out=out),
         "numpy plain": lambda: (nir - red) / (nir + red),
         "spyndex": lambda: spyndex.computeIndex("NDVI", params={"N": nir, "R": red}),
@@ -83,7 +84,8 @@ def _bundle_rows(n: int, repeats: int) -> list[dict]:
     params = {letters[r]: a for r, a in bands.items()} | {"L": 1.0, "g": 2.5}
     seconds = {"numexpr loop": _median_s(numexpr_loop, repeats),
                "project bundle": _median_s(lambda: compute_indices(reflectance, ROLES, BUNDLE, out=out), repeats),
-               "spyndex": _median_s(lambda: spyndex.computeIndex([catalogue[b].spyndex for b in BUNDLE], params=params), 1)}
+               "spyndex": _median_s(lambda: spyndex.computeIndex([catalogue[b].spyndex for b in BUNDLE], params=params),
+                                    1)}
     base = seconds["numexpr loop"]
     return [_row(f"10-index bundle {n}² {name}", s, "s", "numexpr loop, float32 constants", base, s / base,
                  "<= 1.2" if name == "project bundle" else "", (s / base <= 1.2) if name == "project bundle" else "")
@@ -107,7 +109,8 @@ def _float32_literals(formula: str, local: dict) -> str:
     tree = ast.parse(formula, mode="eval")
     for node in ast.walk(tree):
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
-            node.right = ast.Name(f"POW{node.right.value}", ast.Load()) if isinstance(node.right, ast.Constant) else node.right
+            node.right = ast.Name(f"POW{node.right.value}", ast.Load()) if isinstance(node.right,
+                                                                                      ast.Constant) else node.right
     text = ast.unparse(Literals().visit(tree))
     return text.replace("POW2", "2")
 
@@ -167,4 +170,5 @@ def _stream_rows(n: int) -> list[dict]:
 
 def run(quick: bool = False) -> list[dict]:
     n, repeats = (1000, 3) if quick else (10_000, 5)
-    return _ndvi_rows(n, repeats) + _bundle_rows(n // 2 if not quick else n, 3) + _stream_rows(2000 if quick else 20_000)
+    return _ndvi_rows(n, repeats) + _bundle_rows(n // 2 if not quick else n,
+                                                 3) + _stream_rows(2000 if quick else 20_000)

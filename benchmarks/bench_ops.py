@@ -1,8 +1,8 @@
 """Backfill throughput of the Dagster instance: PostgreSQL vs SQLite, runs launched concurrently.
 
 Two backfills are measured. (1) A daily backfill of the `weather` asset over farm-days (one run
-per partition, as the daemon launches them) is split between 2 worker processes started at once against the same instance,
-as the multiprocess run launcher does. Figure: runs per minute on PostgreSQL (a throwaway
+per partition, as the daemon launches them) is split between 2 worker processes started at once
+against the same instance, as the multiprocess run launcher does. Figure: runs per minute on PostgreSQL (a throwaway
 database on 127.0.0.1:5432); baseline: the same on SQLite in the same run. Every failed run is
 counted, and "database is locked" failures separately: the target is none on PostgreSQL.
 (2) A flight backfill of 30 flights x 3 farms (chtouka plus two copies of it, haouz and tadla, in a
@@ -128,7 +128,8 @@ def _flight_setup(work: Path, n_farms: int, n_flights: int) -> tuple[dict, list[
     for farm in farms[1:]:
         shutil.copytree(configs / "farms" / "chtouka", configs / "farms" / farm)
         yaml_path = configs / "farms" / farm / "farm.yaml"
-        yaml_path.write_text(yaml_path.read_text(encoding="utf-8").replace("id: chtouka", f"id: {farm}", 1), encoding="utf-8")
+        yaml_path.write_text(yaml_path.read_text(encoding="utf-8").replace("id: chtouka", f"id: {farm}", 1),
+                             encoding="utf-8")
     source = generate_farm_flights(load_farm("chtouka"), work / "source", work / "truth", dates=[FIRST_FLIGHT])[0]
     landing = work / "landing"
     keys = []

@@ -8,7 +8,8 @@ farm's crops, members and soils, its weather and irrigation log. The mosaic (Geo
 512² tiles, band descriptions) is written window by window: diagonal crop rows inside parcels
 (HEALTHY_CANOPY / DRY_SOIL spectra of `synthetic.spectra`, ±3 % noise), bare soil outside.
 Segmentation is `flight_classes` (the asset's function) without a model: the Otsu fallback with the
-weed split by rows; training a U-Net on a 400 Mpx flight does not fit the budget on 2 cores; inference cost is in `bench_segmentation`.
+weed split by rows; training a U-Net on a 400 Mpx flight does not fit the budget on 2 cores; inference
+cost is in `bench_segmentation`.
 
 Figures: seconds and share of each stage, total wall time against the 15-minute target, peak
 RSS of the worker (VmHWM) against 4 GB. Baseline, measured in the same run: the I/O floor,
@@ -73,7 +74,8 @@ def write_farm(configs: Path, size_px: int) -> str:
     rows = []
     for k, (r0, r1, c0, c1) in enumerate(_parcel_boxes(size_px)):
         attrs = template.iloc[k % len(template)].drop("geometry").to_dict()
-        box = shapely.box(x0 + c0 * RESOLUTION_M, y0 - r1 * RESOLUTION_M, x0 + c1 * RESOLUTION_M, y0 - r0 * RESOLUTION_M)
+        box = shapely.box(x0 + c0 * RESOLUTION_M, y0 - r1 * RESOLUTION_M, x0 + c1 * RESOLUTION_M,
+                          y0 - r0 * RESOLUTION_M)
         rows.append({**attrs, "id": f"S{k + 1:02d}", "geometry": box})
     gpd.GeoDataFrame(rows, crs=spec["grid"]["crs"]).to_crs(4326).to_file(folder / "parcels.geojson", driver="GeoJSON")
     return farm_id
@@ -154,7 +156,8 @@ def stages(farm_id: str, mosaic: Path, data_root: Path) -> dict:
         names = windows.layer_names(store, flight, "indices", "index")
         ndvi = windows.plane(windows.stored_array(store, flight, "indices"), names.index("ndvi"))
         frame = load_parcels(farm, grid).frame
-        rows = [RowParcel(g, load_crop(c).kind, load_crop(c).row_spacing_m) for c, g in zip(frame["crop"], frame.geometry)]
+        rows = [RowParcel(g, load_crop(c).kind, load_crop(c).row_spacing_m)
+                for c, g in zip(frame["crop"], frame.geometry)]
         with windows.staged_raster(store, cube.flight_group(flight, "classes"), grid, "classes", np.uint8, NO_DATA,
                                    attrs=flag_attributes()) as out:
             flight_classes(out, reflectance, bands, None, None, ndvi, windows.plane(reflectance, bands.index("nir")),
@@ -165,7 +168,8 @@ def stages(farm_id: str, mosaic: Path, data_root: Path) -> dict:
 
     def parcels():
         names = windows.layer_names(store, flight, "indices", "index")
-        indices, classes = windows.stored_array(store, flight, "indices"), windows.stored_array(store, flight, "classes")
+        indices, classes = windows.stored_array(store, flight, "indices"), windows.stored_array(store, flight,
+                                                                                                "classes")
         parcel_set = load_parcels(farm, grid)
         stats = parcel_statistics(indices, names, grid, parcel_set, classes)
         field = parcel_statistics(windows.LayerStack(indices, [names.index("ndvi")]), ["ndvi_parcel"], grid, parcel_set,
@@ -205,7 +209,8 @@ def run(quick: bool = False) -> list[dict]:
         farm_id = write_farm(tmp / "configs", size)
         env = {**os.environ, "SAQI_CONFIGS": str(tmp / "configs"), "PYTHONPATH": str(ROOT)}
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "benchmarks.bench_scale", "mosaic", farm_id, str(tmp)], check=True, env=env,
+        subprocess.run([sys.executable, "-m", "benchmarks.bench_scale", "mosaic", farm_id, str(tmp)], check=True,
+                       env=env,
                        cwd=ROOT)
         mosaic_s = time.perf_counter() - started
         out = subprocess.run([sys.executable, "-m", "benchmarks.bench_scale", "stages", farm_id, str(tmp)], check=True,
@@ -216,15 +221,18 @@ def run(quick: bool = False) -> list[dict]:
     rows = [{"benchmark": "scale", "case": f"{case}: {name}", "figure": round(s, 1), "unit": "s",
              "baseline": "share of the end-to-end time", "baseline_figure": round(total, 1),
              "ratio": round(s / total, 3), "target": "", "met": ""} for name, s in result["seconds"].items()]
-    rows.append({"benchmark": "scale", "case": f"{case}: end to end ({result['parcels']} parcels)", "figure": round(total, 1),
+    rows.append({"benchmark": "scale", "case": f"{case}: end to end ({result['parcels']} parcels)",
+                 "figure": round(total, 1),
                  "unit": "s", "baseline": "I/O floor: one strip-wise read of the reflectance product",
                  "baseline_figure": round(result["io_floor_s"], 1), "ratio": round(total / result["io_floor_s"], 1),
                  "target": f"< {TARGET_S:.0f} s", "met": total < TARGET_S})
-    rows.append({"benchmark": "scale", "case": f"{case}: peak RSS of the worker (VmHWM)", "figure": round(result["peak_rss_gb"], 2),
+    rows.append({"benchmark": "scale", "case": f"{case}: peak RSS of the worker (VmHWM)",
+                 "figure": round(result["peak_rss_gb"], 2),
                  "unit": "GB", "baseline": "target", "baseline_figure": TARGET_RSS_GB,
                  "ratio": round(result["peak_rss_gb"] / TARGET_RSS_GB, 2), "target": f"< {TARGET_RSS_GB:g} GB",
                  "met": result["peak_rss_gb"] < TARGET_RSS_GB})
-    rows.append({"benchmark": "scale", "case": f"{case}: writing the synthetic mosaic (not a stage)", "figure": round(mosaic_s, 1),
+    rows.append({"benchmark": "scale", "case": f"{case}: writing the synthetic mosaic (not a stage)",
+                 "figure": round(mosaic_s, 1),
                  "unit": "s", "baseline": "", "baseline_figure": "", "ratio": "", "target": "", "met": ""})
     return rows
 

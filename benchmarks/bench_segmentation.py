@@ -92,7 +92,8 @@ def run(quick: bool = False) -> list[dict]:
         labels = np.zeros((256, 256), np.uint8)
         labels[:, ::2] = 1
         sample = [LabelledImage("bench", np.ascontiguousarray(image[:, :256, :256]), labels)]
-        for encoder, depth, decoder in (("resnet18", 4, [64, 32, 16, 8]), ("efficientnet-b0", 5, [256, 128, 64, 32, 16])):
+        for encoder, depth, decoder in (("resnet18", 4, [64, 32, 16, 8]),
+                                        ("efficientnet-b0", 5, [256, 128, 64, 32, 16])):
             settings = TrainingSettings(encoder=encoder, encoder_depth=depth, decoder_channels=decoder, steps=1,
                                         batch=1, crop_px=64, validation_fraction=0.0)
             card = train_segmentation_model(sample, BANDS, Path(scratch) / encoder, settings)

@@ -71,8 +71,10 @@ def run(quick: bool = False) -> list[dict]:
     for case, figure in (("season_balance (Kcb prep + balance)", full_s), ("water_balance loop only", loop_s)):
         ratio = pyfao56_s / figure
         rows.append({"benchmark": "water_balance",
-                     "case": f"{n_parcels} parcels × {len(prepared.dates)} days, {case}; max abs ΔDr vs pyfao56 {worst:.4f} mm",
-                     "figure": figure, "unit": "s", "baseline": f"pyfao56.Model, {n_sample} parcels timed × {n_parcels / n_sample:.1f}",
+                     "case": f"{n_parcels} parcels × {len(prepared.dates)} days, {case}; "
+                             f"max abs ΔDr vs pyfao56 {worst:.4f} mm",
+                     "figure": figure, "unit": "s",
+                     "baseline": f"pyfao56.Model, {n_sample} parcels timed × {n_parcels / n_sample:.1f}",
                      "baseline_figure": pyfao56_s, "ratio": ratio, "target": f"≥ {TARGET:.0f}× and abs ΔDr < 0.1 mm",
                      "met": bool(ratio >= TARGET and worst < 0.1)})
     return rows

@@ -54,7 +54,8 @@ def run(quick: bool = False) -> list[dict]:
     rows = []
     for case, ops, stats in (("count, mean, std", ["count", "mean", "stdev"], ("count", "mean", "std")),
                              ("count, mean, std, p10/p50/p90",
-                              ["count", "mean", "stdev", "quantile(q=0.1)", "quantile(q=0.5)", "quantile(q=0.9)"], STATS)):
+                              ["count", "mean", "stdev", "quantile(q=0.1)", "quantile(q=0.5)", "quantile(q=0.9)"],
+                              STATS)):
         theirs = _timed(lambda: exact_extract(source, features, ops, include_cols=["parcel"], output="pandas"), repeats)
         ours = _timed(lambda: parcel_statistics(layer[None], ["ndvi"], grid, parcels, stats=stats), repeats)
         rows.append({"benchmark": "zonal", "case": f"{count} parcels on {n}² ({case})", "figure": ours, "unit": "s",

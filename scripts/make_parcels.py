@@ -45,7 +45,8 @@ def main() -> None:
             "geometry": {"type": "Polygon", "coordinates": [ring[::-1]]},
         })
     out = Path(__file__).resolve().parent.parent / "configs/farms/chtouka/parcels.geojson"
-    out.write_text(json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    out.write_text(json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False, indent=1) + "\n",
+                   encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -102,7 +102,8 @@ def irrigation_events(parcels: list[dict], rain_mm: dict[str, float], end: dt.da
             if recent >= 10.0:
                 day += dt.timedelta(7)
                 continue
-            events.append({"date": day.isoformat(), "parcel": parcel["id"], "depth_mm": round(float(rng.uniform(low_mm, high_mm)))})
+            events.append({"date": day.isoformat(), "parcel": parcel["id"],
+                           "depth_mm": round(float(rng.uniform(low_mm, high_mm)))})
             day += dt.timedelta(int(rng.integers(low_days, high_days + 1)))
     return sorted(events, key=lambda e: (e["date"], e["parcel"]))
 
@@ -122,7 +123,8 @@ def main() -> None:
     _write(farm.path(farm.weather), days)
     features = json.loads(farm.path(farm.parcels).read_text(encoding="utf-8"))["features"]
     rain = {row["date"]: row["rain_mm"] for row in days}
-    _write(farm.path(farm.irrigation_events), irrigation_events([f["properties"] for f in features], rain, farm.season.end))
+    _write(farm.path(farm.irrigation_events),
+           irrigation_events([f["properties"] for f in features], rain, farm.season.end))
 
 
 if __name__ == "__main__":

@@ -23,7 +23,8 @@ class LowVigour:
 
     def __str__(self) -> str:
         name = load_crop(self.crop).names["en"].lower()
-        return f"NDVI below {self.threshold:g} on {len(self.parcels)} {name} parcel(s) in {self.month}: {', '.join(self.parcels)}"
+        return (f"NDVI below {self.threshold:g} on {len(self.parcels)} {name} parcel(s) in {self.month}: "
+                f"{', '.join(self.parcels)}")
 
 
 def at_full_canopy(crop_id: str, sowing: dt.date, on: dt.date) -> bool:

@@ -79,7 +79,8 @@ def water_balance(inputs: BalanceInputs) -> dict[str, np.ndarray]:
         rh_min = min(max(i.rh_min_pct[d], 20.0), 80.0)
         kc_max = np.maximum(1.2 + (0.04 * (u2 - 2) - 0.004 * (rh_min - 45)) * (h / 3) ** 0.3, kcb + 0.05)
         base = np.clip((kcb - i.kcb_ini) / (kc_max - i.kcb_ini), 0.0, None)
-        fc = np.where(np.isnan(i.cover_fraction[:, d]), np.clip(base ** (1 + 0.5 * h), 0.0, 0.99), i.cover_fraction[:, d])
+        fc = np.where(np.isnan(i.cover_fraction[:, d]), np.clip(base ** (1 + 0.5 * h), 0.0, 0.99),
+                      i.cover_fraction[:, d])
         gross = np.where(refill & act & (dr >= raw_yesterday) & (dr > 0), dr / i.efficiency, i.irrigation_mm[:, d])
         net = gross * i.efficiency
         irrigated = gross > 0

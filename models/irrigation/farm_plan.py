@@ -24,10 +24,15 @@ from pipelines.store import cube
 from pipelines.store.tables import PARCELS, read_parcel_cube
 
 NO_FLIGHTS = "no flights in the store yet: Kcb from FAO-56 stage tables only"
+NO_NDVI = ("no NDVI in the season's flights (RGB camera flights: ExG is not an NDVI and feeds no Kcb relation): "
+           "Kcb from FAO-56 stage tables only")
 
 
 @dataclass
 class FarmInputs:
+    """A farm's season inputs: parcel table, daily weather and ET0 (mm/day, FAO-56 eq. 6), flight observations,
+    recorded irrigations (None without a file) and a note on where Kcb comes from."""
+
     parcels: pd.DataFrame
     weather: pd.DataFrame
     et0_mm: pd.Series
@@ -68,13 +73,20 @@ def observations_from_cube(parcel_stats: xr.DataArray) -> pd.DataFrame:
 
 
 def farm_inputs(farm: Farm, data_root: str | Path) -> FarmInputs:
+    """Gather a farm's inputs to the FAO-56 balance from its configs and its store under `data_root`.
+
+    ET0 (mm/day) is FAO-56 Penman-Monteith (eq. 6; Hargreaves eq. 52 on days without full weather) at
+    the farm's latitude and elevation. Without a parcel cube in the store the observations are empty
+    and the note says so.
+    """
     parcels = parcel_table(farm)
     weather = read_weather(farm.path(farm.weather), farm.location.lat_deg)
     et0 = reference_et_mm(weather, farm.location.lat_deg, farm.location.elevation_m)
     store = cube.farm_store(data_root, farm.id)
     if cube.has_product(store, PARCELS):
         observations = observations_from_cube(read_parcel_cube(store))
-        note = f"Kcb from {observations['date'].nunique()} flights between FAO-56 stage tables"
+        note = (f"Kcb from {observations['date'].nunique()} flights between FAO-56 stage tables" if len(observations)
+                else NO_NDVI)
     else:
         observations, note = pd.DataFrame(columns=["parcel", "date", "ndvi_mean"]), NO_FLIGHTS
     events = (read_irrigation_events(farm.path(farm.irrigation_events), parcels["parcel"])

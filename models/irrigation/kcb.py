@@ -116,7 +116,8 @@ def parcel_kcb(crop: Crop, dates: pd.DatetimeIndex, sowing: pd.Timestamp, observ
     sow_index = float((sowing - dates[0]).days)
     has_cover = "crop_cover_fraction" in obs and obs["crop_cover_fraction"].notna().all()
     if crop.tree_cover is not None:
-        observed_cover = obs["crop_cover_fraction"].to_numpy() if has_cover else cover_from_ndvi(crop.tree_cover, obs["ndvi_mean"])
+        observed_cover = obs["crop_cover_fraction"].to_numpy() if has_cover else cover_from_ndvi(crop.tree_cover,
+                                                                                                 obs["ndvi_mean"])
         observed = tree_kcb(crop, observed_cover, climate["u2_ms"], climate["rh_min_pct"], climate["tmean_c"])
         label = "ground_cover"
     else:

@@ -38,8 +38,10 @@ def recommend(balance: xr.Dataset, date, forecast: pd.DataFrame | None = None) -
     """
     day = pd.Timestamp(date)
     if day not in balance.indexes["date"]:
-        raise InputDataError("balance", f"the balance has no day {day.date()} (it covers {balance.date.values[0]!s:.10} to "
-                                        f"{balance.date.values[-1]!s:.10})", "extend the weather and the balance to the plan date")
+        raise InputDataError("balance",
+                             f"the balance has no day {day.date()} (it covers {balance.date.values[0]!s:.10} to "
+                                        f"{balance.date.values[-1]!s:.10})",
+                             "extend the weather and the balance to the plan date")
     today = balance.sel(date=day)
     dr, raw, taw = today["depletion_mm"].values, today["raw_mm"].values, today["taw_mm"].values
     sown = ~np.isnan(dr)
@@ -62,17 +64,20 @@ def recommend(balance: xr.Dataset, date, forecast: pd.DataFrame | None = None) -
     path = _projection(np.where(irrigate, 0.0, dr0), kc, et0, rain)
     reached = path >= raw0[:, None]
     first = np.where(reached.any(axis=1), reached.argmax(axis=1), -1)
-    next_date = [day if irrigate[k] else (future[first[k]] if first[k] >= 0 and sown[k] else pd.NaT) for k in range(len(dr))]
+    next_date = [day if irrigate[k] else (future[first[k]] if first[k] >= 0 and sown[k] else pd.NaT)
+                 for k in range(len(dr))]
     week = slice(0, OUTLOOK_DAYS)
     notes = [("not sown yet" if not sown[k] else "") + ("; " if not sown[k] and f else "") + f
              for k, f in enumerate(balance["parcel_flags"].values)]
     return pd.DataFrame({
-        "parcel": balance.parcel.values, "crop": balance["crop"].values, "irrigation_method": balance["irrigation_method"].values,
+        "parcel": balance.parcel.values, "crop": balance["crop"].values,
+        "irrigation_method": balance["irrigation_method"].values,
         "irrigate_today": irrigate, "depth_mm": np.round(gross, 1), "net_depth_mm": np.round(net, 1),
         "volume_m3": np.round(gross / 1000 * balance["area_m2"].values, 1), "next_irrigation_date": next_date,
         "depletion_mm": np.round(dr, 1), "raw_mm": np.round(raw, 1), "taw_mm": np.round(taw, 1),
         "ks": np.round(ks_end, 3), "stress": sown & (ks_end < 1), "kcb": np.round(today["kcb"].values, 3),
         "kcb_source": today["kcb_source"].values, "etc_mm": np.round(today["etc_mm"].values, 2),
-        "outlook_etc_mm": np.round(kc * et0[week].sum(), 1), "outlook_rain_mm": np.round(np.full(len(dr), rain[week].sum()), 1),
+        "outlook_etc_mm": np.round(kc * et0[week].sum(), 1),
+        "outlook_rain_mm": np.round(np.full(len(dr), rain[week].sum()), 1),
         "outlook_depletion_mm": np.round(np.where(sown, path[:, OUTLOOK_DAYS - 1], np.nan), 1),
         "outlook_source": outlook_source, "notes": notes})

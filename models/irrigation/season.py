@@ -32,7 +32,8 @@ def read_irrigation_events(path: str | Path, parcel_ids) -> pd.DataFrame:
     """Recorded irrigations `date,parcel,depth_mm` (gross applied depth, mm)."""
     path = Path(path)
     if not path.is_file():
-        raise InputDataError(path, "irrigation events file not found", "create it (date,parcel,depth_mm) or remove it from farm.yaml")
+        raise InputDataError(path, "irrigation events file not found",
+                             "create it (date,parcel,depth_mm) or remove it from farm.yaml")
     events = pd.read_csv(path, comment="#", dtype={"parcel": str})
     missing = {"date", "parcel", "depth_mm"} - set(events.columns)
     if missing:
@@ -43,7 +44,8 @@ def read_irrigation_events(path: str | Path, parcel_ids) -> pd.DataFrame:
         raise InputDataError(path, f"parcels {unknown} are not in the farm's parcels", "fix the parcel ids")
     bad = events[~events["depth_mm"].between(0, 300)]
     if len(bad):
-        raise InputDataError(path, f"depth_mm {bad['depth_mm'].iloc[0]} on {bad['date'].iloc[0].date()} is outside 0-300 mm",
+        raise InputDataError(path,
+                             f"depth_mm {bad['depth_mm'].iloc[0]} on {bad['date'].iloc[0].date()} is outside 0-300 mm",
                              "give the applied depth in mm")
     return events[["date", "parcel", "depth_mm"]]
 
@@ -60,7 +62,8 @@ def _parcel_parameters(parcels: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
             continue
         soil_name = row.soil_texture if isinstance(row.soil_texture, str) else None
         if soil_name not in soils:
-            notes.append(f"soil '{soil_name}' unknown or missing: {FALLBACK_SOIL} used (FAO-56 Table 19); add soil_texture to parcels")
+            notes.append(f"soil '{soil_name}' unknown or missing: {FALLBACK_SOIL} used (FAO-56 Table 19); "
+                         "add soil_texture to parcels")
             soil_name = FALLBACK_SOIL
         method = row.irrigation_method if row.irrigation_method in methods else None
         if method is None:
@@ -142,7 +145,8 @@ def prepare_balance(parcels: pd.DataFrame, weather: pd.DataFrame, et0_mm: pd.Ser
         kcb=np.nan_to_num(kcb), kcb_ini=col(lambda r: r.crop.kcb_ini), height_m=height, root_depth_m=root,
         cover_fraction=cover, theta_fc=col(lambda r: r.soil.theta_fc), theta_wp=col(lambda r: r.soil.theta_wp),
         rew_mm=col(lambda r: r.soil.rew_mm), tew_mm=col(lambda r: r.soil.tew_mm),
-        p_base=col(lambda r: r.crop.depletion_fraction), irrigation_mm=irrigation, efficiency=col(lambda r: r.efficiency),
+        p_base=col(lambda r: r.crop.depletion_fraction), irrigation_mm=irrigation,
+        efficiency=col(lambda r: r.efficiency),
         wetted_fraction=col(lambda r: r.wetted_fraction),
         initial_depletion_fraction=np.full(n, float(initial_depletion_fraction)),
         active=~np.isnan(kcb), assumed_refill=refill)

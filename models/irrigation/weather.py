@@ -80,14 +80,16 @@ def _check_units(frame: pd.DataFrame, path: Path) -> None:
                                  "convert to °C (subtract 273.15)")
     for column in ("rh_min_pct", "rh_max_pct", "rh_mean_pct"):
         if column in frame and frame[column].notna().any() and frame[column].max() <= 1.0:
-            raise InputDataError(path, f"'{column}' holds fractions (max {frame[column].max()})", "multiply by 100 (percent)")
+            raise InputDataError(path, f"'{column}' holds fractions (max {frame[column].max()})",
+                                 "multiply by 100 (percent)")
     for column, (low, high) in RANGES.items():
         if column not in frame:
             continue
         values = frame[column].dropna()
         outside = values[(values < low - abs(low) * 0.5) | (values > high * 2)]
         if len(outside) > max(2, 0.2 * len(values)):
-            raise InputDataError(path, f"'{column}' is outside {low}..{high} on {len(outside)} days (e.g. {outside.iloc[0]})",
+            raise InputDataError(path,
+                                 f"'{column}' is outside {low}..{high} on {len(outside)} days (e.g. {outside.iloc[0]})",
                                  "check the unit against the column name (°C, %, m/s, MJ/m²/day, h, mm)")
 
 
@@ -132,7 +134,8 @@ def _fill_gaps(frame: pd.DataFrame, flags: pd.Series, path: Path, max_gap_days: 
         if runs.max() > max_gap_days:
             start = runs[runs == runs.max()].index[0]
             raise InputDataError(path, f"'{column}' is missing for {int(runs.max())} days from {start.date()}",
-                                 f"fill the gap from a nearby station (gaps up to {max_gap_days} days are interpolated)")
+                                 f"fill the gap from a nearby station "
+                                 f"(gaps up to {max_gap_days} days are interpolated)")
         frame[column] = frame[column].interpolate(method="time", limit_direction="both")
         _flag(flags, missing, f"{column} interpolated")
     if "rain_mm" in frame:
@@ -142,8 +145,10 @@ def _fill_gaps(frame: pd.DataFrame, flags: pd.Series, path: Path, max_gap_days: 
 
 
 def _humidity(frame: pd.DataFrame, flags: pd.Series) -> None:
-    """ea (kPa) by FAO-56's order of preference: Tdew (eq. 14), RHmax+RHmin (eq. 17), RHmax (eq. 18), RHmean (eq. 19)."""
-    es_max, es_min = fao.saturation_vapour_pressure_kpa(frame["tmax_c"]), fao.saturation_vapour_pressure_kpa(frame["tmin_c"])
+    """ea (kPa) by FAO-56's order of preference: Tdew (eq. 14), RHmax+RHmin (eq. 17), RHmax (eq. 18),
+    RHmean (eq. 19)."""
+    es_max, es_min = (fao.saturation_vapour_pressure_kpa(frame["tmax_c"]),
+                      fao.saturation_vapour_pressure_kpa(frame["tmin_c"]))
     has = lambda c: c in frame and frame[c].notna().all()  # noqa: E731
     if has("tdew_c"):
         frame["ea_kpa"], source = fao.saturation_vapour_pressure_kpa(frame["tdew_c"]), "tdew"
@@ -156,7 +161,8 @@ def _humidity(frame: pd.DataFrame, flags: pd.Series) -> None:
     else:
         frame["ea_kpa"] = fao.saturation_vapour_pressure_kpa(frame["tmin_c"] - DEWPOINT_DEPRESSION_C)
         source = "tmin"
-        _flag(flags, np.ones(len(frame)), f"no humidity: ea from Tdew = Tmin - {DEWPOINT_DEPRESSION_C} °C (FAO-56 eq. 48)")
+        _flag(flags, np.ones(len(frame)),
+              f"no humidity: ea from Tdew = Tmin - {DEWPOINT_DEPRESSION_C} °C (FAO-56 eq. 48)")
     frame["humidity_source"] = source
     if not has("rh_min_pct"):
         frame["rh_min_pct"] = np.clip(100 * frame["ea_kpa"] / es_max, 0, 100)
@@ -229,7 +235,8 @@ def read_weather(path: str | Path, lat_deg: float, krs: float = fao.KRS_INTERIOR
     """Read a daily station CSV into the canonical weather table (see the module docstring)."""
     path = Path(path)
     if not path.is_file():
-        raise InputDataError(path, "weather file not found", "put the station's daily CSV there or fix farm.yaml 'weather'")
+        raise InputDataError(path, "weather file not found",
+                             "put the station's daily CSV there or fix farm.yaml 'weather'")
     try:
         frame = pd.read_csv(path, comment="#")
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:

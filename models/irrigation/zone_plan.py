@@ -137,4 +137,5 @@ def zone_plan(farm_id: str, date: dt.date, data_root: str | Path,
                               "note": ""})
         return zone_rows(plan, zones), balance, f"{NO_ZONES}: per-parcel plan; {note}"
     inputs, balance = zone_season(farm, data_root, date)
-    return zone_rows(recommend(balance, date, forecast_table(farm, forecast_path)), inputs.zones), balance, inputs.observation_note
+    return zone_rows(recommend(balance, date, forecast_table(farm, forecast_path)),
+                     inputs.zones), balance, inputs.observation_note

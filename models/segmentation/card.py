@@ -44,9 +44,11 @@ class ModelCard(BaseModel):
 
     @property
     def in_channels(self) -> int:
+        """Number of input channels: the bands plus the derived indices."""
         return len(self.band_names) + len(self.indices)
 
     def save(self) -> Path:
+        """Write the card as JSON beside the checkpoint, with file names relative to it; return its path."""
         path = self.checkpoint.parent / CARD_NAME
         portable = self.model_copy(update={"checkpoint": Path(self.checkpoint.name),
                                            "onnx": Path(self.onnx.name) if self.onnx else None,
@@ -56,6 +58,7 @@ class ModelCard(BaseModel):
 
 
 def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file's bytes, read in 1 MiB chunks."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -92,7 +95,8 @@ def load_card(path: str | Path) -> ModelCard:
             continue
         file = file if file.is_absolute() else path.parent / file
         if not file.is_file():
-            raise InputDataError(file, "a file named by the model card is missing", "retrain the model or restore the file")
+            raise InputDataError(file, "a file named by the model card is missing",
+                                 "retrain the model or restore the file")
         if file_sha256(file) != digest:
             raise InputDataError(file, f"sha256 differs from the card's {str(digest)[:12]}…",
                                  "the weights were changed or corrupted: retrain or restore them")

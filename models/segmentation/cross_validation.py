@@ -116,7 +116,8 @@ def summary(result: dict) -> dict:
         for rule_id, per_tile in per_rule.items():
             fold_scores = []
             for fold in folds:
-                total = sum((np.asarray(c) for t, c in per_tile.items() if groups[t] == fold), np.zeros((n, n), np.int64))
+                total = sum((np.asarray(c) for t, c in per_tile.items() if groups[t] == fold),
+                            np.zeros((n, n), np.int64))
                 fold_scores.append(scores_of(total))
             keys = {"vegetation_iou": ("vegetation", "iou"), "crop_f1": ("crop", "f1"), "weed_f1": ("weed", "f1")}
             row = {"source": source, "rule": rule_id}

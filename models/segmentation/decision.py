@@ -36,6 +36,7 @@ class DecisionRule(BaseModel):
 
     @property
     def id(self) -> str:
+        """Readable rule name, e.g. `flips-margin+0.40-weed1.50`."""
         veg = f"margin{self.margin:+.2f}" if self.vegetation == "margin" else "calibrated"
         return f"{'flips' if self.flips else 'plain'}-{veg}-weed{self.weed_factor:.2f}"
 

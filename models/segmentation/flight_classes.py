@@ -63,11 +63,12 @@ def split_weeds_by_rows(classes, parcels: Sequence[RowParcel], transform: Affine
     return changed
 
 
-def flight_classes(out, reflectance, band_names: Sequence[str], card=None, recipe=None, ndvi=None, nir=None,
+def flight_classes(out, reflectance, band_names: Sequence[str], card=None, recipe=None, index=None, dark=None,
                    parcels: Sequence[RowParcel] = (), transform: Affine | None = None) -> str:
     """Fill `out` (y, x) uint8 with the flight's classes; return the method used (for metadata).
 
-    `reflectance` (band, y, x), `ndvi` and `nir` (y, x) may be lazy (Zarr) views; `ndvi`, `nir` and
+    `reflectance` (band, y, x), `index` and `dark` (y, x) may be lazy (Zarr) views; the vegetation
+    `index` (NDVI, or ExG on an RGB flight), the `dark` band for shadow (NIR, or green) and
     `parcels` with `transform` serve the fallback only (no `card`).
     """
     if card is not None:
@@ -79,8 +80,8 @@ def flight_classes(out, reflectance, band_names: Sequence[str], card=None, recip
                 f"{card.training_data.get('source', 'unknown data')}, recipe {recipe.rule.id}")
     from models.segmentation.vegetation import threshold_classes_strips
 
-    if ndvi is None or nir is None:
-        raise ValueError("the Otsu fallback needs the flight's NDVI and NIR planes")
-    threshold_classes_strips(ndvi, nir, out)
+    if index is None or dark is None:
+        raise ValueError("the Otsu fallback needs the flight's vegetation index and dark-band planes")
+    threshold_classes_strips(index, dark, out)
     weeds = split_weeds_by_rows(out, parcels, transform) if parcels and transform is not None else 0
     return f"Otsu NDVI threshold + morphology, weeds split by rows ({weeds} px) (no segmentation model yet)"

@@ -34,11 +34,13 @@ def read_hand_labels(paths: Sequence[Path], crs) -> gpd.GeoDataFrame:
         if unknown:
             raise InputDataError(path, f"unknown label class(es) {sorted(unknown)}", f"use {sorted(CODES)}")
         if frame.crs is None:
-            raise InputDataError(path, "the label file has no coordinate reference system", "save it with a CRS (GeoJSON: WGS84)")
+            raise InputDataError(path, "the label file has no coordinate reference system",
+                                 "save it with a CRS (GeoJSON: WGS84)")
         frame = frame.to_crs(crs)
         frames.append(gpd.GeoDataFrame({
             "class_code": frame["class"].astype(str).str.lower().map(CODES).astype(np.uint8),
-            "flight": frame["flight"].astype(object).where(frame["flight"].notna(), None) if "flight" in frame else None,
+            "flight": (frame["flight"].astype(object).where(frame["flight"].notna(), None)
+                       if "flight" in frame else None),
             "source": path.name}, geometry=frame.geometry, crs=crs))
     if not frames:
         return gpd.GeoDataFrame({"class_code": [], "flight": [], "source": []}, geometry=[], crs=crs)

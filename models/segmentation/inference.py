@@ -27,6 +27,7 @@ MULTIPLE_PX = 32
 
 
 def check_bands(card: ModelCard, band_names: Sequence[str], source: str | Path = "reflectance") -> None:
+    """Raise InputDataError (naming `source`) unless `band_names` are the card's bands, in order."""
     if [b.lower() for b in band_names] != [b.lower() for b in card.band_names]:
         raise InputDataError(source, f"the model was trained for bands {card.band_names}, the image has "
                              f"{list(band_names)}", "select/reorder the image's bands to match, or train a model "
@@ -95,7 +96,8 @@ def predict_classes(card_or_checkpoint: ModelCard | str | Path, reflectance: np.
 
     reflectance: (band, y, x) float32 in the card's band order; raises InputDataError when the
     bands differ from the ones the model was trained for. runtime: "auto" (the int8 ONNX graph when
-    the card has one, else float32 ONNX, else torch), "onnx-int8", "onnx" or "torch"; `runner` reuses one from `runtime.runner_for`.
+    the card has one, else float32 ONNX, else torch), "onnx-int8", "onnx" or "torch"; `runner` reuses
+    one from `runtime.runner_for`.
     `reflectance` may be a lazy (band, y, x) array (a Zarr array) and `out` a writable (y, x) uint8
     target (e.g. `windows.staged_raster`) filled strip by strip; it is returned (a new NumPy array
     when not given).
@@ -117,6 +119,7 @@ class FlipAveraged:
         self.runner = runner
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
+        """Class probabilities (batch, class, y, x) averaged over the four flips of `batch`."""
         total = None
         for axes in ((), (-1,), (-2,), (-2, -1)):
             flipped = np.ascontiguousarray(np.flip(batch, axes)) if axes else batch

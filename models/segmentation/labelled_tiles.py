@@ -31,6 +31,9 @@ DEVELOPMENT_SPLITS = ("train", "valid")
 
 @dataclass(frozen=True)
 class LabelledTile:
+    """One labelled tile: `image` (channel, y, x) float32 scaled 0-1 from 8-bit values (NaN = no
+    data), `truth` (y, x) uint8 class codes (NO_DATA where the label colour is unknown)."""
+
     name: str
     image: np.ndarray
     truth: np.ndarray
@@ -51,7 +54,8 @@ def _classes_of(path: Path, colours: dict[str, tuple[int, int, int]]) -> np.ndar
     truth = np.full(rgb.shape[:2], NO_DATA, np.uint8)
     for name, colour in colours.items():
         if name not in CODES:
-            raise InputDataError(path, f"unknown label class {name!r}", f"use the classes {sorted(CODES)} in class_dict.csv")
+            raise InputDataError(path, f"unknown label class {name!r}",
+                                 f"use the classes {sorted(CODES)} in class_dict.csv")
         truth[(rgb == colour).all(axis=-1)] = CODES[name]
     return truth
 
@@ -136,7 +140,8 @@ def score_tiles(predict, tiles: Sequence[LabelledTile], band_names: Sequence[str
         per_tile[t.name] = {**tile_scores(confusion), "otsu_vegetation_iou": tile_scores(baseline)["vegetation"]["iou"]}
     return {"tiles": dict(sorted(per_tile.items(), key=lambda kv: int(kv[0]) if kv[0].isdigit() else kv[0])),
             "overall": {**tile_scores(total), "otsu_vegetation_iou": tile_scores(baseline_total)["vegetation"]["iou"]},
-            "beats_otsu_on_every_tile": all(s["vegetation"]["iou"] > s["otsu_vegetation_iou"] for s in per_tile.values())}
+            "beats_otsu_on_every_tile": all(s["vegetation"]["iou"] > s["otsu_vegetation_iou"]
+                                            for s in per_tile.values())}
 
 
 def train_on_development(development: Sequence[LabelledTile], band_names: Sequence[str], out_dir: Path,

@@ -30,6 +30,7 @@ def machine_threads() -> int:
 
 
 def use_machine_threads() -> None:
+    """Set torch's intra-op thread count to the cores this process may use."""
     import torch
 
     if torch.get_num_threads() != machine_threads():

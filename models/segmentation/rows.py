@@ -35,6 +35,7 @@ class RowPattern:
 
     @property
     def spacing_px(self) -> float:
+        """Row spacing, in pixels: the reciprocal of the across-row frequency."""
         return 1.0 / math.hypot(*self.frequency_yx)
 
     @property

@@ -84,11 +84,14 @@ def quantise_onnx(path: Path, calibration: list[np.ndarray], out: Path) -> Path:
 
 
 class TorchRunner:
+    """Batch runner on the card's torch network (channels-last, torch threads = usable cores)."""
+
     def __init__(self, card: ModelCard):
         self.network = load_network(card)
         use_machine_threads()
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
+        """Softmax class probabilities (batch, class, y, x) of a float32 feature batch."""
         import torch
 
         x = torch.from_numpy(batch).contiguous(memory_format=torch.channels_last)
@@ -97,6 +100,8 @@ class TorchRunner:
 
 
 class OnnxRunner:
+    """Batch runner on an ONNX graph with onnxruntime's CPU provider (threads = usable cores)."""
+
     def __init__(self, path: Path):
         import onnxruntime
 
@@ -105,6 +110,7 @@ class OnnxRunner:
         self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
+        """The graph's class probabilities (batch, class, y, x) of a float32 feature batch."""
         return self.session.run(None, {"features": np.ascontiguousarray(batch)})[0]
 
 

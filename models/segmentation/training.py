@@ -139,9 +139,11 @@ def _validation_batches(held: Sequence[LabelledImage], band_names, indices, mean
     for k in range(count if held else 0):
         im = held[k % len(held)]
         h, w = (min(size, max(32, n // 32 * 32)) for n in im.labels.shape)
-        oy, ox = rng.integers(0, max(1, im.labels.shape[0] - h + 1)), rng.integers(0, max(1, im.labels.shape[1] - w + 1))
+        oy = rng.integers(0, max(1, im.labels.shape[0] - h + 1))
+        ox = rng.integers(0, max(1, im.labels.shape[1] - w + 1))
         x = normalise(feature_stack(im.reflectance[:, oy:oy + h, ox:ox + w], band_names, indices), mean, std)
-        x, y = _pad_to(x, max(h, w), 0.0)[:, :h, :w], _pad_to(im.labels[oy:oy + h, ox:ox + w], max(h, w), NO_DATA)[:h, :w]
+        x = _pad_to(x, max(h, w), 0.0)[:, :h, :w]
+        y = _pad_to(im.labels[oy:oy + h, ox:ox + w], max(h, w), NO_DATA)[:h, :w]
         batches.append((torch.from_numpy(np.ascontiguousarray(x[None])),
                         torch.from_numpy(np.ascontiguousarray(y[None]).astype(np.int64))))
     return batches
@@ -162,7 +164,8 @@ def train_segmentation_model(images: Sequence[LabelledImage], band_names: Sequen
     if not images:
         raise ValueError("no training images were given")
     if not any(((im.labels == 1) | (im.labels == 2)).any() for im in images):
-        raise ValueError("the labels hold no crop or weed pixel: nothing to learn (is there vegetation in the flights?)")
+        raise ValueError("the labels hold no crop or weed pixel: nothing to learn "
+                         "(is there vegetation in the flights?)")
     indices = settings.indices if settings.indices is not None else [vegetation_index_name(band_names)]
     use_machine_threads()
     torch.manual_seed(settings.seed)
@@ -225,9 +228,11 @@ def train_segmentation_model(images: Sequence[LabelledImage], band_names: Sequen
     card = ModelCard(
         encoder=settings.encoder, encoder_depth=settings.encoder_depth, decoder_channels=settings.decoder_channels,
         band_names=list(band_names), indices=indices, channel_mean=mean, channel_std=std,
-        training_data={"images": [im.name for im in images], "validation_images": [im.name for im in held], "label_pixels": dict(zip(NAMES, map(int, counts))),
+        training_data={"images": [im.name for im in images], "validation_images": [im.name for im in held],
+                       "label_pixels": dict(zip(NAMES, map(int, counts))),
                        **(training_data or {})},
-        settings=settings.model_dump(), code_version=code_version(), created=dt.datetime.now(dt.timezone.utc).isoformat(),
+        settings=settings.model_dump(), code_version=code_version(),
+        created=dt.datetime.now(dt.timezone.utc).isoformat(),
         metrics={"validation_vs_labels": segmentation_scores(confusion) if validation else None,
                  "validation_images": [im.name for im in held],
                  "final_loss": round(float(np.mean(losses[-10:])), 4), "steps_done": len(losses),

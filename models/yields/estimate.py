@@ -30,5 +30,6 @@ def estimate_yield(balance: xr.Dataset, observations: pd.DataFrame | None, weath
             table.loc[rows, "loo_rmse_t_ha"] = regression.loo_rmse_t_ha
             table.loc[rows, "model"] = f"regression (n={regression.n_records}, leave-one-out)"
     for column in ("yield", "yield_p10", "yield_p90"):
-        table[column.replace("yield", "yield_qx_ha") if column == "yield" else f"{column}_qx_ha"] = table[f"{column}_t_ha"] * QX_PER_T
+        table[column.replace("yield", "yield_qx_ha") if column == "yield" else f"{column}_qx_ha"] = (
+            table[f"{column}_t_ha"] * QX_PER_T)
     return table

@@ -23,6 +23,7 @@ DRAWS = 500
 
 
 def fapar_from_ndvi(ndvi) -> np.ndarray:
+    """fAPAR (0-0.95) from NDVI: 1.1638·NDVI − 0.1426 (Myneni & Williams 1994), clipped."""
     return np.clip(1.1638 * np.asarray(ndvi, dtype=float) - 0.1426, 0.0, 0.95)
 
 
@@ -48,7 +49,8 @@ def daily_ndvi(balance: xr.Dataset, observations: pd.DataFrame | None) -> np.nda
     return out
 
 
-def absorbed_par(balance: xr.Dataset, observations: pd.DataFrame | None, weather: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def absorbed_par(balance: xr.Dataset, observations: pd.DataFrame | None, weather: pd.DataFrame) -> tuple[np.ndarray,
+                                                                                                         np.ndarray]:
     """(APAR, stressed APAR) per parcel and day, MJ m-2 day-1."""
     solar = weather["solar_mj_m2"].reindex(pd.DatetimeIndex(balance.date.values)).to_numpy(float)
     apar = fapar_from_ndvi(daily_ndvi(balance, observations)) * PAR_FRACTION * solar[None, :]
@@ -71,5 +73,6 @@ def lue_yield(balance: xr.Dataset, observations: pd.DataFrame | None, weather: p
                   * np.clip(rng.normal(1, FAPAR_CV, draws), 0.2, None) * central)
         rows.append({"parcel": parcel, "crop": crop_id, "model": "lue", "biomass_t_ha": biomass_g_m2 / 100,
                      "apar_mj_m2": apar_mj_m2, "yield_t_ha": central,
-                     "yield_p10_t_ha": float(np.quantile(sample, 0.1)), "yield_p90_t_ha": float(np.quantile(sample, 0.9))})
+                     "yield_p10_t_ha": float(np.quantile(sample, 0.1)),
+                     "yield_p90_t_ha": float(np.quantile(sample, 0.9))})
     return pd.DataFrame(rows)

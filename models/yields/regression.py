@@ -30,12 +30,15 @@ def yield_features(balance: xr.Dataset, observations: pd.DataFrame | None, weath
 
 @dataclass(frozen=True)
 class CropRegression:
+    """One crop's least-squares yield fit on FEATURES: record count and leave-one-out RMSE (t/ha)."""
+
     crop: str
     model: object
     n_records: int
     loo_rmse_t_ha: float
 
     def predict(self, features: pd.DataFrame) -> np.ndarray:
+        """Predicted yield (t/ha) for each row of `features` (FEATURES columns)."""
         return self.model.predict(features[list(FEATURES)].to_numpy(float))
 
 

@@ -26,7 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     cmd.add_argument("--from", dest="start", type=_date, required=True, metavar="YYYY-MM-DD")
     cmd.add_argument("--to", dest="end", type=_date, required=True, metavar="YYYY-MM-DD")
     cmd.add_argument("--assets", choices=("daily", "flights"), default="daily",
-                     help="daily: weather → ET0 → irrigation plan per farm-day; flights: every stage of each registered flight")
+                     help="daily: weather → ET0 → irrigation plan per farm-day; "
+                          "flights: every stage of each registered flight")
     cmd.add_argument("--here", action="store_true", help="run the partitions in this process instead of via the daemon")
     cmd.set_defaults(handler=run)
 
@@ -53,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
     with dg.DagsterInstance.get() as instance:
         keys = backfill_keys(args.assets, args.farm, args.start, args.end, instance)
         if not keys:
-            print(f"nothing to backfill: no {args.assets} partition of {', '.join(args.farm)} in {args.start}..{args.end}")
+            print(f"nothing to backfill: no {args.assets} partition of {', '.join(args.farm)} "
+                  f"in {args.start}..{args.end}")
             return 0
         title = f"{args.assets} {','.join(args.farm)} {args.start}..{args.end}"
         if not args.here:

@@ -60,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
         for key, reason in outcome.failed.items():
             failed = True
             print(f"  {outcome.stage:<20} FAILED {key}: {reason}")
-    print(f"\nZarr store : {data_root / (farm.id + '.zarr')}   (xr.open_zarr(..., group='flights/<flight>/indices', decode_coords='all'))")
+    print(f"\nZarr store : {data_root / (farm.id + '.zarr')}   "
+          "(xr.open_zarr(..., group='flights/<flight>/indices', decode_coords='all'))")
     print(f"Reports    : {data_root / 'reports' / farm.id}")
     print(f"Instance   : {home}")
     print("Dagster UI : make ui   (then open http://127.0.0.1:3000)")

@@ -19,9 +19,12 @@ def _generate(args: argparse.Namespace) -> int:
 def register(subparsers) -> None:
     farm = subparsers.add_parser("farm", help="sample-farm tools")
     actions = farm.add_subparsers(dest="action", required=True)
-    generate = actions.add_parser("generate", help="write the synthetic orthomosaics of a farm's season and their ground truth")
+    generate = actions.add_parser("generate",
+                                  help="write the synthetic orthomosaics of a farm's season and their ground truth")
     generate.add_argument("--farm", default="chtouka", help="farm id in configs/farms (default: chtouka)")
-    generate.add_argument("--landing", type=Path, required=True, help="landing folder: <landing>/<farm>/<yyyymmdd>/orthomosaic.tif")
-    generate.add_argument("--truth", type=Path, required=True, help="truth folder: <truth>/<farm>-<yyyymmdd>/{classes,stress,reflectance}.tif")
+    generate.add_argument("--landing", type=Path, required=True,
+                          help="landing folder: <landing>/<farm>/<yyyymmdd>/orthomosaic.tif")
+    generate.add_argument("--truth", type=Path, required=True,
+                          help="truth folder: <truth>/<farm>-<yyyymmdd>/{classes,stress,reflectance}.tif")
     generate.add_argument("--seed", type=int, help="random seed (default: the generator's; same seed, same files)")
     generate.set_defaults(handler=_generate)

@@ -15,7 +15,8 @@ def register(subparsers) -> None:
     cmd.add_argument("-o", "--output", type=Path, required=True, help="output GeoTIFF")
     cmd.add_argument("--index", help="comma-separated index names (default: every index the bands allow)")
     cmd.add_argument("--bands", help="comma-separated band roles when the raster does not name them")
-    cmd.add_argument("--catalogue", type=Path, action="append", default=[], help="extra indices.yaml merged over the catalogue")
+    cmd.add_argument("--catalogue", type=Path, action="append", default=[],
+                     help="extra indices.yaml merged over the catalogue")
     cmd.set_defaults(handler=run)
 
 
@@ -25,11 +26,14 @@ def run(args: argparse.Namespace) -> int:
     from pipelines.core.errors import InputDataError
     from pipelines.imagery.indices.catalogue import index_catalogue
     from pipelines.imagery.indices.kernel import compute_indices
+    from pipelines.imagery.indices.rgb import index_inputs
     from pipelines.imagery.ingest.band_raster import read_band_raster
 
     catalogue = index_catalogue(args.catalogue)
     raster = read_band_raster(args.raster, _names(args.bands))
-    result = compute_indices(raster.values, raster.band_names, _names(args.index), catalogue=catalogue)
+    values, definition = index_inputs(raster.values, raster.band_names, raster.calibrated)
+    print(f"band roles from {raster.roles_from}: {raster.band_names}; indices computed on {definition}")
+    result = compute_indices(values, raster.band_names, _names(args.index), catalogue=catalogue)
     for name, reason in result.skipped.items():
         print(f"skipped {name}: {reason}")
     if not result.names:

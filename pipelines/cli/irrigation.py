@@ -1,4 +1,5 @@
-"""`saqi irrigation et0 WEATHER.csv --lat DEG --elev M` and `saqi irrigation plan --farm FARM --date YYYY-MM-DD [--zones]`."""
+"""`saqi irrigation et0 WEATHER.csv --lat DEG --elev M` and
+`saqi irrigation plan --farm FARM --date YYYY-MM-DD [--zones]`."""
 from __future__ import annotations
 
 import argparse
@@ -47,7 +48,8 @@ def register(subparsers) -> None:
     irrigation = subparsers.add_parser("irrigation", help="FAO-56 reference ET and the daily irrigation plan")
     actions = irrigation.add_subparsers(dest="action", required=True)
     et0 = actions.add_parser("et0", help="print date,et0_mm (FAO-56 Penman-Monteith, Hargreaves fallback) as CSV")
-    et0.add_argument("weather", type=Path, help="daily station CSV (date, tmin_c, tmax_c, ... see models/irrigation/weather.py)")
+    et0.add_argument("weather", type=Path,
+                     help="daily station CSV (date, tmin_c, tmax_c, ... see models/irrigation/weather.py)")
     et0.add_argument("--lat", type=float, required=True, help="station latitude in degrees (north positive)")
     et0.add_argument("--elev", type=float, required=True, help="station elevation in m")
     et0.set_defaults(handler=_et0)
@@ -56,7 +58,9 @@ def register(subparsers) -> None:
     plan.add_argument("--date", type=dt.date.fromisoformat, required=True, help="plan date YYYY-MM-DD")
     plan.add_argument("--data-root", type=Path, default=Path(os.environ.get("SAQI_DATA_ROOT", "data")),
                       help="folder holding <farm>.zarr (default: $SAQI_DATA_ROOT or ./data)")
-    plan.add_argument("--forecast", type=Path, help="daily forecast CSV, same columns as the weather (default: <farm>/forecast.csv if present)")
+    plan.add_argument("--forecast", type=Path,
+                      help="daily forecast CSV, same columns as the weather (default: <farm>/forecast.csv if present)")
     plan.add_argument("--zones", action="store_true",
-                      help="one row per management zone of the latest zoned flight (falls back to parcels without zones)")
+                      help="one row per management zone of the latest zoned flight "
+                           "(falls back to parcels without zones)")
     plan.set_defaults(handler=_plan)

@@ -18,6 +18,7 @@ def register(subparsers) -> None:
     stats.add_argument("--index", help="comma-separated index names (default: every index the bands allow)")
     stats.add_argument("--bands", help="comma-separated band roles when the raster does not name them")
     stats.add_argument("--repair-geometries", action="store_true", help="repair invalid parcel outlines")
+    stats.add_argument("--id-field", help="property holding the plot id (default: first of id, ID, fid, name, plot)")
     stats.set_defaults(handler=run_stats)
     zones = sub.add_parser("zones", help="management zones per parcel and a variable-rate prescription "
                                          "(GeoJSON, Shapefile, ISOXML TASKDATA, zone raster)")
@@ -28,23 +29,29 @@ def register(subparsers) -> None:
     zones.add_argument("--zones", type=int, default=3, choices=range(2, 6), help="zones per parcel, 2-5 (default 3)")
     zones.add_argument("--min-area-m2", type=float, default=200.0, help="smallest zone patch in m² (default 200)")
     zones.add_argument("--method", default="kmeans", choices=("kmeans", "natural_breaks"), help="classification")
-    zones.add_argument("--rule", default="irrigation", help="rate rule of configs/prescription.yaml (irrigation, nitrogen)")
+    zones.add_argument("--rule", default="irrigation",
+                       help="rate rule of configs/prescription.yaml (irrigation, nitrogen)")
     zones.add_argument("--bands", help="comma-separated band roles when the raster does not name them")
     zones.add_argument("--repair-geometries", action="store_true", help="repair invalid parcel outlines")
+    zones.add_argument("--id-field", help="property holding the plot id (default: first of id, ID, fid, name, plot)")
     zones.set_defaults(handler=run_zones)
 
 
 def run_stats(args: argparse.Namespace) -> int:
     from pipelines.imagery.indices.kernel import compute_indices
+    from pipelines.imagery.indices.rgb import index_inputs
     from pipelines.imagery.ingest.band_raster import read_band_raster
     from pipelines.imagery.parcels.layer import load_parcels
     from pipelines.imagery.parcels.zonal import parcel_statistics
 
     raster = read_band_raster(args.raster, _names(args.bands))
-    parcels = load_parcels(args.parcels, raster.grid, repair=args.repair_geometries)
+    parcels = load_parcels(args.parcels, raster.grid, repair=args.repair_geometries, id_field=args.id_field,
+                           require_attributes=False)
     for problem in parcels.problems:
         print(f"{problem.severity}: {problem}")
-    result = compute_indices(raster.values, raster.band_names, _names(args.index))
+    values, definition = index_inputs(raster.values, raster.band_names, raster.calibrated)
+    print(f"band roles from {raster.roles_from}: {raster.band_names}; indices computed on {definition}")
+    result = compute_indices(values, raster.band_names, _names(args.index))
     for name, reason in result.skipped.items():
         print(f"skipped {name}: {reason}")
     table = parcel_statistics(result.values, result.names, raster.grid, parcels)
@@ -58,6 +65,7 @@ def run_zones(args: argparse.Namespace) -> int:
 
     from pipelines.core.errors import InputDataError
     from pipelines.imagery.indices.kernel import compute_indices
+    from pipelines.imagery.indices.rgb import index_inputs
     from pipelines.imagery.ingest.band_raster import read_band_raster
     from pipelines.imagery.parcels.layer import load_parcels
     from pipelines.imagery.zones.delineation import management_zones
@@ -68,10 +76,13 @@ def run_zones(args: argparse.Namespace) -> int:
 
     rule = prescription_rule(args.rule)
     raster = read_band_raster(args.raster, _names(args.bands))
-    parcels = load_parcels(args.parcels, raster.grid, repair=args.repair_geometries)
+    parcels = load_parcels(args.parcels, raster.grid, repair=args.repair_geometries, id_field=args.id_field,
+                           require_attributes=False)
     for problem in parcels.problems:
         print(f"{problem.severity}: {problem}")
-    result = compute_indices(raster.values, raster.band_names, [args.index])
+    values, definition = index_inputs(raster.values, raster.band_names, raster.calibrated)
+    print(f"band roles from {raster.roles_from}: {raster.band_names}; {args.index} computed on {definition}")
+    result = compute_indices(values, raster.band_names, [args.index])
     if not result.names:
         raise InputDataError(args.raster, f"cannot compute {args.index}: {result.skipped[args.index.lower()]}",
                              "choose another --index or pass --bands")

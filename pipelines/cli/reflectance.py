@@ -7,7 +7,8 @@ from pathlib import Path
 
 
 def register(subparsers) -> None:
-    cmd = subparsers.add_parser("reflectance", help="raw capture band files → co-registered float32 reflectance GeoTIFF")
+    cmd = subparsers.add_parser("reflectance",
+                                help="raw capture band files → co-registered float32 reflectance GeoTIFF")
     cmd.add_argument("files", nargs="+", type=Path, help="the band TIFFs of one capture")
     cmd.add_argument("--panel", nargs="+", type=Path, default=None, help="band TIFFs of a calibration-panel capture")
     cmd.add_argument("--panel-reflectance", type=_reflectances, default=None,
@@ -24,7 +25,8 @@ def _reflectances(text: str) -> float | list[float] | dict[str, float]:
             return {k.strip(): float(v) for k, v in (p.split("=", 1) for p in parts)}
         values = [float(p) for p in parts]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a reflectance list (e.g. 0.5 or 0.49,0.5 or nir=0.51)") from None
+        raise argparse.ArgumentTypeError(f"'{text}' is not a reflectance list "
+                                         "(e.g. 0.5 or 0.49,0.5 or nir=0.51)") from None
     return values[0] if len(values) == 1 else values
 
 
@@ -59,7 +61,12 @@ def run(args: argparse.Namespace) -> int:
             dst.update_tags(sensor=captures[0].sensor.id, method=result.method, relative=str(result.relative))
     temperature = None if result.temperature_c is None else round(float(np.median(result.temperature_c)), 2)
     summary = {"sensor": captures[0].sensor.id, "capture": captures[0].capture_id, "bands": result.bands,
-               "method": result.method, "relative": result.relative, "irradiance": result.irradiance,
+               "method": result.method, "relative": result.relative,
+               "irradiance_sensor": {"values": result.irradiance, "method": result.irradiance_method},
+               "panel_irradiance": {"values": result.panel_irradiance,
+                                    "method": ("π · mean panel radiance / panel reflectance"
+                                               if result.panel_irradiance else None)},
+               "irradiance": result.irradiance,
                "alignment": transforms, "alignment_residual_px": residuals,
                "saturation_fraction": result.saturation_fraction, "temperature_c_median": temperature,
                "warnings": result.warnings, "output": str(args.output)}

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-ROLES = ("coastal", "blue", "green", "red", "rededge", "nir", "panchro", "lwir", "alpha")
+ROLES = ("coastal", "blue", "green", "red", "rededge", "nir", "panchro", "lwir", "alpha", "gray")
 ALIASES = {
     "coastal": "coastal", "coastalblue": "coastal", "b": "blue", "blue": "blue", "blu": "blue",
     "g": "green", "gre": "green", "green": "green", "grn": "green",
@@ -16,7 +16,7 @@ ALIASES = {
     "nir": "nir", "nearinfrared": "nir", "nearir": "nir", "infrared": "nir", "ir": "nir",
     "pan": "panchro", "panchro": "panchro", "panchromatic": "panchro",
     "lwir": "lwir", "thermal": "lwir", "tir": "lwir", "longwaveinfrared": "lwir",
-    "alpha": "alpha", "mask": "alpha",
+    "alpha": "alpha", "mask": "alpha", "gray": "gray", "grey": "gray",
 }
 
 

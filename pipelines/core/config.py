@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -23,9 +22,9 @@ from pydantic import (
 )
 
 from pipelines.core.errors import ConfigError
+from pipelines.core.keys import FARM
 
 CONFIGS_DIR = Path(os.environ.get("SAQI_CONFIGS", Path(__file__).resolve().parents[2] / "configs"))
-FARM_ID = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
 
 
 class _Strict(BaseModel):
@@ -49,17 +48,22 @@ class Grid(_Strict):
 
         crs = CRS.from_user_input(value)
         if not crs.is_projected:
-            raise ValueError(f"{value} is not a projected CRS; use the farm's UTM zone (EPSG:32629 for most of Morocco)")
+            raise ValueError(f"{value} is not a projected CRS; "
+                             "use the farm's UTM zone (EPSG:32629 for most of Morocco)")
         return value
 
 
 class Location(_Strict):
+    """The farm's position: latitude and longitude (degrees) and elevation (m)."""
+
     lat_deg: float = Field(ge=-90, le=90)
     lon_deg: float = Field(ge=-180, le=180)
     elevation_m: float = Field(ge=-500, le=6000)
 
 
 class Season(_Strict):
+    """The growing season the farm's balance runs over, `start` to `end` (dates)."""
+
     name: str
     start: dt.date
     end: dt.date
@@ -72,6 +76,9 @@ class Season(_Strict):
 
 
 class Cooperative(_Strict):
+    """The cooperative that receives the reports: its name, region, province, report language
+    and optional e-mail address."""
+
     name: str
     region: str
     province: str
@@ -98,11 +105,13 @@ class Farm(_Strict):
     @field_validator("id")
     @classmethod
     def _safe_id(cls, value: str) -> str:
-        if not FARM_ID.match(value):
-            raise ValueError("farm id must be lower-case letters, digits and '_' (it becomes a path and a partition key)")
+        if not FARM.match(value):
+            raise ValueError("farm id must be lower-case letters, digits and '_' "
+                             "(it becomes a path and a partition key)")
         return value
 
     def path(self, name: str) -> Path:
+        """Path of one of the farm's input files (`name` relative to the farm's config folder)."""
         return self.directory / name
 
 
@@ -174,6 +183,8 @@ class IrrigationMethod(_Strict):
 
 
 class SensorBand(_Strict):
+    """One band of a camera: role name, centre wavelength and full width at half maximum (nm)."""
+
     name: str = Field(description="band role: blue, green, red, rededge, nir, …")
     center_nm: float = Field(gt=300, lt=15000, description="centre wavelength; thermal bands ~10 500 nm")
     fwhm_nm: float = Field(gt=0, lt=10000)
@@ -192,9 +203,14 @@ class Sensor(BaseModel):
     models: list[str] = Field(default_factory=list, description="EXIF Model values of the raw files (sensor detection)")
     metadata_layout: str = Field(default="", description="radiometric XMP layout: micasense | sequoia | dji")
     file_pattern: str = Field(default="", description="regex of a raw band file name; group 'capture' groups files")
+    radiometry: Literal["reflectance", "dn"] = Field(
+        default="reflectance",
+        description="what this camera's orthomosaics hold: reflectance (multispectral, calibrated by the "
+                    "photogrammetry tool) or dn (an uncalibrated RGB camera: relative brightness, never reflectance)")
 
     @property
     def band_names(self) -> list[str]:
+        """Band role names in the profile's order."""
         return [band.name for band in self.bands]
 
 
@@ -220,18 +236,21 @@ def _validated(model: type[BaseModel], path: Path, data: dict) -> BaseModel:
 
 
 def configs_dir() -> Path:
+    """The configs folder: $SAQI_CONFIGS when set, else the repository's `configs/`."""
     return Path(os.environ.get("SAQI_CONFIGS", CONFIGS_DIR))
 
 
 def farm_ids(root: Path | None = None) -> list[str]:
+    """Ids of the farms with a `farms/<id>/farm.yaml` under `root` (default: `configs_dir()`), sorted."""
     root = root or configs_dir()
     return sorted(p.parent.name for p in (root / "farms").glob("*/farm.yaml"))
 
 
 @lru_cache(maxsize=64)
 def _load_farm(root: Path, farm_id: str) -> Farm:
-    if not FARM_ID.match(farm_id):
-        raise ConfigError(root / "farms", "id", f"'{farm_id}' is not a valid farm id", "use lower-case letters, digits, '_'")
+    if not FARM.match(farm_id):
+        raise ConfigError(root / "farms", "id", f"'{farm_id}' is not a valid farm id",
+                          "use lower-case letters, digits, '_'")
     path = root / "farms" / farm_id / "farm.yaml"
     data = _read_yaml(path)
     if data.get("id") != farm_id:
@@ -240,6 +259,7 @@ def _load_farm(root: Path, farm_id: str) -> Farm:
 
 
 def load_farm(farm_id: str, root: Path | None = None) -> Farm:
+    """The validated Farm of `farms/<farm_id>/farm.yaml`; ConfigError names the file and field."""
     return _load_farm((root or configs_dir()).resolve(), farm_id)
 
 
@@ -257,24 +277,29 @@ def _load_named(root: Path, kind: str, name: str, model_name: str) -> BaseModel:
 
 
 def load_crop(crop_id: str, root: Path | None = None) -> Crop:
+    """The validated Crop of `crops/<crop_id>.yaml`; ConfigError lists the known crops."""
     return _load_named((root or configs_dir()).resolve(), "crops", crop_id, "Crop")
 
 
 def load_sensor(sensor_id: str, root: Path | None = None) -> Sensor:
+    """The validated Sensor profile of `sensors/<sensor_id>.yaml`; ConfigError lists the known ones."""
     return _load_named((root or configs_dir()).resolve(), "sensors", sensor_id, "Sensor")
 
 
 def sensor_ids(root: Path | None = None) -> list[str]:
+    """Ids of the sensor profiles under `root` (default: `configs_dir()`), sorted."""
     return sorted(p.stem for p in ((root or configs_dir()) / "sensors").glob("*.yaml"))
 
 
 def load_soils(root: Path | None = None) -> dict[str, Soil]:
+    """Soil hydraulic defaults by texture from `soils.yaml` (FAO-56 Table 19)."""
     path = (root or configs_dir()) / "soils.yaml"
     data = _read_yaml(path)
     return {name: _validated(Soil, path, values) for name, values in data.items()}
 
 
 def load_irrigation_methods(root: Path | None = None) -> dict[str, IrrigationMethod]:
+    """Irrigation methods (efficiency, wetted fraction fw: FAO-56 Table 20) from `irrigation.yaml`."""
     path = (root or configs_dir()) / "irrigation.yaml"
     data = _read_yaml(path)
     return {name: _validated(IrrigationMethod, path, values) for name, values in data.items()}
@@ -287,7 +312,8 @@ class PrescriptionRule(_Strict):
     rate_field: str = Field(pattern=r"^[a-z][a-z0-9_]{0,9}$", description="column name (≤ 10 characters: Shapefile)")
     unit: Literal["mm", "kg/ha"]
     base_rate: float = Field(gt=0, description="rate at the parcel's mean vigour, in `unit`")
-    response: float = Field(ge=-5, le=5, description="relative rate change per relative vigour change; < 0: weaker zones get more")
+    response: float = Field(ge=-5, le=5,
+                            description="relative rate change per relative vigour change; < 0: weaker zones get more")
     min_rate: float = Field(ge=0)
     max_rate: float = Field(gt=0)
     reference: str
@@ -300,6 +326,7 @@ class PrescriptionRule(_Strict):
 
 
 def load_prescription_rules(root: Path | None = None) -> dict[str, PrescriptionRule]:
+    """The variable-rate rules of `prescription.yaml`, by name."""
     path = (root or configs_dir()) / "prescription.yaml"
     data = _read_yaml(path)
     return {name: _validated(PrescriptionRule, path, values) for name, values in data.items()}

@@ -15,18 +15,22 @@ FARM = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
 def farm_id(text: str) -> str:
     """Return `text` if it is a farm id safe to put in a path (no '..', separator or absolute path)."""
     if not isinstance(text, str) or not FARM.match(text):
-        raise InputDataError(str(text), "not a farm id", "use 2-41 lower-case letters, digits or '_', starting with a letter")
+        raise InputDataError(str(text), "not a farm id",
+                             "use 2-41 lower-case letters, digits or '_', starting with a letter")
     return text
 
 
 @dataclass(frozen=True)
 class FlightKey:
+    """A flight's partition key: farm id, flight date and the number of a same-day repeat (0 = no `-n` suffix)."""
+
     farm: str
     date: dt.date
     number: int = 0
 
     @classmethod
     def parse(cls, key: str) -> "FlightKey":
+        """Parse `<farm>-<yyyymmdd>[-n]`; InputDataError names the key and the expected form."""
         match = FLIGHT_KEY.match(key)
         if not match:
             raise InputDataError(key, "not a flight key", "use <farm>-<yyyymmdd>[-n], e.g. chtouka-20260115")
@@ -34,13 +38,16 @@ class FlightKey:
 
     @classmethod
     def from_folder(cls, farm: str, folder: str) -> "FlightKey":
+        """The key of a flight folder `yyyymmdd[-n]` of `farm`; InputDataError for any other name."""
         match = FOLDER.match(folder)
         if not match:
-            raise InputDataError(folder, "flight folder name is not yyyymmdd[-n]", "rename it, e.g. 20260115 or 20260115-2")
+            raise InputDataError(folder, "flight folder name is not yyyymmdd[-n]",
+                                 "rename it, e.g. 20260115 or 20260115-2")
         return cls.parse(f"{farm}-{folder}")
 
     @property
     def folder(self) -> str:
+        """The flight's folder name, `yyyymmdd[-n]`."""
         return self.date.strftime("%Y%m%d") + (f"-{self.number}" if self.number else "")
 
     def __str__(self) -> str:

@@ -21,10 +21,10 @@ import yaml
 
 from pipelines.core.errors import InputDataError
 from pipelines.core.keys import FlightKey, farm_id
+from pipelines.imagery.ingest.flight import RASTER_SUFFIXES
 from pipelines.store.publish import is_remote, join
 
 PARTIAL_SUFFIXES = (".part", ".tmp", ".crdownload", ".partial", ".filepart")
-RASTER_SUFFIXES = (".tif", ".tiff")
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,8 @@ def scan_landing(landing: str | Path, farms: Iterable[str]) -> LandingScan:
 def flight_location(landing: str | Path, key: str) -> str:
     """URL or absolute path of a flight's landing folder, from a validated key."""
     flight = FlightKey.parse(key)
-    return join(str(landing), flight.farm, flight.folder) if is_remote(landing) else str(Path(landing) / flight.farm / flight.folder)
+    return join(str(landing), flight.farm,
+                flight.folder) if is_remote(landing) else str(Path(landing) / flight.farm / flight.folder)
 
 
 def fetch_flight(landing: str | Path, key: str, cache_dir: str | Path) -> Path:

@@ -45,6 +45,10 @@ class SaqiStorage(dg.ConfigurableResource):
         `<data_root>/landing_cache/` first)."""
         return fetch_flight(self.landing_dir, str(key), Path(self.data_root) / "landing_cache")
 
+    def manifest_path(self, key: FlightKey) -> Path:
+        """`<data_root>/manifests/<farm>/<flight>.json`: where a flight's manifest is kept."""
+        return self.folder("manifests", key.farm) / f"{key}.json"
+
     def folder(self, *parts: str) -> Path:
         path = Path(self.data_root).joinpath(*parts)
         path.mkdir(parents=True, exist_ok=True)

@@ -36,7 +36,8 @@ class StageOutcome:
 def _failure(result: dg.ExecuteInProcessResult) -> str:
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data:
-            return event.step_failure_data.error.message.strip().splitlines()[-1] if event.step_failure_data.error else "failed"
+            return (event.step_failure_data.error.message.strip().splitlines()[-1]
+                    if event.step_failure_data.error else "failed")
     return "failed"
 
 

@@ -26,12 +26,14 @@ def daily_irrigation_schedule(context: dg.ScheduleEvaluationContext):
     day = plan_day(context.scheduled_execution_time)
     if day < dt.date.fromisoformat(SEASON_START):
         return dg.SkipReason(f"{day} is before the season start {SEASON_START}")
-    return [dg.RunRequest(run_key=f"{farm}|{day}", partition_key=dg.MultiPartitionKey({"date": day.isoformat(), "farm": farm}),
+    return [dg.RunRequest(run_key=f"{farm}|{day}",
+                          partition_key=dg.MultiPartitionKey({"date": day.isoformat(), "farm": farm}),
                           tags={"saqi/farm": farm}) for farm in farms.get_partition_keys()]
 
 
 @dg.schedule(job=weekly_job, cron_schedule=WEEKLY_CRON, execution_timezone=TIMEZONE,
-             description="Monday 06:00 Morocco time: season cube, yield estimate, reports and weekly bulletin per farm.")
+             description="Monday 06:00 Morocco time: season cube, yield estimate, reports and weekly bulletin "
+                         "per farm.")
 def weekly_reports_schedule(context: dg.ScheduleEvaluationContext):
     week = context.scheduled_execution_time.date().isoformat()
     return [dg.RunRequest(run_key=f"{farm}|week-{week}", partition_key=farm, tags={"saqi/farm": farm})

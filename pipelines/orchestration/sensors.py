@@ -36,5 +36,6 @@ def landing_sensor(context: dg.SensorEvaluationContext, storage: SaqiStorage) ->
                                     tags={"saqi/landing": f.location}) for f in ready],
         dynamic_partitions_requests=[flights.build_add_request([f.key for f in ready])] if ready else [],
         cursor=cursor.dump(),
-        skip_reason=None if ready else f"no new complete flight ({len(waiting)} waiting: {', '.join(waiting) or 'none'})",
+        skip_reason=(None if ready
+                     else f"no new complete flight ({len(waiting)} waiting: {', '.join(waiting) or 'none'})"),
     )

@@ -35,7 +35,8 @@ class Advice:
 
     def text(self, fmt: Formatter) -> str:
         """The advice translated and with its values formatted for the reader."""
-        return fmt.gettext(self.message) % {name: _format(fmt, kind, value) for name, (kind, value) in self.values.items()}
+        return fmt.gettext(self.message) % {name: _format(fmt, kind, value) for name, (kind,
+                                                                                       value) in self.values.items()}
 
 
 def _format(fmt: Formatter, kind: str, value) -> str:
@@ -53,15 +54,24 @@ def _irrigation(report: ParcelReport, limits: AdviceThresholds) -> list[Advice]:
         return []
     items = []
     if plan.stress_coefficient < limits.stress_coefficient:
-        items.append(Advice("warning", N_("The crop is short of water (stress coefficient Ks = %(ks)s): irrigate without delay."), {"ks": ("ks", plan.stress_coefficient)}))
+        items.append(Advice("warning",
+                            N_("The crop is short of water (stress coefficient Ks = %(ks)s): irrigate without delay."),
+                            {"ks": ("ks", plan.stress_coefficient)}))
     if plan.irrigate_today and plan.depth_mm > 0:
-        items.insert(0, Advice("action", N_("Irrigate %(depth)s mm today, that is %(volume)s m³ on this parcel."), {"depth": ("mm", plan.depth_mm), "volume": ("m3", plan.volume_m3)}))
+        items.insert(0,
+                     Advice("action", N_("Irrigate %(depth)s mm today, that is %(volume)s m³ on this parcel."),
+                            {"depth": ("mm", plan.depth_mm), "volume": ("m3", plan.volume_m3)}))
         return items
     upcoming = next((day for day in plan.outlook if day.date == plan.next_date and day.depth_mm > 0), None)
     if upcoming is not None:
-        items.append(Advice("info", N_("No irrigation needed today. Next irrigation on %(date)s: about %(depth)s mm (%(volume)s m³)."), {"date": ("date", upcoming.date), "depth": ("mm", upcoming.depth_mm), "volume": ("m3", upcoming.volume_m3)}))
+        items.append(Advice("info",
+                            N_("No irrigation needed today. Next irrigation on %(date)s: "
+                               "about %(depth)s mm (%(volume)s m³)."),
+                            {"date": ("date", upcoming.date), "depth": ("mm", upcoming.depth_mm),
+                             "volume": ("m3", upcoming.volume_m3)}))
     elif plan.next_date is not None:
-        items.append(Advice("info", N_("No irrigation needed today. Next irrigation expected on %(date)s."), {"date": ("date", plan.next_date)}))
+        items.append(Advice("info", N_("No irrigation needed today. Next irrigation expected on %(date)s."),
+                            {"date": ("date", plan.next_date)}))
     else:
         items.append(Advice("info", N_("No irrigation needed in the coming days.")))
     return items
@@ -74,15 +84,24 @@ def _vegetation(report: ParcelReport, limits: AdviceThresholds) -> list[Advice]:
     items = []
     latest = points[-1]
     if latest.weed_pressure_fraction > limits.weed_pressure_fraction:
-        items.append(Advice("warning", N_("Weeds make up %(weeds)s of the vegetation, above the %(limit)s alert level: plan weeding."), {"weeds": ("percent", latest.weed_pressure_fraction), "limit": ("percent", limits.weed_pressure_fraction)}))
-    if len(points) >= 2:
+        items.append(Advice("warning",
+                            N_("Weeds make up %(weeds)s of the vegetation, above the %(limit)s alert level: "
+                               "plan weeding."),
+                            {"weeds": ("percent", latest.weed_pressure_fraction),
+                             "limit": ("percent", limits.weed_pressure_fraction)}))
+    if len(points) >= 2 and report.vigour_index == "ndvi":  # the change thresholds are NDVI units
         before = points[-2]
         change = latest.ndvi_mean - before.ndvi_mean
-        values = {"before": ("ndvi", before.ndvi_mean), "after": ("ndvi", latest.ndvi_mean), "date": ("date", before.date)}
+        values = {"before": ("ndvi", before.ndvi_mean), "after": ("ndvi", latest.ndvi_mean),
+                  "date": ("date", before.date)}
         if change <= -limits.ndvi_change:
-            items.append(Advice("warning", N_("NDVI fell from %(before)s to %(after)s since %(date)s: check irrigation, pests and diseases."), values))
+            items.append(Advice("warning",
+                                N_("NDVI fell from %(before)s to %(after)s since %(date)s: "
+                                   "check irrigation, pests and diseases."), values))
         elif change >= limits.ndvi_change:
-            items.append(Advice("info", N_("NDVI rose from %(before)s to %(after)s since %(date)s: the crop is growing well."), values))
+            items.append(Advice("info",
+                                N_("NDVI rose from %(before)s to %(after)s since %(date)s: the crop is growing well."),
+                                values))
     return items
 
 

@@ -1,7 +1,8 @@
 """Fill the report dataclasses from a farm's configs and Zarr store (no rendering here).
 
-Reads the latest flight's indices, class map and management zones (each parcel's window and a
-block-mean overview read strip by strip from the Zarr store, never the whole mosaic), the `parcels` season cube, and the
+Reads the latest flight's vigour index (NDVI, or ExG for an RGB camera farm: the report says
+which), class map and management zones (each parcel's window and a block-mean overview read strip
+by strip from the Zarr store, never the whole mosaic), the `parcels` season cube, and the
 `recommendations` cube (irrigation plan of the latest planned day, yield of the latest estimate).
 """
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pipelines.core.config import Farm, load_crop
 from pipelines.core.grid import FarmGrid
 from pipelines.core.keys import FlightKey
 from pipelines.imagery import preview
+from pipelines.imagery.indices.rgb import vigour_index
 from pipelines.imagery.parcels.layer import load_parcels
 from pipelines.reports.maps import (
     DEFAULT_MAX_SIDE_PX,
@@ -40,7 +42,8 @@ from pipelines.reports.model import (
     TrendPoint,
     YieldEstimate,
 )
-from pipelines.store import cube, tables, windows
+from pipelines.store import cube, products, tables, windows
+from pipelines.store.products import INDICES, PARCEL_STATS
 
 MAP_MARGIN_PX = 8
 
@@ -55,20 +58,20 @@ class FarmReports:
 
 
 def _latest_flight(store: Path) -> FlightKey:
-    done = [f for f in cube.flights_in_store(store) if cube.has_product(store, cube.flight_group(f, "parcel_stats"))]
-    if not done:
+    flight = products.latest_flight(store, having=PARCEL_STATS)
+    if flight is None:
         raise LookupError(f"{store}: no flight with parcel statistics yet; materialise parcel_stats first")
-    return max((FlightKey.parse(f) for f in done), key=lambda k: (k.date, k.number))
+    return flight
 
 
-def _trend(season: xr.DataArray, parcel_id: str) -> tuple[TrendPoint, ...]:
+def _trend(season: xr.DataArray, parcel_id: str, vigour: str = "ndvi") -> tuple[TrendPoint, ...]:
     points = []
     variables = set(season["variable"].values.tolist())
     for time in season["time"].values:
         row = season.sel(parcel=parcel_id, time=time)
         value = lambda name: float(row.sel(variable=name)) if name in variables else float("nan")  # noqa: E731
-        if np.isfinite(value("ndvi_mean")):
-            points.append(TrendPoint(pd.Timestamp(time).date(), value("ndvi_mean"), value("crop_cover_fraction"),
+        if np.isfinite(value(f"{vigour}_mean")):
+            points.append(TrendPoint(pd.Timestamp(time).date(), value(f"{vigour}_mean"), value("crop_cover_fraction"),
                                      value("weed_pressure")))
     return tuple(points)
 
@@ -126,11 +129,13 @@ def farm_reports(farm: Farm, data_root: str | Path) -> FarmReports:
     """Report contents for every parcel of `farm`, the cooperative summary and the weekly bulletin."""
     grid, store = FarmGrid.of_farm(farm), cube.farm_store(data_root, farm.id)
     flight = _latest_flight(store)
-    names = windows.layer_names(store, str(flight), "indices", "index")
-    ndvi = windows.plane(windows.stored_array(store, str(flight), "indices"), names.index("ndvi"))
-    classes = windows.stored_array(store, str(flight), "classes")
-    zones = (windows.stored_array(store, str(flight), "zones")
-             if cube.has_product(store, cube.flight_group(str(flight), "zones")) else None)
+    vigour = vigour_index(products.layer_names(store, flight, INDICES))
+    if vigour is None:
+        raise LookupError(f"{store}: flight {flight} has neither NDVI nor ExG; materialise vegetation_indices again")
+    ndvi = products.layer(store, flight, INDICES, vigour)
+    classes = windows.stored_array(store, flight, "classes")
+    zones = (windows.stored_array(store, flight, "zones")
+             if cube.has_product(store, cube.flight_group(flight, "zones")) else None)
     season = tables.read_parcel_cube(store)
     rec = tables.read_recommendations(store) if cube.has_product(store, tables.RECOMMENDATIONS) else None
     cooperative = Cooperative.of_farm(farm)
@@ -142,24 +147,26 @@ def farm_reports(farm: Farm, data_root: str | Path) -> FarmReports:
         rows_, cols_, mask = _window(grid, feature.geometry)
         parcel_ndvi = np.where(mask, ndvi[rows_, cols_], np.nan)
         parcel_classes = np.where(mask, classes[rows_, cols_], NO_DATA).astype(np.uint8)
-        trend = _trend(season, parcel.id) if parcel.id in season["parcel"].values else ()
+        trend = _trend(season, parcel.id, vigour) if parcel.id in season["parcel"].values else ()
         plan, estimate = _plan(rec, parcel.id), _yield(rec, parcel.id)
         reports.append(ParcelReport(farm.id, farm.name, cooperative, parcel, flight.date,
-                                    ndvi_map(parcel_ndvi, grid.resolution_m), class_map(parcel_classes, grid.resolution_m),
+                                    ndvi_map(parcel_ndvi, grid.resolution_m, index=vigour),
+                                    class_map(parcel_classes, grid.resolution_m),
                                     zones_map=(zones_map(np.where(mask, zones[rows_, cols_], 0).astype(np.uint8),
                                                          grid.resolution_m) if zones is not None else None),
-                                    trend=trend, plan=plan, yield_estimate=estimate))
+                                    trend=trend, plan=plan, yield_estimate=estimate, vigour_index=vigour))
         latest = trend[-1] if trend else None
         rows.append(CooperativeRow(parcel, latest.ndvi_mean if latest else None,
                                    latest.crop_cover_fraction if latest else None,
                                    latest.weed_pressure_fraction if latest else None, plan, estimate))
     factor = preview.preview_step(grid.shape, DEFAULT_MAX_SIDE_PX)
-    overview = ndvi_map(preview.block_mean_strips(ndvi, factor), grid.resolution_m * factor)
-    summary = CooperativeReport(farm.id, farm.name, cooperative, flight.date, tuple(rows), overview)
+    overview = ndvi_map(preview.block_mean_strips(ndvi, factor), grid.resolution_m * factor, index=vigour)
+    summary = CooperativeReport(farm.id, farm.name, cooperative, flight.date, tuple(rows), overview, vigour)
     return FarmReports(tuple(reports), summary, _bulletin(farm, rec, [r.parcel for r in rows], cooperative))
 
 
-def _bulletin(farm: Farm, rec: xr.Dataset | None, parcels: list[Parcel], cooperative: Cooperative) -> IrrigationBulletin | None:
+def _bulletin(farm: Farm, rec: xr.Dataset | None, parcels: list[Parcel],
+              cooperative: Cooperative) -> IrrigationBulletin | None:
     """The planned week: the 7 days ending on the latest planned day, starting at its first planned day."""
     last = _latest_day(rec, "depth_mm") if rec is not None else None
     if last is None:

@@ -57,19 +57,24 @@ class SmtpSettings:
             return None
         tls = environ.get("SAQI_SMTP_TLS", "starttls").strip().lower()
         if tls not in TLS_MODES:
-            raise ConfigError(ENVIRONMENT, "SAQI_SMTP_TLS", f"'{tls}' is not a TLS mode", f"set it to one of {sorted(TLS_MODES)}")
+            raise ConfigError(ENVIRONMENT, "SAQI_SMTP_TLS", f"'{tls}' is not a TLS mode",
+                              f"set it to one of {sorted(TLS_MODES)}")
         port_text = environ.get("SAQI_SMTP_PORT", str(TLS_MODES[tls])).strip()
         if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-            raise ConfigError(ENVIRONMENT, "SAQI_SMTP_PORT", f"'{port_text}' is not a TCP port", "set a number between 1 and 65535")
+            raise ConfigError(ENVIRONMENT, "SAQI_SMTP_PORT", f"'{port_text}' is not a TCP port",
+                              "set a number between 1 and 65535")
         user, password = environ.get("SAQI_SMTP_USER") or None, environ.get("SAQI_SMTP_PASSWORD") or None
         if (user is None) != (password is None):
-            raise ConfigError(ENVIRONMENT, "SAQI_SMTP_USER/SAQI_SMTP_PASSWORD", "only one of the two is set", "set both to log in, or neither")
+            raise ConfigError(ENVIRONMENT, "SAQI_SMTP_USER/SAQI_SMTP_PASSWORD", "only one of the two is set",
+                              "set both to log in, or neither")
         sender = environ.get("SAQI_SMTP_FROM", "").strip()
         if "@" not in sender:
-            raise ConfigError(ENVIRONMENT, "SAQI_SMTP_FROM", f"'{sender}' is not a sender address", "set it, e.g. SAQI_SMTP_FROM=reports@cooperative.ma")
+            raise ConfigError(ENVIRONMENT, "SAQI_SMTP_FROM", f"'{sender}' is not a sender address",
+                              "set it, e.g. SAQI_SMTP_FROM=reports@cooperative.ma")
         cafile = environ.get("SAQI_SMTP_CAFILE") or None
         if cafile and not Path(cafile).is_file():
-            raise ConfigError(ENVIRONMENT, "SAQI_SMTP_CAFILE", f"{cafile} does not exist", "point it at the CA certificate (PEM) or unset it")
+            raise ConfigError(ENVIRONMENT, "SAQI_SMTP_CAFILE", f"{cafile} does not exist",
+                              "point it at the CA certificate (PEM) or unset it")
         return cls(host, int(port_text), tls, sender, user, password, cafile)
 
 
@@ -82,6 +87,7 @@ class RetryPolicy:
     max_delay_s: float = 120.0
 
     def delay_s(self, round_index: int) -> float:
+        """Wait (s) after round `round_index` (0-based): first_delay_s · 2^round_index, at most max_delay_s."""
         return min(self.max_delay_s, self.first_delay_s * 2.0**round_index)
 
 
@@ -105,6 +111,7 @@ class DeliveryRecord:
 
 
 def outbox_dir(outbox_root: Path, cooperative_name: str) -> Path:
+    """The cooperative's outbox folder under `outbox_root` (file-name-safe name)."""
     return Path(outbox_root) / file_stem(cooperative_name)
 
 
@@ -123,7 +130,9 @@ def _message(record: DeliveryRecord, settings: SmtpSettings) -> EmailMessage:
     message["From"], message["To"], message["Subject"] = settings.sender, record.recipient, record.subject
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=settings.sender.rsplit("@", 1)[1])
-    body = fmt.gettext(N_("Hello,\n\nPlease find attached: %(subject)s.\n\nThis report was prepared by Saqi from the latest drone flight.")) % {"subject": record.subject}
+    body = (fmt.gettext(N_("Hello,\n\nPlease find attached: %(subject)s.\n\n"
+                           "This report was prepared by Saqi from the latest drone flight."))
+            % {"subject": record.subject})
     message.set_content(body)
     pdf = next(Path(path) for path in record.files if path.endswith(".pdf"))
     message.add_attachment(pdf.read_bytes(), maintype="application", subtype="pdf", filename=pdf.name)
@@ -158,7 +167,8 @@ def _log(record: DeliveryRecord) -> None:
         handle.write(json.dumps(asdict(record), ensure_ascii=False) + "\n")
 
 
-def _send_in_rounds(records: list[DeliveryRecord], settings: SmtpSettings | None, retry: RetryPolicy, sleep: Callable[[float], None]) -> None:
+def _send_in_rounds(records: list[DeliveryRecord], settings: SmtpSettings | None, retry: RetryPolicy,
+                    sleep: Callable[[float], None]) -> None:
     pending = [r for r in records if r.recipient and settings is not None]
     for round_index in range(retry.attempts):
         if not pending:
@@ -181,7 +191,9 @@ def _send_in_rounds(records: list[DeliveryRecord], settings: SmtpSettings | None
         pending = still
 
 
-def deliver_all(items: list[tuple[RenderedReport, Cooperative]], outbox_root: Path, smtp_from_env: bool = True, *, smtp: SmtpSettings | None = None, retry: RetryPolicy = RetryPolicy(), sleep: Callable[[float], None] = time.sleep) -> list[DeliveryRecord]:
+def deliver_all(items: list[tuple[RenderedReport, Cooperative]], outbox_root: Path, smtp_from_env: bool = True, *,
+                smtp: SmtpSettings | None = None, retry: RetryPolicy = RetryPolicy(),
+                sleep: Callable[[float], None] = time.sleep) -> list[DeliveryRecord]:
     """File every report into its cooperative's outbox, e-mail them round by round, log each outcome."""
     settings = smtp if smtp is not None else (SmtpSettings.from_env() if smtp_from_env else None)
     records = []
@@ -189,14 +201,17 @@ def deliver_all(items: list[tuple[RenderedReport, Cooperative]], outbox_root: Pa
         outbox = outbox_dir(outbox_root, cooperative.name)
         outbox.mkdir(parents=True, exist_ok=True)
         files = [str(_file_into(outbox, Path(p))) for p in (rendered.pdf_path, rendered.html_path)]
-        records.append(DeliveryRecord(Path(rendered.pdf_path).name, cooperative.name, str(outbox), files, rendered.subject, rendered.language, cooperative.email))
+        records.append(DeliveryRecord(Path(rendered.pdf_path).name, cooperative.name, str(outbox), files,
+                                      rendered.subject, rendered.language, cooperative.email))
     _send_in_rounds(records, settings, retry, sleep)
     for record in records:
         _log(record)
     return records
 
 
-def deliver(rendered: RenderedReport, cooperative: Cooperative, outbox_root: Path, smtp_from_env: bool = True, *, smtp: SmtpSettings | None = None, retry: RetryPolicy = RetryPolicy(), sleep: Callable[[float], None] = time.sleep) -> DeliveryRecord:
+def deliver(rendered: RenderedReport, cooperative: Cooperative, outbox_root: Path, smtp_from_env: bool = True, *,
+            smtp: SmtpSettings | None = None, retry: RetryPolicy = RetryPolicy(),
+            sleep: Callable[[float], None] = time.sleep) -> DeliveryRecord:
     """Deliver one report (see `deliver_all`); never raises for an SMTP failure, it records it."""
     return deliver_all([(rendered, cooperative)], outbox_root, smtp_from_env, smtp=smtp, retry=retry, sleep=sleep)[0]
 
@@ -211,14 +226,17 @@ def delivery_log(outbox_root: Path) -> list[DeliveryRecord]:
     return records
 
 
-def redeliver_failed(outbox_root: Path, smtp_from_env: bool = True, *, smtp: SmtpSettings | None = None, retry: RetryPolicy = RetryPolicy(), sleep: Callable[[float], None] = time.sleep) -> list[DeliveryRecord]:
+def redeliver_failed(outbox_root: Path, smtp_from_env: bool = True, *, smtp: SmtpSettings | None = None,
+                     retry: RetryPolicy = RetryPolicy(),
+                     sleep: Callable[[float], None] = time.sleep) -> list[DeliveryRecord]:
     """Send again every report whose latest logged outcome is `failed`; returns the new records."""
     latest = {}
     for record in delivery_log(outbox_root):
         latest[(record.outbox_dir, record.report)] = record
     failed = [r for r in latest.values() if r.status == "failed"]
     settings = smtp if smtp is not None else (SmtpSettings.from_env() if smtp_from_env else None)
-    retried = [DeliveryRecord(r.report, r.cooperative, r.outbox_dir, r.files, r.subject, r.language, r.recipient) for r in failed]
+    retried = [DeliveryRecord(r.report, r.cooperative, r.outbox_dir, r.files, r.subject, r.language,
+                              r.recipient) for r in failed]
     _send_in_rounds(retried, settings, retry, sleep)
     for record in retried:
         _log(record)

@@ -32,6 +32,7 @@ def N_(message: str) -> str:
 
 
 def catalogue_path(language: str) -> Path:
+    """The committed gettext `.po` catalogue of a language."""
     return LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
@@ -74,10 +75,12 @@ class Formatter:
 
     @property
     def locale(self) -> str:
+        """The CLDR locale of the report language (fr_MA, ar_MA, en_GB)."""
         return LOCALES[self.language]
 
     @property
     def direction(self) -> str:
+        """Text direction of the report language: "rtl" or "ltr"."""
         return "rtl" if self.language in RIGHT_TO_LEFT else "ltr"
 
     @property
@@ -90,6 +93,7 @@ class Formatter:
         return self.digits_of(translations(self.language).gettext(message))
 
     def ngettext(self, singular: str, plural: str, count: int) -> str:
+        """The translated singular or plural message for `count`, digits in the chosen set."""
         return self.digits_of(translations(self.language).ngettext(singular, plural, count))
 
     def number(self, value: float, decimals: int = 1) -> str:

@@ -29,7 +29,8 @@ CLASS_LEGEND = (
     LegendEntry("#d7301f", N_("Weeds")),
     LegendEntry("#4d4d4d", N_("Shadow")),
 )
-ZONE_LABELS = (N_("Low vigour"), N_("Medium-low vigour"), N_("Medium vigour"), N_("Medium-high vigour"), N_("High vigour"))
+ZONE_LABELS = (N_("Low vigour"), N_("Medium-low vigour"), N_("Medium vigour"), N_("Medium-high vigour"),
+               N_("High vigour"))
 ZONE_COLOURMAP = "YlGn"
 DEFAULT_MAX_SIDE_PX = 480
 
@@ -95,51 +96,78 @@ def _decorate(image, pixel_size_m: float) -> None:
     arrow_h = font_px * 2
     ax, ay = width - pad - font_px, pad + font_px + 2
     draw.rectangle((ax - font_px, 2, ax + font_px, ay + arrow_h + 2), fill=_WHITE)
-    draw.polygon([(ax, ay), (ax - font_px // 2, ay + arrow_h), (ax, ay + arrow_h * 2 // 3), (ax + font_px // 2, ay + arrow_h)], fill=_BLACK)
+    draw.polygon([(ax, ay), (ax - font_px // 2, ay + arrow_h), (ax, ay + arrow_h * 2 // 3),
+                  (ax + font_px // 2, ay + arrow_h)], fill=_BLACK)
     draw.text((ax, ay - 1), "N", font=font, fill=_BLACK, anchor="mb")
 
 
-def _png(indices: np.ndarray, colours: np.ndarray, pixel_size_m: float) -> bytes:
+def _png(indices: np.ndarray, colours: np.ndarray, pixel_size_m: float, decorated: bool = True) -> bytes:
     from PIL import Image
 
-    image = Image.fromarray(np.ascontiguousarray(indices, dtype=np.uint8), mode="P")
-    image.putpalette(_palette(colours))
-    _decorate(image, pixel_size_m)
+    indices = np.ascontiguousarray(indices, dtype=np.uint8)
+    palette, transparent = _palette(colours), NO_DATA
+    if not decorated:
+        # A thumbnail: keep only the colours used (a 256-entry table alone is 768 bytes of PNG).
+        used = np.unique(indices)
+        compact = np.zeros(256, dtype=np.uint8)
+        compact[used] = np.arange(len(used), dtype=np.uint8)
+        indices = compact[indices]
+        palette = np.asarray(palette, dtype=np.uint8).reshape(256, 3)[used].ravel().tolist()
+        transparent = int(compact[NO_DATA]) if NO_DATA in used else None
+    image = Image.fromarray(indices, mode="P")
+    image.putpalette(palette)
+    if decorated:
+        _decorate(image, pixel_size_m)
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True, transparency=NO_DATA)
+    image.save(buffer, format="PNG", optimize=True, **({} if transparent is None else {"transparency": transparent}))
     return buffer.getvalue()
 
 
-def ndvi_map(ndvi: np.ndarray, pixel_size_m: float, *, max_side_px: int = DEFAULT_MAX_SIDE_PX) -> MapImage:
-    """NDVI (–, NaN = no data or outside the parcel) in 0.05 steps on a red-yellow-green ramp over 0–1.
+VIGOUR_SCALES = {
+    # index: (range, step, ticks, title)
+    "ndvi": (NDVI_RANGE, NDVI_STEP, NDVI_TICKS, N_("NDVI (vegetation vigour)")),
+    # ExG on chromatic coordinates: bare soil ~0, green canopy ~0.3-0.6 (Woebbecke et al. 1995)
+    "exg": ((0.0, 0.8), 0.04, (0.0, 0.2, 0.4, 0.6, 0.8), N_("ExG (vegetation vigour, RGB camera)")),
+}
+
+
+def ndvi_map(ndvi: np.ndarray, pixel_size_m: float, *, max_side_px: int = DEFAULT_MAX_SIDE_PX,
+             decorated: bool = True, index: str = "ndvi") -> MapImage:
+    """A vigour index (NDVI, or ExG of an RGB flight; –, NaN = no data or outside the parcel) in
+    classes on a red-yellow-green ramp: NDVI in 0.05 steps over 0–1, ExG in 0.04 steps over 0–0.8.
+
+    `decorated=False` leaves out the scale bar and north arrow (a thumbnail too small to read them).
 
     Steps keep the map readable as classes and the PNG small (sensor noise does not spread over
     hundreds of colours)."""
+    (low, high), step, ticks, title = VIGOUR_SCALES[index]
     ndvi = np.asarray(ndvi, dtype=np.float32)
-    _check(ndvi, pixel_size_m, "NDVI")
+    _check(ndvi, pixel_size_m, index.upper())
     factor = block_factor(ndvi.shape, max_side_px)
     reduced = reduce_mean(ndvi, factor)
-    low, high = NDVI_RANGE
-    levels = round((high - low) / NDVI_STEP)
-    steps = np.clip(np.floor((np.nan_to_num(reduced) - low) / NDVI_STEP), 0, levels - 1)
+    levels = round((high - low) / step)
+    steps = np.clip(np.floor((np.nan_to_num(reduced) - low) / step), 0, levels - 1)
     indices = np.where(np.isfinite(reduced), steps, NO_DATA)
     colours = _colours(NDVI_COLOURMAP, 2 * levels + 1)[1::2]
     ramp_stops = _colours(NDVI_COLOURMAP, 11)
     ramp = "linear-gradient(to right, " + ", ".join(_hex(c) for c in ramp_stops) + ")"
-    return MapImage(_png(indices, colours, pixel_size_m * factor), N_("NDVI (vegetation vigour)"), ramp=ramp, ramp_ticks=NDVI_TICKS)
+    return MapImage(_png(indices, colours, pixel_size_m * factor, decorated), title, ramp=ramp, ramp_ticks=ticks)
 
 
-def class_map(classes: np.ndarray, pixel_size_m: float, *, max_side_px: int = DEFAULT_MAX_SIDE_PX) -> MapImage:
+def class_map(classes: np.ndarray, pixel_size_m: float, *, max_side_px: int = DEFAULT_MAX_SIDE_PX,
+              decorated: bool = True) -> MapImage:
     """Class codes 0 soil, 1 crop, 2 weed, 3 shadow, 255 no data; reduced by nearest-pixel sampling."""
     classes = np.asarray(classes)
     _check(classes, pixel_size_m, "class")
     unknown = np.setdiff1d(np.unique(classes), [0, 1, 2, 3, NO_DATA])
     if unknown.size:
-        raise ValueError(f"class map: unknown class codes {unknown.tolist()}; expected 0 soil, 1 crop, 2 weed, 3 shadow, 255 no data")
+        raise ValueError(f"class map: unknown class codes {unknown.tolist()}; "
+                         "expected 0 soil, 1 crop, 2 weed, 3 shadow, 255 no data")
     factor = block_factor(classes.shape, max_side_px)
     indices = classes[::factor, ::factor]
     colours = np.array([[int(e.colour[i : i + 2], 16) / 255 for i in (1, 3, 5)] for e in CLASS_LEGEND])
-    return MapImage(_png(indices, colours, pixel_size_m * factor), N_("Crop, weeds and soil"), legend=CLASS_LEGEND)
+    return MapImage(_png(indices, colours, pixel_size_m * factor, decorated), N_("Crop, weeds and soil"),
+                    legend=CLASS_LEGEND)
 
 
 def zones_map(zones: np.ndarray, pixel_size_m: float, *, max_side_px: int = DEFAULT_MAX_SIDE_PX) -> MapImage:

@@ -40,6 +40,7 @@ class Parcel:
     irrigation_method: str
 
     def crop_label(self, language: str) -> str:
+        """The crop's name in `language`, else in French, else the crop id."""
         return self.crop_name.get(language) or self.crop_name.get("fr") or self.crop
 
 
@@ -64,7 +65,8 @@ class MapImage:
 
 @dataclass(frozen=True)
 class TrendPoint:
-    """Parcel statistics of one flight: mean NDVI (–), crop cover and weed pressure (fractions 0–1).
+    """Parcel statistics of one flight: mean NDVI (–; ExG on an RGB camera farm, see the report's
+    `vigour_index`), crop cover and weed pressure (fractions 0–1).
 
     Crop cover = crop pixels / valid pixels; weed pressure = weed pixels / vegetated (crop + weed) pixels.
     """
@@ -114,14 +116,17 @@ class YieldEstimate:
 
     @property
     def yield_qx_ha(self) -> float:
+        """Expected yield in quintals per hectare (1 t/ha = 10 qx/ha)."""
         return self.yield_t_ha * QUINTALS_PER_TONNE
 
     @property
     def p10_qx_ha(self) -> float:
+        """10th-percentile yield in quintals per hectare."""
         return self.p10_t_ha * QUINTALS_PER_TONNE
 
     @property
     def p90_qx_ha(self) -> float:
+        """90th-percentile yield in quintals per hectare."""
         return self.p90_t_ha * QUINTALS_PER_TONNE
 
 
@@ -140,9 +145,12 @@ class ParcelReport:
     trend: tuple[TrendPoint, ...] = ()
     plan: IrrigationPlan | None = None
     yield_estimate: YieldEstimate | None = None
+    vigour_index: str = "ndvi"
+    """The index in `ndvi_map` and in the trend's `ndvi_mean`: "ndvi", or "exg" for an RGB camera farm."""
 
     @property
     def latest(self) -> TrendPoint | None:
+        """The most recent trend point, or None without flights."""
         return max(self.trend, key=lambda point: point.date) if self.trend else None
 
 
@@ -168,6 +176,8 @@ class CooperativeReport:
     flight_date: dt.date
     rows: tuple[CooperativeRow, ...]
     overview_map: MapImage | None = None
+    vigour_index: str = "ndvi"
+    """The index in the rows' `ndvi_mean` and the overview map: "ndvi", or "exg" for an RGB camera farm."""
 
 
 @dataclass(frozen=True)
@@ -178,14 +188,17 @@ class BulletinRow:
     days: tuple[IrrigationDay, ...]
 
     def on(self, day: dt.date) -> IrrigationDay | None:
+        """The parcel's irrigation on `day`, or None."""
         return next((item for item in self.days if item.date == day), None)
 
     @property
     def total_depth_mm(self) -> float:
+        """Sum of the week's irrigation depths over the parcel, in mm."""
         return sum(day.depth_mm for day in self.days)
 
     @property
     def total_volume_m3(self) -> float:
+        """Sum of the week's irrigation volumes, in m³."""
         return sum(day.volume_m3 for day in self.days)
 
 
@@ -201,6 +214,7 @@ class IrrigationBulletin:
 
     @property
     def days(self) -> tuple[dt.date, ...]:
+        """The 7 dates of the bulletin's week, from `week_start`."""
         return tuple(self.week_start + dt.timedelta(days=offset) for offset in range(7))
 
 

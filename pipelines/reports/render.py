@@ -64,9 +64,11 @@ def _fetcher():
 
     class LocalOnlyFetcher(URLFetcher):
         def fetch(self, url, headers=None):
-            if url.startswith("data:") or (url.startswith("file://") and Path(url[7:]).resolve().is_relative_to(TEMPLATES_DIR)):
+            if url.startswith("data:") or (url.startswith("file://")
+                                           and Path(url[7:]).resolve().is_relative_to(TEMPLATES_DIR)):
                 return super().fetch(url, headers)
-            raise FatalURLFetchingError(f"report templates may only load data: URLs or files in {TEMPLATES_DIR}, not {url!r}; embed the resource instead")
+            raise FatalURLFetchingError(f"report templates may only load data: URLs or files in {TEMPLATES_DIR}, "
+                                        f"not {url!r}; embed the resource instead")
 
     return LocalOnlyFetcher()
 
@@ -75,7 +77,8 @@ def environment(fmt: Formatter):
     """The Jinja2 environment of one report: autoescaped HTML, gettext of `fmt.language`, locale filters."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-    env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=True, undefined=StrictUndefined, extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
+    env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=True, undefined=StrictUndefined,
+                      extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
     env.install_gettext_callables(fmt.gettext, fmt.ngettext, newstyle=True)
     env.filters.update(
         number=fmt.number,
@@ -95,33 +98,44 @@ def _write(template: str, context: dict, fmt: Formatter, out_dir: Path, stem: st
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    html = environment(fmt).get_template(template).render(lang=fmt.language, direction=fmt.direction, subject=subject, **context)
+    html = environment(fmt).get_template(template).render(lang=fmt.language, direction=fmt.direction, subject=subject,
+                                                          **context)
     html_path, pdf_path = out_dir / f"{stem}.html", out_dir / f"{stem}.pdf"
     html_path.write_text(html, encoding="utf-8")
     weasyprint.HTML(string=html, base_url=str(TEMPLATES_DIR) + "/", url_fetcher=_fetcher()).write_pdf(pdf_path)
     return RenderedReport(html_path, pdf_path, subject, fmt.language)
 
 
-def render_parcel_report(report: ParcelReport, language: str = DEFAULT_LANGUAGE, out_dir: Path = Path("reports"), digits: str = "western", *, thresholds: AdviceThresholds = AdviceThresholds(), generated_on: dt.date | None = None) -> RenderedReport:
+def render_parcel_report(report: ParcelReport, language: str = DEFAULT_LANGUAGE, out_dir: Path = Path("reports"),
+                         digits: str = "western", *, thresholds: AdviceThresholds = AdviceThresholds(),
+                         generated_on: dt.date | None = None) -> RenderedReport:
     """Render one parcel's report for one flight to `<out_dir>/<farm>_<parcel>_<yyyymmdd>_<lang>.{html,pdf}`."""
     fmt = Formatter(language, digits)
-    subject = fmt.gettext("Parcel %(parcel)s — report of %(date)s") % {"parcel": report.parcel.id, "date": fmt.date(report.flight_date)}
+    subject = fmt.gettext("Parcel %(parcel)s — report of %(date)s") % {"parcel": report.parcel.id,
+                                                                       "date": fmt.date(report.flight_date)}
     advice = [(item.severity, item.text(fmt)) for item in parcel_advice(report, thresholds)]
-    context = {"report": report, "advice": advice, "generated_on": generated_on or dt.date.today(), "thresholds": thresholds}
+    context = {"report": report, "advice": advice, "generated_on": generated_on or dt.date.today(),
+               "thresholds": thresholds}
     stem = file_stem(report.farm_id, report.parcel.id, report.flight_date.strftime("%Y%m%d"), language)
     return _write("parcel.html", context, fmt, out_dir, stem, subject)
 
 
-def render_cooperative_report(report: CooperativeReport, language: str = DEFAULT_LANGUAGE, out_dir: Path = Path("reports"), digits: str = "western", *, thresholds: AdviceThresholds = AdviceThresholds(), generated_on: dt.date | None = None) -> RenderedReport:
+def render_cooperative_report(report: CooperativeReport, language: str = DEFAULT_LANGUAGE,
+                              out_dir: Path = Path("reports"), digits: str = "western", *,
+                              thresholds: AdviceThresholds = AdviceThresholds(),
+                              generated_on: dt.date | None = None) -> RenderedReport:
     """Render the cooperative's summary of one flight to `<out_dir>/<farm>_cooperative_<yyyymmdd>_<lang>.{html,pdf}`."""
     fmt = Formatter(language, digits)
-    subject = fmt.gettext("%(cooperative)s — parcels on %(date)s") % {"cooperative": report.cooperative.name, "date": fmt.date(report.flight_date)}
+    subject = fmt.gettext("%(cooperative)s — parcels on %(date)s") % {"cooperative": report.cooperative.name,
+                                                                      "date": fmt.date(report.flight_date)}
     context = {"report": report, "generated_on": generated_on or dt.date.today(), "thresholds": thresholds}
     stem = file_stem(report.farm_id, "cooperative", report.flight_date.strftime("%Y%m%d"), language)
     return _write("cooperative.html", context, fmt, out_dir, stem, subject)
 
 
-def render_irrigation_bulletin(bulletin: IrrigationBulletin, language: str = DEFAULT_LANGUAGE, out_dir: Path = Path("reports"), digits: str = "western", *, generated_on: dt.date | None = None) -> RenderedReport:
+def render_irrigation_bulletin(bulletin: IrrigationBulletin, language: str = DEFAULT_LANGUAGE,
+                               out_dir: Path = Path("reports"), digits: str = "western", *,
+                               generated_on: dt.date | None = None) -> RenderedReport:
     """Render the weekly irrigation bulletin to `<out_dir>/<farm>_bulletin_<yyyymmdd>_<lang>.{html,pdf}`."""
     fmt = Formatter(language, digits)
     subject = fmt.gettext("Irrigation bulletin, week of %(date)s") % {"date": fmt.date(bulletin.week_start)}

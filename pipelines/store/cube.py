@@ -13,7 +13,8 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,7 @@ from zarr.codecs import BloscCodec
 
 from pipelines.core.grid import FarmGrid
 from pipelines.core.keys import farm_id as valid_farm_id
-from pipelines.store import publish
+from pipelines.store import geotiff, publish
 from pipelines.store.publish import STAGING, Store, is_remote, join
 
 __all__ = ["STAGING", "Store", "farm_store", "flight_group", "raster", "zarr_encoding", "staged_product",
@@ -39,7 +40,8 @@ def farm_store(data_root: str | Path, farm_id: str) -> Store:
     return join(str(data_root), name) if is_remote(data_root) else Path(data_root) / name
 
 
-def flight_group(flight: str, product: str) -> str:
+def flight_group(flight, product: str) -> str:
+    """`flights/<flight>/<product>` for a flight key (FlightKey or its string form)."""
     return f"flights/{flight}/{product}"
 
 
@@ -71,6 +73,8 @@ def _chunk(dim: str, size: int, chunks: dict[str, int] | None) -> int:
 
 
 def zarr_encoding(dataset: xr.Dataset, chunks: dict[str, int] | None = None) -> dict:
+    """Zarr v3 encoding of every variable: chunks (512 px in y/x, one band or index per chunk, other
+    dims whole, unless `chunks` says otherwise) and zstd Blosc compression."""
     encoding = {}
     for name, var in dataset.data_vars.items():
         chunks_ = tuple(_chunk(d, n, chunks) for d, n in zip(var.dims, var.shape))
@@ -95,31 +99,63 @@ def _stamp(staging: Store) -> str:
     return version
 
 
+def _consolidate(location: Store) -> None:
+    """Write the consolidated metadata of the group at `location` (every child's metadata in its
+    `zarr.json`), so `xr.open_zarr` opens it in one read and without a warning."""
+    with warnings.catch_warnings():
+        # zarr 3 notes that consolidated metadata is not yet part of the v3 spec; xarray reads it.
+        warnings.filterwarnings("ignore", message="Consolidated metadata is currently not part", category=UserWarning)
+        # `_staging` and lock files are not part of the hierarchy, and are left out.
+        warnings.filterwarnings("ignore", message="Object at .* is not recognized as a component", category=UserWarning)
+        zarr.consolidate_metadata(str(location), zarr_format=3)
+
+
+def consolidate_store(store: Store) -> None:
+    """Rebuild the root's consolidated metadata from every published product (xarray looks for it
+    at the store's root, whatever group it is asked for). Writers take turns (`store_lock`), and the
+    root `zarr.json` is replaced in one atomic write, so a reader sees the old or the new catalogue."""
+    with publish.store_lock(store, "consolidated"):
+        _consolidate(store)
+
+
 @contextlib.contextmanager
 def staged_product(store: Store, group: str) -> Iterator[Store]:
     """Yield a private location (Path, or URL for a remote store) to write a product's Zarr group
     into; on success stamp it with a fresh version and publish it in place of the old product.
 
+    On success the staged group's metadata is consolidated, a flight raster product (reflectance,
+    indices, classes) is also published as a Cloud-Optimized GeoTIFF from the staged group
+    (`geotiff`), the group is moved into place, and the root's consolidated metadata is rebuilt.
     On an exception the staging group is removed and the published product is untouched. A
     SIGKILLed writer leaves only staging debris, removed by the next write or `cleanup`.
     """
     with publish.staging_area(store) as staging:
         yield staging
-        _stamp(staging)
+        version = _stamp(staging)
+        _consolidate(staging)
+        cog = geotiff.geotiff_target(group)
+        if cog is not None:
+            staged = xr.open_zarr(str(staging), consolidated=True, decode_coords="all")
+            geotiff.write_geotiff(staged[cog[1]], geotiff.geotiff_path(store, *cog), version)
         _ensure_groups(store, group)
         publish.publish(store, staging, group)
+        consolidate_store(store)
 
 
 def write_product(store: Store, group: str, product: xr.DataArray | xr.Dataset,
-                  chunks: dict[str, int] | None = None) -> None:
+                  chunks: dict[str, int] | None = None, compute: Callable | None = None) -> None:
     """Write one product group atomically (replace, never append or duplicate).
 
     Chunks: 512 px along y/x, one layer along band/index, whole along other dims unless `chunks`
-    says otherwise.
+    says otherwise. `compute`, when given, receives the delayed writes of a dask-backed product
+    (e.g. `lambda writes: client.compute(writes, sync=True)` to run them on a cluster).
     """
     dataset = product.to_dataset() if isinstance(product, xr.DataArray) else product
     with staged_product(store, group) as staging:
-        dataset.to_zarr(str(staging), mode="w", consolidated=False, zarr_format=3, encoding=zarr_encoding(dataset, chunks))
+        writes = dataset.to_zarr(str(staging), mode="w", consolidated=False, zarr_format=3,
+                                 encoding=zarr_encoding(dataset, chunks), compute=compute is None)
+        if compute is not None:
+            compute(writes)
 
 
 def read_product(store: Store, group: str) -> xr.Dataset:
@@ -154,6 +190,7 @@ def load_product(store: Store, group: str) -> xr.Dataset:
 
 
 def has_product(store: Store, group: str) -> bool:
+    """True when the product `group` is published in the store (its zarr.json exists)."""
     return publish.exists(join(str(store), group, "zarr.json"))
 
 
@@ -161,7 +198,8 @@ def flights_in_store(store: Store) -> list[str]:
     """Flights holding at least one published product."""
     root = join(str(store), "flights")
     return sorted(name for name in publish.children(root)
-                  if any(has_product(store, f"flights/{name}/{product}") for product in publish.children(join(root, name))))
+                  if any(has_product(store,
+                                     f"flights/{name}/{product}") for product in publish.children(join(root, name))))
 
 
 def cleanup(store: Store, stale_after_s: float = publish.REMOTE_STALE_S) -> list[str]:

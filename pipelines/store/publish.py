@@ -34,11 +34,13 @@ Store = str | Path
 
 
 def is_remote(location: Store) -> bool:
+    """True for an object-store URL (`scheme://`, except file://)."""
     text = str(location)
     return "://" in text and not text.startswith("file://")
 
 
 def join(root: str, *parts: str) -> str:
+    """Join a store location and path parts with '/', without doubled separators."""
     return "/".join([root.rstrip("/"), *(p.strip("/") for p in parts)])
 
 
@@ -47,6 +49,7 @@ def _fs(url: str):
 
 
 def exists(location: Store) -> bool:
+    """True when the location exists (local path or object-store key/prefix)."""
     if not is_remote(location):
         return os.path.exists(location)
     fs, path = _fs(str(location))
@@ -60,7 +63,8 @@ def children(location: Store) -> list[str]:
     fs, path = _fs(str(location))
     if not fs.exists(path):
         return []
-    return sorted(e["name"].rstrip("/").rsplit("/", 1)[-1] for e in fs.ls(path, detail=True) if e["type"] == "directory")
+    return sorted(e["name"].rstrip("/").rsplit("/", 1)[-1] for e in fs.ls(path,
+                                                                          detail=True) if e["type"] == "directory")
 
 
 def _lock(lock_path: Path):
@@ -102,6 +106,30 @@ def _remote_staging(store: str) -> Iterator[str]:
         fs, path = _fs(staging)
         if fs.exists(path):
             fs.rm(path, recursive=True)
+
+
+@contextlib.contextmanager
+def store_lock(store: Store, name: str) -> Iterator[None]:
+    """Serialise one store-wide step between the local writers of a store (an `flock` on
+    `_staging/<name>.lock`); a no-op on an object store, where the last writer's step wins.
+
+    Args:
+        store: the farm store (local folder or URL).
+        name: the step's name, e.g. `consolidated`.
+    """
+    if is_remote(store):
+        yield
+        return
+    area = Path(store) / STAGING
+    area.mkdir(parents=True, exist_ok=True)
+    handle = None
+    while handle is None:
+        handle = _lock(area / f"{name}.lock")
+    try:
+        yield
+    finally:
+        (area / f"{name}.lock").unlink(missing_ok=True)
+        handle.close()
 
 
 def staging_area(store: Store) -> contextlib.AbstractContextManager:

@@ -43,7 +43,10 @@ def assemble_parcel_cube(store: cube.Store) -> xr.DataArray:
         group = cube.flight_group(flight, "parcel_stats")
         if cube.has_product(store, group):
             layer = cube.read_product(store, group)["parcel_stats"].load()
-            layers.append(layer.expand_dims(time=[np.datetime64(layer.attrs["date"], "ns")]).assign_coords(flight=("time", np.array([flight], dtype=object))))
+            layers.append(layer.expand_dims(time=[np.datetime64(layer.attrs["date"],
+                                                                "ns")]).assign_coords(flight=("time",
+                                                                                              np.array([flight],
+                                                                                                       dtype=object))))
     if not layers:
         raise LookupError(f"{store}: no flight has parcel statistics yet")
     cube_ = xr.concat(layers, dim="time", join="outer").sortby("time").transpose("parcel", "time", "variable")
@@ -52,6 +55,7 @@ def assemble_parcel_cube(store: cube.Store) -> xr.DataArray:
 
 
 def read_parcel_cube(store: cube.Store) -> xr.DataArray:
+    """The season's (parcel, time, variable) parcel-statistics cube, loaded into memory."""
     return cube.read_product(store, PARCELS)["parcel_stats"].load()
 
 
@@ -77,7 +81,8 @@ def _store_lock(store: cube.Store) -> Iterator[None]:
 def _season_template(parcels: list[str], start: dt.date, end: dt.date, variables: dict[str, dict]) -> xr.Dataset:
     dates = pd.date_range(start, end, freq="D")
     shape = (len(parcels), len(dates))
-    data = {name: (("parcel", "date"), np.full(shape, np.nan, dtype="float64"), attrs) for name, attrs in variables.items()}
+    data = {name: (("parcel", "date"), np.full(shape, np.nan, dtype="float64"),
+                   attrs) for name, attrs in variables.items()}
     return xr.Dataset(data, coords={"parcel": np.array(parcels, dtype=object), "date": dates})
 
 
@@ -96,7 +101,8 @@ def write_day(store: cube.Store, day: pd.DataFrame, date: dt.date, season: tuple
     with _store_lock(store):
         if not cube.has_product(store, RECOMMENDATIONS):
             template = _season_template(parcels, start, end, variables)
-            cube.write_product(store, RECOMMENDATIONS, template.assign_attrs(season=f"{start}/{end}"), chunks={"date": 1})
+            cube.write_product(store, RECOMMENDATIONS, template.assign_attrs(season=f"{start}/{end}"),
+                               chunks={"date": 1})
         existing = xr.open_zarr(str(store), group=RECOMMENDATIONS, consolidated=False)
         missing = set(day.columns) - set(existing.data_vars)
         if missing or list(existing.parcel.values) != parcels:
@@ -105,12 +111,15 @@ def write_day(store: cube.Store, day: pd.DataFrame, date: dt.date, season: tuple
                              "delete the recommendations group to rebuild it for the new layout")
         index = int((np.datetime64(date) - existing.date.values[0].astype("datetime64[D]")).astype(int))
         region = day.reindex(parcels)
-        update = xr.Dataset({name: (("parcel", "date"), region[[name]].to_numpy(dtype="float64")) for name in day.columns})
-        update.to_zarr(str(store), group=RECOMMENDATIONS, region={"parcel": slice(None), "date": slice(index, index + 1)},
+        update = xr.Dataset({name: (("parcel", "date"),
+                                    region[[name]].to_numpy(dtype="float64")) for name in day.columns})
+        update.to_zarr(str(store), group=RECOMMENDATIONS,
+                       region={"parcel": slice(None), "date": slice(index, index + 1)},
                        consolidated=False, zarr_format=3)
 
 
 def read_recommendations(store: cube.Store) -> xr.Dataset:
+    """The season's (parcel, date) `recommendations` cube, loaded into memory."""
     return xr.open_zarr(str(store), group=RECOMMENDATIONS, consolidated=False).load()
 
 
@@ -122,7 +131,8 @@ def recommendation_variables(season_start: dt.date) -> dict[str, dict]:
         "depth_mm": {"units": mm, "long_name": "gross irrigation depth to apply today"},
         "net_depth_mm": {"units": mm, "long_name": "net irrigation depth (root-zone refill)"},
         "volume_m3": {"units": "m3", "long_name": "gross irrigation volume for the parcel"},
-        "next_irrigation_date": {"units": f"days since {season_start.isoformat()}", "long_name": "next irrigation date"},
+        "next_irrigation_date": {"units": f"days since {season_start.isoformat()}",
+                                 "long_name": "next irrigation date"},
         "depletion_mm": {"units": mm, "long_name": "root-zone depletion Dr (FAO-56 eq. 85)"},
         "taw_mm": {"units": mm, "long_name": "total available water TAW (FAO-56 eq. 82)"},
         "raw_mm": {"units": mm, "long_name": "readily available water RAW (FAO-56 eq. 83)"},

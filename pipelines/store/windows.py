@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 
 import dask.array as da
 import numpy as np
+import xarray as xr
 import zarr
 
 from pipelines.core.grid import FarmGrid
@@ -25,12 +26,12 @@ STRIP_PX = 1024
 """Rows per strip (a multiple of cube.CHUNK_PX, so a strip covers whole chunks)."""
 
 
-def stored_array(store: cube.Store, flight: str, product: str) -> zarr.Array:
+def stored_array(store: cube.Store, flight, product: str) -> zarr.Array:
     """The Zarr array of `flights/<flight>/<product>` (lazy; slices return NumPy arrays)."""
     return zarr.open_group(str(store), path=cube.flight_group(flight, product), mode="r")[product]
 
 
-def layer_names(store: cube.Store, flight: str, product: str, dim: str) -> list[str]:
+def layer_names(store: cube.Store, flight, product: str, dim: str) -> list[str]:
     """Names along the product's layer dimension (`band` or `index`)."""
     group = zarr.open_group(str(store), path=cube.flight_group(flight, product), mode="r")
     return [str(v) for v in group[dim][:]]
@@ -77,6 +78,22 @@ def staged_raster(store: cube.Store, group: str, grid: FarmGrid, name: str, dtyp
     chunks = tuple(1 if i == 0 and layer_dim else min(cube.CHUNK_PX, n) for i, n in enumerate(shape))
     lazy = da.full(shape, fill_value, dtype=dtype, chunks=chunks)
     template = cube.raster(lazy, grid, name, layer_dim=layer_dim, layers=layers, attrs=attrs).to_dataset()
+    with staged_template(store, group, template, name) as array:
+        yield array
+
+
+@contextlib.contextmanager
+def staged_template(store: cube.Store, group: str, template: xr.Dataset, name: str) -> Iterator[zarr.Array]:
+    """Yield the writable Zarr array `name` of a new product laid out as `template` (a Dataset of
+    lazy dask arrays giving shape, dtype, coordinates and attributes; its values are not written);
+    the product is published (`cube.staged_product`) when the block exits cleanly.
+
+    Args:
+        store: the farm store.
+        group: the product group, e.g. `flights/<flight>/reflectance`.
+        template: the product's layout, e.g. `cube.raster(da.full(...), grid, ...)` plus coordinates.
+        name: the data variable to yield, written window by window by the caller.
+    """
     with cube.staged_product(store, group) as staging:
         template.to_zarr(str(staging), mode="w", compute=False, consolidated=False, zarr_format=3,
                          encoding=cube.zarr_encoding(template))

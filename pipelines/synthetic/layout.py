@@ -93,7 +93,8 @@ def _trees(polygon: shapely.Polygon, crop_id: str, angle: float, rng: np.random.
     along, across = TREE_SPACING_M.get(crop_id, (5.0, 5.0))
     low, high = CROWN_DIAMETER_M.get(crop_id, (2.5, 3.5))
     half = math.hypot(*np.subtract(polygon.bounds[2:], polygon.bounds[:2])) / 2
-    i, j = np.meshgrid(np.arange(-half // along - 1, half // along + 2), np.arange(-half // across - 1, half // across + 2))
+    i, j = np.meshgrid(np.arange(-half // along - 1, half // along + 2),
+                       np.arange(-half // across - 1, half // across + 2))
     u = i.ravel() * along + rng.uniform(-0.25, 0.25, i.size)
     v = j.ravel() * across + rng.uniform(-0.25, 0.25, i.size)
     centre = polygon.centroid

@@ -105,7 +105,8 @@ def _tree_cover(layout: FarmLayout, parcel: ParcelLayout, on: dt.date, cover: _C
     dx, dy = -length * math.sin(math.radians(azimuth)), -length * math.cos(math.radians(azimuth))
     shade = _crowns(parcel, x - dx, y - dy, lumps, px)
     cover.crop[rows, cols] = np.maximum(cover.crop[rows, cols], crown)
-    cover.greenness[rows, cols] = np.where(crown > 0, TREE_GREENNESS.get(parcel.crop.id, 1.0), cover.greenness[rows, cols])
+    cover.greenness[rows, cols] = np.where(crown > 0, TREE_GREENNESS.get(parcel.crop.id, 1.0),
+                                           cover.greenness[rows, cols])
     cover.shadow[rows, cols] = np.maximum(cover.shadow[rows, cols], shade * (1 - crown))
 
 

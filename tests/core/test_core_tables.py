@@ -26,12 +26,14 @@ def test_day_region_write_is_idempotent_and_touches_only_its_day(tmp_path):
 
 def test_day_outside_season_is_refused(tmp_path):
     with pytest.raises(ValueError, match="outside the season"):
-        tables.write_day(tmp_path / "s.zarr", pd.DataFrame({"depth_mm": [1.0]}, index=["P01"]), dt.date(2027, 1, 1), SEASON, VARIABLES)
+        tables.write_day(tmp_path / "s.zarr", pd.DataFrame({"depth_mm": [1.0]}, index=["P01"]), dt.date(2027, 1, 1),
+                         SEASON, VARIABLES)
 
 
 def test_parcel_cube_stacks_flights_in_time_order(tmp_path):
     store = tmp_path / "farm.zarr"
-    for flight, date, ndvi in [("chtouka-20260320", dt.date(2026, 3, 20), 0.8), ("chtouka-20260115", dt.date(2026, 1, 15), 0.4)]:
+    for flight, date, ndvi in [("chtouka-20260320", dt.date(2026, 3, 20), 0.8),
+                               ("chtouka-20260115", dt.date(2026, 1, 15), 0.4)]:
         frame = pd.DataFrame({"parcel": ["P01", "P02"], "ndvi_mean": [ndvi, ndvi - 0.1]})
         cube.write_product(store, cube.flight_group(flight, "parcel_stats"), tables.stats_product(frame, flight, date))
     parcels = tables.assemble_parcel_cube(store)

@@ -49,7 +49,8 @@ def test_user_formula_is_merged_and_overrides(tmp_path, reflectance):
     user.write_text("indices:\n  sr:\n    long_name: Simple Ratio\n    formula: nir / red\n    bands: [nir, red]\n"
                     "    valid_range: [0, 30]\n    reference: Jordan 1969, Ecology 50:663-666\n"
                     "  savi:\n    long_name: SAVI L=1\n    formula: (1 + L) * (nir - red) / (nir + red + L)\n"
-                    "    constants: {L: 1.0}\n    bands: [nir, red]\n    valid_range: [-2, 2]\n    reference: Huete 1988\n")
+                    "    constants: {L: 1.0}\n    bands: [nir, red]\n    valid_range: [-2, 2]\n"
+                    "    reference: Huete 1988\n")
     catalogue = index_catalogue([user])
     result = compute_indices(reflectance, ROLES, ["sr", "savi"], catalogue=catalogue)
     nir, red = reflectance[4].astype(np.float64), reflectance[2].astype(np.float64)

@@ -39,10 +39,12 @@ def test_parcels_stats_cli_on_rgb_photo(tmp_path, capsys):
     _write(tmp_path / "rgb.tif", rgb, colours=[ColorInterp.red, ColorInterp.green, ColorInterp.blue])
     parcels = load_farm("chtouka").path("parcels.geojson")
     out = tmp_path / "stats.csv"
-    assert main(["parcels", "stats", str(tmp_path / "rgb.tif"), str(parcels), "-o", str(out), "--index", "exg,ndvi"]) == 0
+    assert main(["parcels", "stats", str(tmp_path / "rgb.tif"), str(parcels), "-o", str(out), "--index",
+                 "exg,ndvi"]) == 0
     table = pd.read_csv(out)
     assert len(table) == 10 and set(table["status"]) == {"ok"}
-    np.testing.assert_allclose(table["exg_mean"], (2 * 120 - 60 - 30) / 255, rtol=1e-5)
+    # uncalibrated 8-bit RGB: ExG on chromatic coordinates (Woebbecke et al. 1995), not on DN/255 (issue 11)
+    np.testing.assert_allclose(table["exg_mean"], (2 * 120 - 60 - 30) / (120 + 60 + 30), rtol=1e-5)
     np.testing.assert_allclose(table["area_m2"], table["n_pixels"] * 0.0625, rtol=1e-5)
     assert table["area_m2"].between(10_000, 11_000).all()
     assert "skipped ndvi" in capsys.readouterr().out

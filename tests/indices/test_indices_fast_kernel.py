@@ -34,9 +34,11 @@ def test_fast_path_matches_the_guarded_formula_with_zeros_negatives_and_nan():
 
 def test_a_division_that_an_outer_division_could_absorb_keeps_the_guard(tmp_path):
     extra = tmp_path / "indices.yaml"
-    extra.write_text("indices:\n  inverse_ratio:\n    long_name: inverse ratio\n    formula: red / (1 / nir)\n    bands: [red, nir]\n"
+    extra.write_text("indices:\n  inverse_ratio:\n    long_name: inverse ratio\n    formula: red / (1 / nir)\n"
+                     "    bands: [red, nir]\n"
                      "    valid_range: [0, 1]\n    reference: test\n", encoding="utf-8")
     catalogue = index_catalogue([extra])
     assert catalogue["inverse_ratio"].program.fast is None  # 1/0 = inf, red/inf = 0: must stay NaN
-    out = compute_indices(np.array([[[0.3]], [[0.0]]], np.float32), ["red", "nir"], ["inverse_ratio"], catalogue=catalogue)
+    out = compute_indices(np.array([[[0.3]], [[0.0]]], np.float32), ["red", "nir"], ["inverse_ratio"],
+                          catalogue=catalogue)
     assert np.isnan(out["inverse_ratio"][0, 0])

@@ -36,13 +36,13 @@ def test_all_nan_window_is_all_nan():
 
 def test_missing_bands_are_named_in_the_reason():
     ok, skipped = computable_indices(["red", "green", "blue"], ["ndvi", "exg", "vari", "foo"])
-    assert ok == ["exg", "vari"]
+    assert ok == ["exg", "vari"]  # the requested ones only
     assert "['nir']" in skipped["ndvi"] and "unknown index" in skipped["foo"]
 
 
 def test_rgb_flight_computes_only_rgb_indices():
     result = compute_indices(np.full((3, 2, 2), 0.1, np.float32), ["red", "green", "blue"])
-    assert result.names == ["exg", "vari"]
+    assert result.names == ["exg", "vari", "exgr", "gli", "ngrdi"]  # RGB indices of the catalogue (issue 11)
     assert len(result.skipped) == 12
 
 

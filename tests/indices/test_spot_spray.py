@@ -25,7 +25,7 @@ PARCELS = load_parcels(FARM)
 
 @pytest.fixture(scope="module")
 def classes():
-    """Crop everywhere inside the parcels, one 40 x 40 px weed square (10 x 10 m, 2 x 2 cells) inside the first parcel."""
+    """Crop everywhere inside the parcels, one 40 x 40 px weed square (10 x 10 m, 2 x 2 cells) in the first parcel."""
     inside = features.rasterize([(g, k + 1) for k, g in enumerate(PARCELS.frame.geometry)], out_shape=GRID.shape,
                                 transform=GRID.transform, fill=0, dtype="int32")
     out = np.where(inside > 0, 1, 0).astype(np.uint8)
@@ -45,7 +45,8 @@ def test_weed_cover_per_cell(classes):
     assert len(weedy) == 4 and (weedy["weed_cover"] == 1.0).all() and (weedy["valid_px"] == 400).all()
     whole = cells.groupby("parcel_id")["area_m2"].sum()
     # cells cover the parcels but for edge slivers holding no pixel centre (< 0.05 % of the area)
-    np.testing.assert_allclose(whole.to_numpy(), PARCELS.frame.set_index("id").loc[whole.index].area.to_numpy(), rtol=5e-4)
+    areas = PARCELS.frame.set_index("id").loc[whole.index].area.to_numpy()
+    np.testing.assert_allclose(whole.to_numpy(), areas, rtol=5e-4)
 
 
 def test_exports_read_back(classes, tmp_path):

@@ -70,7 +70,8 @@ def test_zones_follow_a_strong_west_east_gradient():
     assert np.all(np.diff(frame.geometry.centroid.x) > 20.0)
     bounds = frame.geometry.bounds
     assert (bounds["maxx"] - bounds["minx"]).max() < 40.0  # north-south strips, not blobs
-    np.testing.assert_allclose(frame["index_mean"], 0.2 + 0.7 * (frame.geometry.centroid.x - WEST) / (GRID.width * 0.25),
+    np.testing.assert_allclose(frame["index_mean"],
+                               0.2 + 0.7 * (frame.geometry.centroid.x - WEST) / (GRID.width * 0.25),
                                atol=0.01)
     window = zones.ranks[40:200, 40:400]
     columns_pure = [np.bincount(window[:, c]).max() / window.shape[0] for c in range(window.shape[1])]

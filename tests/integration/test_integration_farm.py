@@ -50,7 +50,8 @@ def demo(tmp_path_factory, farm):
         outcomes = run_farm(defs, instance, "chtouka", keys, DAYS, training={"steps": 30, "time_budget_s": 45.0})
         materialised = {key.to_user_string() for key in instance.get_asset_keys()
                         if instance.get_latest_materialization_event(key) is not None}
-    yield {"data": data, "outcomes": {o.stage: o for o in outcomes}, "generated": generated, "materialised": materialised}
+    yield {"data": data, "outcomes": {o.stage: o for o in outcomes}, "generated": generated,
+           "materialised": materialised}
     patch.undo()
 
 
@@ -89,7 +90,8 @@ def test_store_is_crs_aware_and_soil_reflectance_is_soil(demo, grid):
 def test_ndvi_of_crop_and_soil_pixels(demo):
     store = demo["data"] / "chtouka.zarr"
     march = demo["generated"][1]
-    ndvi = xr.open_zarr(store, group=f"flights/{march.flight}/indices", consolidated=False)["indices"].sel(index="ndvi").values
+    ndvi = xr.open_zarr(store, group=f"flights/{march.flight}/indices",
+                        consolidated=False)["indices"].sel(index="ndvi").values
     classes = _truth(march, "classes")[0]
     stress = _truth(march, "stress")[0]
     assert np.nanmedian(ndvi[(classes == 1) & (stress < 0.1)]) > 0.75

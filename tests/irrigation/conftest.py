@@ -18,7 +18,8 @@ def souss_weather_frame(start="2025-10-01", end="2026-06-30", seed=0) -> pd.Data
     return pd.DataFrame({
         "date": dates.strftime("%Y-%m-%d"), "tmin_c": 10 + 5 * season, "tmax_c": 22 + 6 * season,
         "rh_min_pct": 45.0, "rh_max_pct": 85.0, "wind_ms": 3.0, "wind_height_m": 10.0,
-        "solar_mj_m2": 14 + 8 * season, "rain_mm": np.where(rng.random(len(dates)) < 0.06, rng.gamma(2, 6, len(dates)), 0.0)})
+        "solar_mj_m2": 14 + 8 * season,
+        "rain_mm": np.where(rng.random(len(dates)) < 0.06, rng.gamma(2, 6, len(dates)), 0.0)})
 
 
 @pytest.fixture(scope="session")

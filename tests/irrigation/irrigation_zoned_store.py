@@ -47,11 +47,14 @@ def write_zoned_store(data_root, zones: bool = True, parcel_cube: bool = True) -
     for day, level in FLIGHT_NDVI.items():
         flight = f"chtouka-{day}"
         ndvi = synthetic_ndvi(grid, parcels, level)
-        cube.write_product(store, cube.flight_group(flight, "indices"), cube.raster(ndvi[None], grid, "indices", "index", ["ndvi"]))
+        cube.write_product(store, cube.flight_group(flight, "indices"),
+                           cube.raster(ndvi[None], grid, "indices", "index", ["ndvi"]))
         field = parcel_statistics(ndvi[None], ["ndvi_parcel"], grid, parcels, stats=("count", "mean"))
-        layers.append(xr.DataArray(field[["ndvi_parcel_mean"]].to_numpy()[:, None, :], dims=("parcel", "time", "variable"),
+        layers.append(xr.DataArray(field[["ndvi_parcel_mean"]].to_numpy()[:, None, :],
+                                   dims=("parcel", "time", "variable"),
                                    coords={"parcel": np.array(field["parcel_id"], dtype=object),
-                                           "time": [pd.Timestamp(day)], "variable": np.array(["ndvi_parcel_mean"], dtype=object)},
+                                           "time": [pd.Timestamp(day)],
+                                           "variable": np.array(["ndvi_parcel_mean"], dtype=object)},
                                    name="parcel_stats"))
     if zones:
         zoning = management_zones(ndvi, grid, parcels, n_zones=2, min_area_m2=200.0, method="natural_breaks")

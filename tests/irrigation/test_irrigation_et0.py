@@ -52,7 +52,8 @@ def test_season_agrees_with_refet_and_pyfao56(souss_weather, souss_site):
     LAT_DEG, ELEVATION_M = souss_site
 
     doy = weather.index.day_of_year.to_numpy()
-    peer = Daily(tmin=weather["tmin_c"].to_numpy(), tmax=weather["tmax_c"].to_numpy(), rs=weather["solar_mj_m2"].to_numpy(),
+    peer = Daily(tmin=weather["tmin_c"].to_numpy(), tmax=weather["tmax_c"].to_numpy(),
+                 rs=weather["solar_mj_m2"].to_numpy(),
                  uz=weather["u2_ms"].to_numpy(), zw=2.0, elev=ELEVATION_M, lat=LAT_DEG, doy=doy,
                  ea=weather["ea_kpa"].to_numpy(), method="asce", rso_type="simple").eto()
     assert np.max(np.abs(et0.to_numpy() - peer)) < 0.01

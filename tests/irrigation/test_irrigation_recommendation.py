@@ -19,7 +19,8 @@ def test_plan_numbers_follow_fao56(balance):
     plan = recommend(balance, "2026-04-15").set_index("parcel")
     today = balance.sel(date="2026-04-15")
     for parcel, efficiency in (("P01", 0.75), ("P04", 0.90), ("P08", 0.90)):
-        row, dr, raw = plan.loc[parcel], float(today.depletion_mm.sel(parcel=parcel)), float(today.raw_mm.sel(parcel=parcel))
+        row, dr, raw = (plan.loc[parcel], float(today.depletion_mm.sel(parcel=parcel)),
+                        float(today.raw_mm.sel(parcel=parcel)))
         assert row.irrigate_today == (dr >= raw)
         if row.irrigate_today:
             # refill to field capacity: net = Dr; gross = Dr / efficiency; volume = gross × area / 1000

@@ -30,7 +30,8 @@ def test_spikes_and_missing_days_are_flagged_and_filled(tmp_path, souss_frame, s
     assert "tmax<tmin" in day10["flags"] and day10.tmax_c > day10.tmin_c
     # linear interpolation between the neighbours
     assert day10.tmax_c == pytest.approx((souss_frame.tmax_c[9] + souss_frame.tmax_c[11]) / 2)
-    assert "dropped and interpolated" in weather.iloc[20]["flags"] and weather.iloc[20].rh_max_pct == pytest.approx((85.0 + 100.0) / 2)
+    assert ("dropped and interpolated" in weather.iloc[20]["flags"]
+            and weather.iloc[20].rh_max_pct == pytest.approx((85.0 + 100.0) / 2))
     assert weather.iloc[21].rh_max_pct == 100.0 and "clipped" in weather.iloc[21]["flags"]
     assert weather.iloc[30].rain_mm == 0.0 and "rain_mm negative" in weather.iloc[30]["flags"]
     assert "day missing" in day40["flags"] and day40.tmin_c == pytest.approx(souss_frame.tmin_c[40], abs=0.01)

@@ -47,7 +47,8 @@ def test_zones_tile_each_parcel_and_volumes_add_up(zoned):
     np.testing.assert_allclose(plan["volume_m3"], expected_m3, atol=0.051)
     assert plan["irrigate_today"].sum() >= 3 and (plan.loc[~plan["irrigate_today"], "volume_m3"] == 0).all()
     # the parcel's volume is the total over its zones
-    np.testing.assert_allclose(by_parcel["volume_m3"].sum(), pd.Series(expected_m3).groupby(plan["parcel"].to_numpy()).sum(),
+    np.testing.assert_allclose(by_parcel["volume_m3"].sum(),
+                               pd.Series(expected_m3).groupby(plan["parcel"].to_numpy()).sum(),
                                atol=0.11)
 
 
@@ -93,7 +94,9 @@ def test_recorded_irrigations_apply_to_every_zone(data_root):
 
 
 def test_no_zones_falls_back_to_the_parcel_plan(tmp_path):
-    with pytest.raises(InputDataError, match=r"chtouka.zarr: no management zones .* none on or before 2026-04-10; materialise management_zones"):
+    with pytest.raises(InputDataError,
+                       match=r"chtouka.zarr: no management zones .* none on or before 2026-04-10; "
+                             r"materialise management_zones"):
         zone_season(load_farm("chtouka"), tmp_path, PLAN_DATE)
     plan, balance, note = zone_plan("chtouka", PLAN_DATE, tmp_path)
     assert note.startswith(NO_ZONES) and "per-parcel plan" in note
@@ -112,6 +115,7 @@ def test_plan_command_with_zones(data_root):
         assert main(["irrigation", "plan", "--farm", "chtouka", "--date", str(PLAN_DATE), "--data-root", str(data_root),
                      "--zones"]) == 0
     lines = buffer.getvalue().splitlines()
-    assert lines[0].startswith("# chtouka irrigation plan per management zone for 2026-04-10: zones of flight chtouka-20260320")
+    assert lines[0].startswith("# chtouka irrigation plan per management zone for 2026-04-10: "
+                               "zones of flight chtouka-20260320")
     assert lines[1].split()[:3] == ["parcel", "zone", "area_m2"]
     assert [line.split()[:2] for line in lines[2:5]] == [["P01", "1"], ["P02", "1"], ["P02", "2"]]

@@ -62,7 +62,8 @@ def test_failed_day_does_not_stop_the_others_and_is_retried_alone(tmp_path, conf
         (copy / "farms" / "chtouka" / "weather.csv").write_text("".join(full_weather))
         retry = materialize_stage(test_defs, "retry", BACKFILL_ASSETS["daily"], [day_key("chtouka", TO)], instance)
         assert retry.succeeded == ["2025-10-03|chtouka"] and not retry.failed
-        assert _materialised_days(instance, "weather") == ["2025-10-01|chtouka", "2025-10-02|chtouka", "2025-10-03|chtouka"]
+        assert _materialised_days(instance, "weather") == ["2025-10-01|chtouka", "2025-10-02|chtouka",
+                                                           "2025-10-03|chtouka"]
         failed_runs = instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE]))
         assert [r.tags["dagster/partition"] for r in failed_runs] == ["2025-10-03|chtouka"]
 

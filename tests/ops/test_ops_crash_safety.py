@@ -37,7 +37,8 @@ def _staging_debris(store) -> list[str]:
 
 def test_two_processes_write_different_flights_of_one_farm(tmp_path):
     store = tmp_path / "chtouka.zarr"
-    procs = [_writer(store, "chtouka-20260115", 0.2, "--repeat", "2"), _writer(store, "chtouka-20260203", 0.4, "--repeat", "2")]
+    procs = [_writer(store, "chtouka-20260115", 0.2, "--repeat", "2"),
+             _writer(store, "chtouka-20260203", 0.4, "--repeat", "2")]
     try:
         assert [p.wait(TIMEOUT_S) for p in procs] == [0, 0], [p.stderr.read() for p in procs]
     finally:
@@ -47,7 +48,9 @@ def test_two_processes_write_different_flights_of_one_farm(tmp_path):
     # the second write of each adds 0.1 (store_writer alternates value, value + 0.1)
     assert np.all(_values(store, "chtouka-20260115") == np.float32(0.3))
     assert np.all(_values(store, "chtouka-20260203") == np.float32(0.5))
-    assert zarr.open_group(str(store), mode="r")["flights"]["chtouka-20260115"]["reflectance"]["reflectance"].shape == (2, 768, 1024)
+    assert zarr.open_group(str(store),
+                           mode="r")["flights"]["chtouka-20260115"]["reflectance"]["reflectance"].shape == (2, 768,
+                                                                                                            1024)
     assert _staging_debris(store) == []
 
 
@@ -94,7 +97,8 @@ def test_sigkilled_writer_leaves_flight_absent_and_a_rerun_completes_it(tmp_path
     assert _staging_debris(store) == []  # the next write removed the dead writer's debris
     assert cube.flights_in_store(store) == ["chtouka-20260115", "chtouka-20260203"]
     assert np.all(_values(store, "chtouka-20260203") == np.float32(0.4))
-    assert sorted(p.name for p in (store / "flights").iterdir() if p.is_dir()) == ["chtouka-20260115", "chtouka-20260203"]
+    assert sorted(p.name for p in (store / "flights").iterdir() if p.is_dir()) == ["chtouka-20260115",
+                                                                                   "chtouka-20260203"]
 
 
 def test_sigkilled_rewrite_keeps_previous_product_and_cleanup_removes_debris(tmp_path):

@@ -25,7 +25,8 @@ FLIGHT = "chtouka-20260115"
 
 @pytest.mark.slow
 def test_flight_to_cube_through_s3(bucket, tmp_path, grid):
-    generated = generate_farm_flights(load_farm("chtouka"), tmp_path / "generated", tmp_path / "truth", dates=[dt.date(2026, 1, 15)])
+    generated = generate_farm_flights(load_farm("chtouka"), tmp_path / "generated", tmp_path / "truth",
+                                      dates=[dt.date(2026, 1, 15)])
     fs = fsspec.filesystem("s3", skip_instance_cache=True, use_listings_cache=False)
     for path in (generated[0].orthomosaic, generated[0].manifest):
         fs.put_file(str(path), f"{bucket[5:]}/landing/chtouka/20260115/{path.name}")
@@ -34,7 +35,8 @@ def test_flight_to_cube_through_s3(bucket, tmp_path, grid):
     with dg.DagsterInstance.ephemeral() as instance:
         cursor = None
         for _ in range(2):
-            result = landing_sensor(dg.build_sensor_context(instance=instance, cursor=cursor, resources={"storage": storage}))
+            result = landing_sensor(dg.build_sensor_context(instance=instance, cursor=cursor,
+                                                            resources={"storage": storage}))
             cursor = result.cursor
         assert [r.partition_key for r in result.run_requests] == [FLIGHT]
         instance.add_dynamic_partitions("flights", [FLIGHT])

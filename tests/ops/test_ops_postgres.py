@@ -36,7 +36,8 @@ def database(monkeypatch):
     try:
         with admin.cursor() as cursor:
             cursor.execute(f'CREATE DATABASE "{name}"')
-        for key, value in {"HOST": PG["host"], "PORT": str(PG["port"]), "USER": PG["user"], "PASSWORD": "", "DB": name}.items():
+        for key, value in {"HOST": PG["host"], "PORT": str(PG["port"]), "USER": PG["user"], "PASSWORD": "",
+                           "DB": name}.items():
             monkeypatch.setenv(f"DAGSTER_PG_{key}", value)
         yield name
     finally:
@@ -51,7 +52,8 @@ def test_materialisations_land_in_the_postgres_event_log(tmp_path, database):
     home = tmp_path / "home"
     home.mkdir()
     shutil.copy(ROOT / "configs" / "deploy" / "dagster-postgres.yaml", home / "dagster.yaml")
-    storage = SaqiStorage(data_root=str(tmp_path / "data"), landing_dir=str(tmp_path / "landing"), configs=str(configs_dir()))
+    storage = SaqiStorage(data_root=str(tmp_path / "data"), landing_dir=str(tmp_path / "landing"),
+                          configs=str(configs_dir()))
     test_defs = dg.Definitions(assets=list(defs.assets), resources={"storage": storage})
     import datetime as dt
 
@@ -61,8 +63,10 @@ def test_materialisations_land_in_the_postgres_event_log(tmp_path, database):
         outcome = materialize_stage(test_defs, "weather", ["weather"], keys, instance)
         assert outcome.succeeded == ["2025-10-01|chtouka", "2025-10-02|chtouka"] and not outcome.failed
         records = instance.fetch_materializations(dg.AssetKey("weather"), limit=10).records
-        assert sorted(r.asset_materialization.partition for r in records) == ["2025-10-01|chtouka", "2025-10-02|chtouka"]
-        tmax = {r.asset_materialization.partition: r.asset_materialization.metadata["tmax_c"].value for r in records}
+        assert sorted(r.asset_materialization.partition for r in records) == ["2025-10-01|chtouka",
+                                                                              "2025-10-02|chtouka"]
+        tmax = {r.asset_materialization.partition: r.asset_materialization.metadata["Max air temperature (°C)"].value
+                for r in records}
         assert tmax["2025-10-01|chtouka"] == pytest.approx(24.2)  # configs/farms/chtouka/weather.csv
     with psycopg2.connect(dbname=database, connect_timeout=5, **PG) as connection, connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM event_logs WHERE dagster_event_type = 'ASSET_MATERIALIZATION'")

@@ -25,7 +25,8 @@ def test_daily_schedule_plans_the_day_just_ended_for_every_farm():
     assert requests[0].run_key == "chtouka|2026-01-15"
     existing = set(farm_days.get_partition_keys(current_time=tick))
     assert all(r.partition_key in existing for r in requests)
-    assert dg.MultiPartitionKey({"date": "2026-01-16", "farm": "chtouka"}) not in existing  # today is not a partition yet
+    assert dg.MultiPartitionKey({"date": "2026-01-16",
+                                 "farm": "chtouka"}) not in existing  # today is not a partition yet
     assert daily_irrigation_schedule.cron_schedule == "0 5 * * *"
 
 

@@ -51,7 +51,8 @@ def test_flight_is_requested_once_when_complete_and_stable(tmp_path, instance):
     landing.put("chtouka/20260115/flight.yaml", MANIFEST)
     landing.put("chtouka/20260115/orthomosaic.tif.part", b"x" * 1000)
     assert landing.tick() == ([], [])                      # still uploading
-    landing.fs.mv(f"{landing.root}/chtouka/20260115/orthomosaic.tif.part", f"{landing.root}/chtouka/20260115/orthomosaic.tif")
+    landing.fs.mv(f"{landing.root}/chtouka/20260115/orthomosaic.tif.part",
+                  f"{landing.root}/chtouka/20260115/orthomosaic.tif")
     assert landing.tick() == ([], [])                      # complete, sizes not yet seen twice
     landing.put("chtouka/20260115/orthomosaic.tif", b"x" * 5000)
     assert landing.tick() == ([], [])                      # grew since the last look
@@ -78,7 +79,8 @@ def test_unsafe_names_are_refused_before_reaching_a_path(tmp_path, instance):
     with pytest.raises(InputDataError, match="not a flight key"):
         FlightKey.parse("../../etc-20260101")
     landing = Landing(str(tmp_path / "landing"), tmp_path, instance)
-    for name in ("..etc/20260101/a.tif", "Chtouka/20260101/a.tif", "chtouka/20260101..x/a.tif", "chtouka/2026-01-01/a.tif",
+    for name in ("..etc/20260101/a.tif", "Chtouka/20260101/a.tif", "chtouka/20260101..x/a.tif",
+                 "chtouka/2026-01-01/a.tif",
                  "unknownfarm/20260101/a.tif"):
         landing.put(name, b"1")
     for _ in range(2):

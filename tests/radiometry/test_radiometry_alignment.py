@@ -38,7 +38,8 @@ def test_rotation_scale_and_shift_are_corrected_with_residual_below_a_quarter_pi
     aligned, transforms, residuals = co_register(np.stack([base, red]), ["green", "red"], reference="green")
     red_t = transforms["red"]
     assert red_t["model"] == "affine"
-    assert red_t["rotation_deg"] == pytest.approx(-1.5, abs=0.05) and red_t["scale"] == pytest.approx(1 / 1.01, abs=0.002)
+    assert red_t["rotation_deg"] == pytest.approx(-1.5, abs=0.05) and red_t["scale"] == pytest.approx(1 / 1.01,
+                                                                                                      abs=0.002)
     grid = np.array([[x, y] for x in (0, 320, 639) for y in (0, 240, 479)], dtype=float)
     found = AffineTransform(matrix=np.array(red_t["matrix"]))
     assert np.abs(found(grid) - truth(grid)).max() < 0.3  # px, corners included

@@ -109,7 +109,8 @@ def mosaic(tmp_path_factory):
     store = cube.farm_store(root / "data", "chtouka")
     group = cube.flight_group("chtouka-20260115", "reflectance")
     summary = ingest_captures(_flight(root / "flight", without_gps=1), grid, store, group,
-                              load_sensor("micasense_rededge_mx"), window_px=512, ground_elevation_m=farm.location.elevation_m)
+                              load_sensor("micasense_rededge_mx"), window_px=512,
+                              ground_elevation_m=farm.location.elevation_m)
     data = cube.load_product(store, group)["reflectance"]
     return summary, data, grid
 
@@ -182,8 +183,10 @@ def test_capture_flight_through_the_reflectance_asset(tmp_path):
     manifest = read_flight_folder(folder, load_farm("chtouka"))
     assert manifest.flight == flight and manifest.kind == "captures" and manifest.sensor == "micasense_rededge_mx"
     assert len(manifest.files) == 30 and not manifest.quarantined
-    storage = SaqiStorage(data_root=str(tmp_path / "data"), landing_dir=str(tmp_path / "landing"), configs=str(configs_dir()))
-    (storage.folder("manifests", "chtouka") / f"{flight}.json").write_text(manifest.model_dump_json(indent=1), encoding="utf-8")
+    storage = SaqiStorage(data_root=str(tmp_path / "data"), landing_dir=str(tmp_path / "landing"),
+                          configs=str(configs_dir()))
+    (storage.folder("manifests", "chtouka") / f"{flight}.json").write_text(manifest.model_dump_json(indent=1),
+                                                                           encoding="utf-8")
     with dg.DagsterInstance.ephemeral() as instance:
         instance.add_dynamic_partitions("flights", [flight])
         result = dg.materialize([reflectance], partition_key=flight, instance=instance, resources={"storage": storage})
@@ -193,7 +196,8 @@ def test_capture_flight_through_the_reflectance_asset(tmp_path):
     assert json.loads(json.dumps(metadata["alignment_residual_px"].value))["nir"] is not None
     checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
     assert checks["bands_aligned"].passed and checks["reflectance_in_physical_range"].passed
-    nir = cube.load_product(storage.store("chtouka"), cube.flight_group(flight, "reflectance"))["reflectance"].sel(band="nir")
+    nir = cube.load_product(storage.store("chtouka"),
+                            cube.flight_group(flight, "reflectance"))["reflectance"].sel(band="nir")
     assert float(np.nanmedian(nir.values)) == pytest.approx(0.45, rel=0.02)
 
 
@@ -214,7 +218,8 @@ def test_dji_footprint_from_xmp_gps_relative_altitude_and_gimbal_yaw(tmp_path, p
     image = read_band_image(files[-1])                               # NIR, the DJI reference band
     assert image.position == pytest.approx((lat, lon, 180.2), abs=1e-9) and not image.warnings
     place = footprint(image, FarmGrid.of_farm(load_farm("chtouka")).crs)   # no farm elevation needed
-    assert place.gsd_m == pytest.approx(60 / 1913.3333, rel=1e-4) and place.altitude_from.startswith("XMP RelativeAltitude")
+    assert place.gsd_m == pytest.approx(60 / 1913.3333,
+                                        rel=1e-4) and place.altitude_from.startswith("XMP RelativeAltitude")
     assert place.yaw_deg == 30.0                                     # the gimbal's yaw, not the aircraft's
     x0, y0 = place.transform @ CENTRE
     assert math.hypot(x0 - x, y0 - y) < 1e-3                         # principal point under the GPS position

@@ -21,17 +21,22 @@ VIGNETTING = [1.2e-3, 2.0e-6, -1.0e-9, 0, 0, 0]  # VignettingData k0…k5
 K_CAMERA = 0.3                                  # relative reflectance = K × true reflectance (unknown to the reader)
 RHO = {"blue": 0.04, "green": 0.08, "red": 0.05, "rededge": 0.28, "nir": 0.46}
 # band: (file digit or M3M suffix, BandName, SensorGain, exposure µs, SensorGainAdjustment, Irradiance, disparity x, y)
-P4M = {"blue": ("1", "Blue", 2.0, 1500, 1.012, 1650.0, 4.2, -2.8), "green": ("2", "Green", 1.0, 1000, 0.987, 1980.0, -3.1, 1.6),
-       "red": ("3", "Red", 4.0, 800, 1.004, 1730.0, 2.4, 3.3), "rededge": ("4", "RedEdge", 1.0, 1200, 0.995, 1240.0, -1.7, -3.9),
+P4M = {"blue": ("1", "Blue", 2.0, 1500, 1.012, 1650.0, 4.2, -2.8),
+       "green": ("2", "Green", 1.0, 1000, 0.987, 1980.0, -3.1, 1.6),
+       "red": ("3", "Red", 4.0, 800, 1.004, 1730.0, 2.4, 3.3),
+       "rededge": ("4", "RedEdge", 1.0, 1200, 0.995, 1240.0, -1.7, -3.9),
        "nir": ("5", "NIR", 1.0, 1000, 1.0, 2000.0, 0.0, 0.0)}
-M3M = {"green": ("G", "Green", 2.0, 900, 1.021, 1510.0, 3.0, 1.0), "red": ("R", "Red", 4.0, 700, 0.978, 1620.0, -2.0, 2.5),
-       "rededge": ("RE", "RedEdge", 1.0, 1100, 1.006, 1180.0, 1.5, -2.0), "nir": ("NIR", "NIR", 1.0, 1000, 1.0, 1900.0, 0.0, 0.0)}
+M3M = {"green": ("G", "Green", 2.0, 900, 1.021, 1510.0, 3.0, 1.0),
+       "red": ("R", "Red", 4.0, 700, 0.978, 1620.0, -2.0, 2.5),
+       "rededge": ("RE", "RedEdge", 1.0, 1100, 1.006, 1180.0, 1.5, -2.0),
+       "nir": ("NIR", "NIR", 1.0, 1000, 1.0, 1900.0, 0.0, 0.0)}
 
 
 def _xmp(attrs: dict) -> bytes:
     body = " ".join(f'drone-dji:{k}="{v}"' for k, v in attrs.items())
     return ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
-            f'<rdf:Description xmlns:drone-dji="http://www.dji.com/drone-dji/1.0/" {body}/></rdf:RDF></x:xmpmeta>').encode()
+            f'<rdf:Description xmlns:drone-dji="http://www.dji.com/drone-dji/1.0/" {body}/>'
+            '</rdf:RDF></x:xmpmeta>').encode()
 
 
 def _dn(rho: np.ndarray, gain: float, exposure_us: float, p_cam: float, irradiance: float, black: int) -> np.ndarray:

@@ -14,7 +14,8 @@ def _landed(folder, mosaic, crs="EPSG:32629", sensor="micasense_rededge_mx"):
     folder.mkdir(parents=True)
     data = np.full((5, 100, 100), 1000, np.uint16)
     mosaic(folder / "orthomosaic.tif", data, crs, Affine(0.2, 0, 464300.0, 0, -0.2, 3342700.0), FIVE, nodata=0)
-    (folder / "flight.yaml").write_text(f"sensor: {sensor}\nkind: orthomosaic\ncaptured: 2026-01-15\nreflectance_scale: 0.0001\n")
+    (folder / "flight.yaml").write_text(f"sensor: {sensor}\nkind: orthomosaic\ncaptured: 2026-01-15\n"
+                                        "reflectance_scale: 0.0001\n")
     return folder
 
 
@@ -36,7 +37,8 @@ def test_bad_flights_are_quarantined_with_reason(tmp_path, mosaic):
     far.mkdir(parents=True)
     mosaic(far / "o.tif", np.ones((5, 20, 20), np.uint16), "EPSG:32629", Affine(1, 0, 200000.0, 0, -1, 3000000.0), FIVE)
     manifest = read_flight_folder(far, farm)
-    assert manifest.quarantined and "does not overlap the farm grid" in manifest.reason and manifest.flight == "chtouka-20260202"
+    assert (manifest.quarantined and "does not overlap the farm grid" in manifest.reason
+            and manifest.flight == "chtouka-20260202")
     empty = tmp_path / "c" / "20260203"
     empty.mkdir(parents=True)
     assert "no TIFF files" in read_flight_folder(empty, farm).reason

@@ -43,7 +43,8 @@ def test_sample_style_mosaic_lands_on_its_footprint_with_scaled_reflectance(tmp_
     for i, band in enumerate(FIVE):
         assert np.allclose(inside[i], LEVELS[band], atol=1e-6)
         assert meta["band_stats"][band]["p50"] == pytest.approx(LEVELS[band], abs=1e-4)
-    assert np.isnan(values[:, :38, :]).all() and np.isnan(values[:, :, :46]).all() and np.isnan(values[:, :, 242:]).all()
+    assert np.isnan(values[:, :38, :]).all() and np.isnan(values[:, :, :46]).all() and np.isnan(values[:, :,
+                                                                                                       242:]).all()
     assert meta["valid_fraction"] == pytest.approx(48 * 40 * 16 / (300 * 200), abs=0.01)
     assert meta["method"] == "DN × GDAL band scale + offset" and meta["saturation_fraction"] == 0.0
     assert meta["overlap_fraction"] == pytest.approx(50 * 40 / (75 * 50), abs=1e-3)
@@ -134,4 +135,5 @@ def test_failed_ingest_keeps_the_published_product(tmp_path, grid, mosaic):
     with pytest.raises(InputDataError):
         ingest_orthomosaic(mosaic(tmp_path / "dn.tif", data, "EPSG:32629", Affine(0.2, 0, 464210.0, 0, -0.2, 3342840.0),
                                         FIVE), grid, store, "flights/f/reflectance")
-    assert np.nanmedian(read_product(store, "flights/f/reflectance")["reflectance"].values[4]) == pytest.approx(0.45, abs=1e-6)
+    assert np.nanmedian(read_product(store, "flights/f/reflectance")["reflectance"].values[4]) == pytest.approx(0.45,
+                                                                                                                abs=1e-6)

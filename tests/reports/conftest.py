@@ -37,10 +37,12 @@ def _parcels(farm) -> list[Parcel]:
     result = []
     for feature in features:
         props = feature["properties"]
-        utm = shapely.transform(shape(feature["geometry"]), lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
+        utm = shapely.transform(shape(feature["geometry"]),
+                                lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
         area_ha = utm.area / 10_000
         names = load_crop(props["crop"]).names
-        result.append(Parcel(props["id"], props["member"], props["crop"], dict(names), area_ha, props["irrigation_method"]))
+        result.append(Parcel(props["id"], props["member"], props["crop"], dict(names), area_ha,
+                             props["irrigation_method"]))
     return result
 
 
@@ -64,9 +66,11 @@ def _rasters(seed: int = 7, size: tuple[int, int] = (360, 400)):
 
 def _plan(parcel: Parcel, today: dt.date, irrigate: bool) -> IrrigationPlan:
     depths = [0, 0, 22, 0, 0, 0, 18]
-    outlook = tuple(IrrigationDay(today + dt.timedelta(days=i + 1), d, d * 10 * parcel.area_ha) for i, d in enumerate(depths))
+    outlook = tuple(IrrigationDay(today + dt.timedelta(days=i + 1), d,
+                                  d * 10 * parcel.area_ha) for i, d in enumerate(depths))
     depth = 25.0 if irrigate else 0.0
-    return IrrigationPlan(today, irrigate, depth, depth * 10 * parcel.area_ha, today if irrigate else outlook[2].date, outlook,
+    return IrrigationPlan(today, irrigate, depth, depth * 10 * parcel.area_ha, today if irrigate else outlook[2].date,
+                          outlook,
                           stress_coefficient=0.82 if irrigate else 1.0, depletion_mm=61.0, readily_available_mm=55.0)
 
 
@@ -97,7 +101,8 @@ def parcel_report(farm, parcels, rasters) -> ParcelReport:
     return ParcelReport(
         farm.id, farm.name, Cooperative.of_farm(farm), parcel, FLIGHT,
         maps.ndvi_map(ndvi, PIXEL_M), maps.class_map(classes, PIXEL_M), maps.zones_map(zones, PIXEL_M),
-        trend, _plan(parcel, FLIGHT, irrigate=True), YieldEstimate(3.24, 2.61, 3.87, "light-use efficiency (fAPAR × PAR × RUE × HI)"),
+        trend, _plan(parcel, FLIGHT, irrigate=True),
+        YieldEstimate(3.24, 2.61, 3.87, "light-use efficiency (fAPAR × PAR × RUE × HI)"),
     )
 
 
@@ -108,14 +113,17 @@ def cooperative_report(farm, parcels, rasters) -> CooperativeReport:
                        YieldEstimate(3.0 + 0.1 * i, 2.5, 3.6, "LUE") if p.crop in ("durum_wheat", "barley") else None)
         for i, p in enumerate(parcels)
     )
-    return CooperativeReport(farm.id, farm.name, Cooperative.of_farm(farm), FLIGHT, rows, maps.ndvi_map(rasters[0], PIXEL_M))
+    return CooperativeReport(farm.id, farm.name, Cooperative.of_farm(farm), FLIGHT, rows,
+                             maps.ndvi_map(rasters[0], PIXEL_M))
 
 
 @pytest.fixture(scope="session")
 def bulletin(farm, parcels) -> IrrigationBulletin:
     week = dt.date(2026, 3, 16)
     rows = tuple(
-        BulletinRow(p, tuple(IrrigationDay(week + dt.timedelta(days=d), depth, depth * 10 * p.area_ha) for d, depth in enumerate([0, 20 + i, 0, 0, 18, 0, 0])))
+        BulletinRow(p,
+                    tuple(IrrigationDay(week + dt.timedelta(days=d), depth,
+                                        depth * 10 * p.area_ha) for d, depth in enumerate([0, 20 + i, 0, 0, 18, 0, 0])))
         for i, p in enumerate(parcels)
     )
     return IrrigationBulletin(farm.id, farm.name, Cooperative.of_farm(farm), week, rows)

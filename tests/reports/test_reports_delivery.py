@@ -41,7 +41,8 @@ class Inbox:
         if self.refused < self.fail_first:
             self.refused += 1
             return "451 4.3.0 mailbox temporarily unavailable"
-        self.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content, policy=email.policy.default)))
+        self.messages.append((envelope.rcpt_tos,
+                              email.message_from_bytes(envelope.content, policy=email.policy.default)))
         return "250 OK"
 
 
@@ -93,14 +94,16 @@ def test_failing_server_is_retried_recorded_and_blocks_nobody(smtp_server, bulle
     down = deliver(bulletin_pdf, bulletin.cooperative, tmp_path, smtp=dead, retry=retry, sleep=waits.append)
     assert down.status == "failed" and down.attempts == 3 and len(down.errors) == 3
     assert waits == [5, 8], "bounded exponential backoff between rounds"
-    assert (outbox_dir(tmp_path, bulletin.cooperative.name) / bulletin_pdf.pdf_path.name).is_file(), "kept in the outbox"
+    assert (outbox_dir(tmp_path,
+                       bulletin.cooperative.name) / bulletin_pdf.pdf_path.name).is_file(), "kept in the outbox"
     other = Cooperative("Coopérative Tifawin", "Souss-Massa", "Taroudant", "tifawin@coop.example")
     up = deliver(bulletin_pdf, other, tmp_path, smtp=good, retry=retry, sleep=waits.append)
     assert up.status == "sent"
     [resent] = redeliver_failed(tmp_path, smtp=good, retry=retry, sleep=waits.append)
     assert resent.status == "sent" and resent.cooperative == bulletin.cooperative.name
     statuses = [(r.cooperative, r.status) for r in delivery_log(tmp_path)]
-    assert statuses.count((bulletin.cooperative.name, "failed")) == 1 and statuses.count((bulletin.cooperative.name, "sent")) == 1
+    assert statuses.count((bulletin.cooperative.name, "failed")) == 1 and statuses.count((bulletin.cooperative.name,
+                                                                                          "sent")) == 1
     assert redeliver_failed(tmp_path, smtp=good, sleep=waits.append) == [], "nothing left to resend"
 
 
@@ -108,13 +111,15 @@ def test_temporary_refusal_then_success_within_one_batch(smtp_server, bulletin_p
     inbox = Inbox(fail_first=1)
     settings = smtp_server(inbox)
     no_mail = Cooperative("Coopérative sans courriel", "Drâa-Tafilalet", "Zagora")
-    records = deliver_all([(bulletin_pdf, bulletin.cooperative), (bulletin_pdf, no_mail)], tmp_path, smtp=settings, sleep=lambda s: None)
+    records = deliver_all([(bulletin_pdf, bulletin.cooperative), (bulletin_pdf, no_mail)], tmp_path, smtp=settings,
+                          sleep=lambda s: None)
     assert [(r.status, r.attempts) for r in records] == [("sent", 2), ("outbox", 0)]
     assert "451" in records[0].errors[0] and len(inbox.messages) == 1
 
 
 def test_smtp_settings_come_from_the_environment_only():
-    env = {"SAQI_SMTP_HOST": "smtp.example.ma", "SAQI_SMTP_TLS": "ssl", "SAQI_SMTP_USER": "u", "SAQI_SMTP_PASSWORD": "secret", "SAQI_SMTP_FROM": "rapports@coop.ma"}
+    env = {"SAQI_SMTP_HOST": "smtp.example.ma", "SAQI_SMTP_TLS": "ssl", "SAQI_SMTP_USER": "u",
+           "SAQI_SMTP_PASSWORD": "secret", "SAQI_SMTP_FROM": "rapports@coop.ma"}
     settings = SmtpSettings.from_env(env)
     assert (settings.host, settings.port, settings.tls, settings.user) == ("smtp.example.ma", 465, "ssl", "u")
     assert "secret" not in repr(settings)
@@ -140,7 +145,8 @@ def test_starttls_and_login_against_a_local_server(bulletin_pdf, bulletin, tmp_p
         pytest.skip("openssl command not installed: needed to make a test certificate")
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)], check=True,
+                   capture_output=True)
     server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_tls.load_cert_chain(cert, key)
     logins = []
@@ -150,12 +156,15 @@ def test_starttls_and_login_against_a_local_server(bulletin_pdf, bulletin, tmp_p
         return AuthResult(success=auth_data.login == b"coop" and auth_data.password == b"s3cret")
 
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), tls_context=server_tls, require_starttls=True, authenticator=authenticator)
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), tls_context=server_tls,
+                            require_starttls=True, authenticator=authenticator)
     controller.start()
     try:
-        env = {"SAQI_SMTP_HOST": "127.0.0.1", "SAQI_SMTP_PORT": str(controller.port), "SAQI_SMTP_TLS": "starttls", "SAQI_SMTP_USER": "coop",
+        env = {"SAQI_SMTP_HOST": "127.0.0.1", "SAQI_SMTP_PORT": str(controller.port), "SAQI_SMTP_TLS": "starttls",
+               "SAQI_SMTP_USER": "coop",
                "SAQI_SMTP_PASSWORD": "s3cret", "SAQI_SMTP_FROM": "rapports@saqi.example", "SAQI_SMTP_CAFILE": str(cert)}
-        record = deliver(bulletin_pdf, bulletin.cooperative, tmp_path / "outbox", smtp=replace(SmtpSettings.from_env(env), timeout_s=5), sleep=lambda s: None)
+        record = deliver(bulletin_pdf, bulletin.cooperative, tmp_path / "outbox",
+                         smtp=replace(SmtpSettings.from_env(env), timeout_s=5), sleep=lambda s: None)
         assert record.status == "sent", record.errors
         assert logins == [(b"coop", b"s3cret")] and len(inbox.messages) == 1
     finally:

@@ -17,9 +17,11 @@ def extracted_messages() -> set[str]:
 
     package = Path(LOCALES_DIR).parent
     method_map = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
-    options = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n", "trim_blocks": "True", "lstrip_blocks": "True"}}
+    options = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n", "trim_blocks": "True",
+                                        "lstrip_blocks": "True"}}
     keywords = {"_": None, "gettext": None, "N_": None}
-    return {message for _, _, message, _, _ in extract_from_dir(str(package), method_map, options, keywords) if isinstance(message, str)}
+    return {message for _, _, message, _, _ in extract_from_dir(str(package), method_map, options,
+                                                                keywords) if isinstance(message, str)}
 
 
 @pytest.mark.parametrize("language", ["fr", "ar"])
@@ -29,7 +31,8 @@ def test_catalogue_translates_every_message_with_the_same_placeholders(language)
     catalogue = translations(language)
     for message in messages:
         translated = catalogue.gettext(message)
-        assert translated != message or message in {"Page", "Total", "Volume", "mm", "m³", "ha", "t/ha", "qx/ha"}, f"{language}: untranslated {message!r}"
+        assert translated != message or message in {"Page", "Total", "Volume", "mm", "m³", "ha", "t/ha",
+                                                    "qx/ha"}, f"{language}: untranslated {message!r}"
         assert sorted(PLACEHOLDER.findall(translated)) == sorted(PLACEHOLDER.findall(message)), message
 
 
@@ -51,7 +54,8 @@ def test_dates_per_locale():
 
 
 def test_translated_literal_digits_follow_the_digit_option():
-    message = "Net irrigation to apply on each parcel, in millimetres of water (1 mm = 10 m³ per hectare). An empty cell means no irrigation that day."
+    message = ("Net irrigation to apply on each parcel, in millimetres of water (1 mm = 10 m³ per hectare). "
+               "An empty cell means no irrigation that day.")
     assert "(١ ملم = ١٠ م³" in Formatter("ar", "arabic-indic").gettext(message)
     assert "(1 ملم = 10 م³" in Formatter("ar").gettext(message)
 

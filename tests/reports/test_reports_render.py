@@ -18,7 +18,8 @@ from pipelines.reports.render import (
     render_parcel_report,
 )
 
-pytestmark = pytest.mark.skipif(not shutil.which("pdftotext") or not shutil.which("pdftoppm"), reason="poppler-utils (pdftotext, pdftoppm) not installed: make debs")
+pytestmark = pytest.mark.skipif(not shutil.which("pdftotext") or not shutil.which("pdftoppm"),
+                                reason="poppler-utils (pdftotext, pdftoppm) not installed: make debs")
 BIDI_CONTROLS = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
 
 
@@ -48,10 +49,12 @@ def rendered(parcel_report, cooperative_report, bulletin, tmp_path_factory):
 def test_every_report_has_pages_with_the_maps_drawn(rendered, tmp_path):
     for (kind, language), report in rendered.items():
         assert report.pdf_path.stat().st_size > 10_000, (kind, language)
-        subprocess.run(["pdftoppm", "-r", "30", "-png", str(report.pdf_path), str(tmp_path / f"{kind}-{language}")], check=True)
+        subprocess.run(["pdftoppm", "-r", "30", "-png", str(report.pdf_path), str(tmp_path / f"{kind}-{language}")],
+                       check=True)
         assert sorted(tmp_path.glob(f"{kind}-{language}-*.png")), f"{kind} {language}: no page rendered"
     for language in ("fr", "ar", "en"):
-        listing = subprocess.run(["pdfimages", "-list", str(rendered["parcel", language].pdf_path)], check=True, capture_output=True, text=True).stdout
+        listing = subprocess.run(["pdfimages", "-list", str(rendered["parcel", language].pdf_path)], check=True,
+                                 capture_output=True, text=True).stdout
         sizes = [tuple(map(int, line.split()[3:5])) for line in listing.splitlines()[2:]]
         assert sorted(set(sizes)) == [(400, 360)], f"{language}: expected the three 400×360 px maps, got {sizes}"
         assert len(sizes) >= 3
@@ -60,7 +63,8 @@ def test_every_report_has_pages_with_the_maps_drawn(rendered, tmp_path):
 def test_map_area_of_the_first_page_is_not_blank(rendered, tmp_path):
     from PIL import Image
 
-    subprocess.run(["pdftoppm", "-r", "40", "-f", "1", "-l", "1", "-png", str(rendered["parcel", "fr"].pdf_path), str(tmp_path / "page")], check=True)
+    subprocess.run(["pdftoppm", "-r", "40", "-f", "1", "-l", "1", "-png", str(rendered["parcel", "fr"].pdf_path),
+                    str(tmp_path / "page")], check=True)
     page = np.asarray(Image.open(next(tmp_path.glob("page-*.png"))).convert("RGB")).astype(int)
     green = (page[..., 1] > page[..., 0] + 40) & (page[..., 1] > page[..., 2] + 40)
     red = (page[..., 0] > page[..., 1] + 60) & (page[..., 0] > page[..., 2] + 60)
@@ -68,7 +72,9 @@ def test_map_area_of_the_first_page_is_not_blank(rendered, tmp_path):
     assert red.sum() > 50, "red tones of low NDVI / weeds missing"
 
 
-@pytest.mark.parametrize("message", ["Parcel report", "Irrigation plan", "Expected yield", "What to do", "Season so far", "Management zones"])
+@pytest.mark.parametrize("message",
+                         ["Parcel report", "Irrigation plan", "Expected yield", "What to do", "Season so far",
+                          "Management zones"])
 def test_arabic_text_extracts_in_logical_order(rendered, message):
     expected = translations("ar").gettext(message)
     assert expected != message and re.search("[\u0600-\u06ff]", expected)
@@ -115,7 +121,9 @@ def test_arabic_indic_digits_option(rendered):
 
 
 def test_member_name_cannot_inject_markup(parcel_report, tmp_path):
-    evil = replace(parcel_report, parcel=replace(parcel_report.parcel, id="P<script>alert(1)</script>", member='<b onload="x()">Ali</b>'))
+    evil = replace(parcel_report,
+                   parcel=replace(parcel_report.parcel, id="P<script>alert(1)</script>",
+                                  member='<b onload="x()">Ali</b>'))
     report = render_parcel_report(evil, "fr", tmp_path)
     html = report.html_path.read_text(encoding="utf-8")
     assert "<script>" not in html and "<b onload" not in html
@@ -132,7 +140,8 @@ def test_cooperative_summary_and_bulletin_totals(rendered, cooperative_report, b
     assert all(row.parcel.member in text for row in cooperative_report.rows)
     bulletin_text = pdf_text(rendered["bulletin", "fr"].pdf_path)
     total = sum(row.total_volume_m3 for row in bulletin.rows)
-    assert squeeze(fmt.number(total, 0)) in squeeze(bulletin_text) and "Bulletin hebdomadaire d'irrigation" in bulletin_text
+    assert squeeze(fmt.number(total,
+                              0)) in squeeze(bulletin_text) and "Bulletin hebdomadaire d'irrigation" in bulletin_text
 
 
 def test_report_may_not_fetch_from_the_network(tmp_path):

@@ -16,7 +16,8 @@ def test_quick_scale_run_is_bounded_in_memory_and_complete():
     assert peak < 0.95, f"peak RSS {peak} GB: a stage holds more than a strip/window of the 4 000² flight"
     assert peak < 0.4 + WHOLE_INDICES_GB
     total = rows["end to end (25 parcels)"]
-    stages = [r for case, r in rows.items() if case in ("ingest", "indices", "segmentation", "parcels", "recommendations", "reports")]
+    stages = [r for case, r in rows.items() if case in ("ingest", "indices", "segmentation", "parcels",
+                                                        "recommendations", "reports")]
     assert len(stages) == 6 and total["met"] is True
     assert abs(sum(r["figure"] for r in stages) - total["figure"]) < 0.5
     assert abs(sum(r["ratio"] for r in stages) - 1.0) < 0.01

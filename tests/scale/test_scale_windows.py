@@ -52,7 +52,8 @@ def _classes_in_store(store, grid, ndvi_view, nir_view):
 def test_threshold_classes_by_strips_equal_whole_image(flight_store, grid):
     store, reflectance, values, names = flight_store
     whole = threshold_classes(values[names.index("ndvi")], reflectance[BANDS.index("nir")])
-    stored = _classes_in_store(store, grid, windows.plane(windows.stored_array(store, FLIGHT, "indices"), names.index("ndvi")),
+    stored = _classes_in_store(store, grid,
+                               windows.plane(windows.stored_array(store, FLIGHT, "indices"), names.index("ndvi")),
                                windows.plane(windows.stored_array(store, FLIGHT, "reflectance"), BANDS.index("nir")))
     assert np.array_equal(stored[:, :], whole)
     counts = np.bincount(whole.ravel(), minlength=256)
@@ -82,9 +83,11 @@ def test_zones_from_zarr_windows_equal_in_memory(flight_store, farm, grid):
     store, _, values, names = flight_store
     parcels = load_parcels(farm, grid)
     memory = management_zones(values[names.index("ndvi")], grid, parcels)
-    lazy = management_zones(windows.plane(windows.stored_array(store, FLIGHT, "indices"), names.index("ndvi")), grid, parcels)
+    lazy = management_zones(windows.plane(windows.stored_array(store, FLIGHT, "indices"), names.index("ndvi")), grid,
+                            parcels)
     assert np.array_equal(lazy.ranks, memory.ranks) and set(np.unique(memory.ranks)) == {0, 1, 2, 3}
-    pd.testing.assert_frame_equal(lazy.frame.drop(columns="geometry"), memory.frame.drop(columns="geometry"), check_exact=True)
+    pd.testing.assert_frame_equal(lazy.frame.drop(columns="geometry"), memory.frame.drop(columns="geometry"),
+                                  check_exact=True)
     assert all(a.equals_exact(b, 0) for a, b in zip(lazy.frame.geometry, memory.frame.geometry))
 
 

@@ -1,4 +1,5 @@
-"""A small row-crop scene built in code (imported by the tests as `segmentation_scenes`): rows of crop, weed blobs between the rows, soil, shadow."""
+"""A small row-crop scene built in code (imported by the tests as `segmentation_scenes`): rows of crop,
+weed blobs between the rows, soil, shadow."""
 from __future__ import annotations
 
 import math

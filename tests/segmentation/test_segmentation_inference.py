@@ -59,7 +59,8 @@ def test_tiny_network_learns_the_scene(tiny_card, scene):
     from models.segmentation.evaluation import confusion_matrix, segmentation_scores
 
     reflectance, truth = scene
-    scores = segmentation_scores(confusion_matrix(predict_classes(tiny_card, reflectance, BANDS, tile=128, overlap=32), truth))
+    scores = segmentation_scores(confusion_matrix(predict_classes(tiny_card, reflectance, BANDS, tile=128, overlap=32),
+                                                  truth))
     assert scores["vegetation"]["iou"] > 0.9 and scores["crop"]["iou"] > 0.8
 
 
@@ -90,9 +91,11 @@ def test_calibrated_vegetation_share_and_scores(tiny_card, scene):
     assert np.isin(classes[valid], (1, 2)).mean() == pytest.approx(share, abs=0.005)
     scores = segmentation_scores(confusion_matrix(classes, truth))
     assert scores["vegetation"]["iou"] > 0.9 and scores["crop"]["iou"] > 0.8  # measured 0.93 and 0.93
-    flipped = segment(tiny_card, holed, BANDS, recipe.model_copy(update={"rule": DecisionRule(vegetation="calibrated")}))
+    flipped = segment(tiny_card, holed, BANDS,
+                      recipe.model_copy(update={"rule": DecisionRule(vegetation="calibrated")}))
     assert np.isin(flipped[valid], (1, 2)).mean() == pytest.approx(share, abs=0.005)
-    stricter = segment(tiny_card, holed, BANDS, recipe.model_copy(update={"rule": DecisionRule(flips=False, margin=0.5)}))
+    stricter = segment(tiny_card, holed, BANDS,
+                       recipe.model_copy(update={"rule": DecisionRule(flips=False, margin=0.5)}))
     assert np.isin(classes[np.isin(stricter, (1, 2))], (1, 2)).mean() > 0.97  # a stricter threshold keeps a subset
 
 

@@ -19,7 +19,8 @@ def weather(farm) -> pd.DataFrame:
 def test_weather_covers_the_season_day_by_day(weather):
     assert list(weather.columns) == COLUMNS
     assert len(weather) == 273
-    assert weather["date"].iloc[0] == pd.Timestamp("2025-10-01") and weather["date"].iloc[-1] == pd.Timestamp("2026-06-30")
+    assert (weather["date"].iloc[0] == pd.Timestamp("2025-10-01")
+            and weather["date"].iloc[-1] == pd.Timestamp("2026-06-30"))
     assert (weather["date"].diff().dropna() == pd.Timedelta(days=1)).all()
     assert weather.notna().all().all()
 

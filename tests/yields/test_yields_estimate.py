@@ -14,10 +14,12 @@ from models.yields.regression import FEATURES, calibrate
 def _balance(ks: float, crops=("durum_wheat", "olive")) -> tuple[xr.Dataset, pd.DataFrame, pd.DataFrame]:
     dates = pd.date_range("2026-03-01", periods=100)
     n = len(crops)
-    ds = xr.Dataset({"kcb": (("parcel", "date"), np.full((n, 100), 1.0)), "ks": (("parcel", "date"), np.full((n, 100), ks)),
+    ds = xr.Dataset({"kcb": (("parcel", "date"), np.full((n, 100), 1.0)),
+                     "ks": (("parcel", "date"), np.full((n, 100), ks)),
                      "crop": (("parcel",), np.array(crops, dtype=object))},
                     coords={"parcel": np.array([f"P{i}" for i in range(n)], dtype=object), "date": dates})
-    observations = pd.DataFrame({"parcel": np.repeat(ds.parcel.values, 2), "date": [dates[0], dates[-1]] * n, "ndvi_mean": 0.7})
+    observations = pd.DataFrame({"parcel": np.repeat(ds.parcel.values, 2), "date": [dates[0], dates[-1]] * n,
+                                 "ndvi_mean": 0.7})
     weather = pd.DataFrame({"solar_mj_m2": 20.0}, index=dates)
     return ds, observations, weather
 
@@ -43,7 +45,8 @@ def test_regression_with_harvest_records():
     n = 12
     harvests = pd.DataFrame({"crop": "durum_wheat", "ndvi_integral": rng.uniform(40, 90, n),
                              "apar_stressed_mj_m2": rng.uniform(300, 700, n)})
-    harvests["yield_t_ha"] = 0.05 * harvests.ndvi_integral + 0.004 * harvests.apar_stressed_mj_m2 + rng.normal(0, 0.3, n)
+    harvests["yield_t_ha"] = 0.05 * harvests.ndvi_integral + 0.004 * harvests.apar_stressed_mj_m2 + rng.normal(0, 0.3,
+                                                                                                               n)
     model = calibrate(harvests)["durum_wheat"]
     assert model.n_records == n and 0.15 < model.loo_rmse_t_ha < 0.6
     assert calibrate(harvests.iloc[:3]) == {}, "three records are too few to calibrate"

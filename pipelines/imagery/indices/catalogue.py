@@ -68,6 +68,7 @@ class IndexSpec(BaseModel):
 
     @cached_property
     def program(self) -> "IndexProgram":
+        """The formula compiled to an IndexProgram (guarded numexpr text, constants), cached."""
         return _compile(self)
 
 
@@ -95,7 +96,8 @@ def _parse(formula: str) -> ast.Expression:
         if isinstance(node, ast.Call) and not (isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS
                                                and not node.keywords):
             raise ValueError(f"formula '{formula}' calls an unsupported function; use {sorted(FUNCTIONS)}")
-        if isinstance(node, ast.Constant) and (isinstance(node.value, bool) or not isinstance(node.value, (int, float))):
+        if isinstance(node,
+                      ast.Constant) and (isinstance(node.value, bool) or not isinstance(node.value, (int, float))):
             raise ValueError(f"formula '{formula}' contains the literal {node.value!r}; only numbers are allowed")
     return tree
 
@@ -195,7 +197,8 @@ def _entries(path: Path) -> dict[str, dict]:
 
 def _spec(path: Path, name: str, entry: Mapping) -> IndexSpec:
     if not isinstance(entry, Mapping):
-        raise ConfigError(path, f"indices.{name}", "entry is not a mapping", "give formula, bands, valid_range, reference")
+        raise ConfigError(path, f"indices.{name}", "entry is not a mapping",
+                          "give formula, bands, valid_range, reference")
     try:
         spec = IndexSpec.model_validate({**entry, "name": name})
         spec.program  # noqa: B018  (compiles: rejects what numexpr could not run)

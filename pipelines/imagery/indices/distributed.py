@@ -27,7 +27,8 @@ def _index_block(block: np.ndarray, band_names: Sequence[str], names: Sequence[s
     return compute_indices(np.ascontiguousarray(block, dtype=np.float32), band_names, names).values
 
 
-def write_index_product_distributed(store: cube.Store, flight: str, client, names: Sequence[str] | None = None) -> IndexProductSummary:
+def write_index_product_distributed(store: cube.Store, flight: str, client,
+                                    names: Sequence[str] | None = None) -> IndexProductSummary:
     """Publish `flights/<flight>/indices` computed on the cluster behind `client` (a
     `distributed.Client`); values equal `index_product.write_index_product` bit for bit."""
     source_group = cube.flight_group(flight, "reflectance")
@@ -47,8 +48,5 @@ def write_index_product_distributed(store: cube.Store, flight: str, client, name
     product = cube.raster(values, _grid_of(dataset), PRODUCT, layer_dim="index", layers=ok,
                           attrs=_attrs(ok, skipped, catalogue)).to_dataset()
     group = cube.flight_group(flight, PRODUCT)
-    with cube.staged_product(store, group) as staging:
-        writes = product.to_zarr(str(staging), mode="w", compute=False, consolidated=False, zarr_format=3,
-                                 encoding=cube.zarr_encoding(product))
-        client.compute(writes, sync=True)
+    cube.write_product(store, group, product, compute=lambda writes: client.compute(writes, sync=True))
     return IndexProductSummary(group, ok, skipped)

@@ -4,6 +4,10 @@ Windows are full-width row strips aligned to the reflectance chunks, so peak mem
 strip of input bands plus one strip of indices (about 0.8 GB for a 20 000-px-wide 5-band mosaic
 and 14 indices), whatever the mosaic's height. The product is written into a staging group and
 moved into place (`cube.staged_product`): a reader never sees half the indices.
+
+A flight stored as camera DN (`calibrated: false`, an uncalibrated RGB camera) goes through
+`rgb.index_inputs` strip by strip, as `saqi parcels stats` does: RGB indices on chromatic
+coordinates; the definition used is the product's `computed_on` attribute.
 """
 from __future__ import annotations
 
@@ -14,24 +18,26 @@ from pathlib import Path
 
 import dask.array as da
 import numpy as np
-import zarr
 
 from pipelines.core.errors import InputDataError
 from pipelines.core.grid import FarmGrid
 from pipelines.imagery.indices.catalogue import IndexSpec, index_catalogue
 from pipelines.imagery.indices.kernel import computable_indices, compute_indices
-from pipelines.store import cube
+from pipelines.imagery.indices.rgb import CHROMATIC, REFLECTANCE, index_inputs
+from pipelines.store import cube, windows
 
 PRODUCT = "indices"
 
 
 @dataclass(frozen=True)
 class IndexProductSummary:
-    """What was written: index names in layer order and the skipped ones with their reason."""
+    """What was written: index names in layer order, the skipped ones with their reason, and what
+    the formulas ran on (reflectance, or chromatic coordinates of camera DN)."""
 
     group: str
     names: list[str]
     skipped: dict[str, str]
+    computed_on: str = REFLECTANCE
 
 
 def _grid_of(dataset) -> FarmGrid:
@@ -40,8 +46,9 @@ def _grid_of(dataset) -> FarmGrid:
     return FarmGrid(dataset.rio.crs, dataset.rio.transform(), dataset.rio.width, dataset.rio.height)
 
 
-def _attrs(names: Sequence[str], skipped: Mapping[str, str], catalogue: Mapping[str, IndexSpec]) -> dict:
-    return {"long_name": "vegetation indices", "units": "1",
+def _attrs(names: Sequence[str], skipped: Mapping[str, str], catalogue: Mapping[str, IndexSpec],
+           computed_on: str) -> dict:
+    return {"long_name": "vegetation indices", "units": "1", "computed_on": computed_on,
             "index_long_names": [catalogue[n].long_name for n in names],
             "index_formulas": [catalogue[n].formula for n in names],
             "index_valid_ranges": [list(catalogue[n].valid_range) for n in names],
@@ -63,22 +70,23 @@ def write_index_product(store: str | Path, flight: str, names: Sequence[str] | N
     if not ok:
         raise InputDataError(Path(store) / source_group, f"no requested index can be computed: {skipped}",
                              "request indices the flight's bands allow or add the missing bands")
+    calibrated = bool(dataset["reflectance"].attrs.get("calibrated", True))
+    _, computed_on = index_inputs(np.zeros((len(band_names), 1, 1), np.float32), band_names, calibrated)
     grid = _grid_of(dataset)
-    source = zarr.open_group(str(store), path=source_group, mode="r")["reflectance"]
+    source = windows.stored_array(store, flight, "reflectance")
     step = source.chunks[1]
     lazy = da.zeros((len(ok), grid.height, grid.width), dtype=np.float32,
                     chunks=(1, min(cube.CHUNK_PX, grid.height), min(cube.CHUNK_PX, grid.width)))
     template = cube.raster(lazy, grid, PRODUCT, layer_dim="index", layers=ok,
-                           attrs=_attrs(ok, skipped, catalogue)).to_dataset()
+                           attrs=_attrs(ok, skipped, catalogue, computed_on)).to_dataset()
     group = cube.flight_group(flight, PRODUCT)
-    with cube.staged_product(store, group) as staging:
-        template.to_zarr(str(staging), mode="w", compute=False, consolidated=False, zarr_format=3,
-                         encoding=cube.zarr_encoding(template))
-        target = zarr.open_group(str(staging), mode="r+")[PRODUCT]
+    with windows.staged_template(store, group, template, PRODUCT) as target:
         strip = np.empty((len(ok), step, grid.width), dtype=np.float32)
         for top in range(0, grid.height, step):
             bottom = min(grid.height, top + step)
             window = np.asarray(source[:, top:bottom, :], dtype=np.float32)
+            if computed_on == CHROMATIC:
+                window, _ = index_inputs(window, band_names, calibrated)
             result = compute_indices(window, band_names, ok, out=strip[:, : bottom - top], catalogue=catalogue)
             target[:, top:bottom, :] = result.values
-    return IndexProductSummary(group, ok, skipped)
+    return IndexProductSummary(group, ok, skipped, computed_on)

@@ -36,6 +36,7 @@ from pipelines.imagery.ingest.footprint import REFIT, Footprint, footprint
 from pipelines.imagery.ingest.quality import ReflectanceTally
 from pipelines.imagery.ingest.radiometry import calibrate_capture
 from pipelines.store import cube
+from pipelines.store.windows import staged_template
 
 METHOD = "direct georeferencing from GPS/IMU; no bundle adjustment"
 NOT_REFLECTIVE = ("lwir", "panchro")
@@ -81,7 +82,8 @@ def _mosaic_window(frames: list[Frame], n_bands: int, grid: FarmGrid, window: Wi
     dst_transform = grid.transform @ Affine.translation(window.col_off, window.row_off)
     for frame in frames:
         c0, r0, c1, r1 = frame.box
-        if c1 <= window.col_off or c0 >= window.col_off + window.width or r1 <= window.row_off or r0 >= window.row_off + window.height:
+        if (c1 <= window.col_off or c0 >= window.col_off + window.width
+                or r1 <= window.row_off or r0 >= window.row_off + window.height):
             continue
         warped = np.full(shape, np.nan, np.float32)
         reproject(np.load(frame.npy), warped, src_transform=frame.place.transform, src_crs=grid.crs, src_nodata=np.nan,
@@ -144,7 +146,8 @@ def _frames(captures: list[Capture], grid: FarmGrid, scratch: Path, panel: Captu
     return frames, record
 
 
-def ingest_captures(files: list[str | Path], grid: FarmGrid, store: cube.Store, group: str, sensor: Sensor | None = None,
+def ingest_captures(files: list[str | Path], grid: FarmGrid, store: cube.Store, group: str,
+                    sensor: Sensor | None = None,
                     panel_files: list[str | Path] | None = None,
                     panel_reflectance: float | list[float] | dict[str, float] | None = None,
                     window_px: int = 1024, ground_elevation_m: float | None = None) -> dict:
@@ -159,7 +162,6 @@ def ingest_captures(files: list[str | Path], grid: FarmGrid, store: cube.Store, 
     otherwise), `alignment_residual_px` (max per band over captures) and `footprints`.
     """
     import dask.array as da
-    import zarr
 
     if window_px % cube.CHUNK_PX:
         raise ValueError(f"window_px must be a multiple of the store chunk ({cube.CHUNK_PX})")
@@ -177,17 +179,19 @@ def ingest_captures(files: list[str | Path], grid: FarmGrid, store: cube.Store, 
         frames, record = _frames(captures, grid, Path(scratch), panel, panel_reflectance, ground_elevation_m, warnings)
         if not frames:
             reasons = "; ".join(w for w in warnings if "skipped" in w)[:600]
-            raise InputDataError(folder, f"none of the {len(captures)} capture(s) can be placed on the farm grid ({reasons})",
+            raise InputDataError(folder,
+                                 f"none of the {len(captures)} capture(s) can be placed on the farm grid ({reasons})",
                                  REFIT)
         from_gps = [f.place.altitude_m for f in frames if f.place.altitude_from.startswith("GPS")]
         if from_gps:
             warnings.append(f"height above ground of {len(from_gps)} capture(s) = {frames[0].place.altitude_from} "
-                            f"({min(from_gps):.1f}–{max(from_gps):.1f} m; no RelativeAltitude in the files, flat terrain "
-                            f"assumed)")
+                            f"({min(from_gps):.1f}–{max(from_gps):.1f} m; no RelativeAltitude in the files, "
+                            f"flat terrain assumed)")
         methods, bands, relative = record.methods, record.bands, record.relative
         skipped = record.skipped
         if len(methods) > 1:
-            warnings.append(f"captures were calibrated differently ({sorted(methods)}); reflectance may step between frames")
+            warnings.append(f"captures were calibrated differently ({sorted(methods)}); "
+                            "reflectance may step between frames")
         calibration = " | ".join(sorted(methods))
         irradiance_mean = {b: _mean(v) for b, v in record.irradiance.items()}
         residual_max = {b: (max(r for r in v if r is not None) if any(r is not None for r in v) else None)
@@ -200,21 +204,20 @@ def ingest_captures(files: list[str | Path], grid: FarmGrid, store: cube.Store, 
                  "captures": len(frames), "irradiance_units": "W m-2 nm-1" if sensor.metadata_layout == "micasense"
                  else "arbitrary (sensor counts)", "placement_accuracy": "metres (GNSS, compass yaw, flat terrain)"}
         template = cube.raster(da.full((len(bands), grid.height, grid.width), np.nan, dtype=np.float32,
-                                       chunks=(1, cube.CHUNK_PX, cube.CHUNK_PX)), grid, "reflectance", "band", bands, attrs)
+                                       chunks=(1, cube.CHUNK_PX, cube.CHUNK_PX)), grid, "reflectance", "band", bands,
+                               attrs)
         template = template.assign_coords(
             wavelength_nm=("band", [by_name[b].center_nm for b in bands], {"units": "nm"}),
             fwhm_nm=("band", [by_name[b].fwhm_nm for b in bands], {"units": "nm"}),
             irradiance=("band", [np.nan if irradiance_mean[b] is None else irradiance_mean[b] for b in bands],
                         {"units": attrs["irradiance_units"], "long_name": "mean irradiance-sensor reading"}),
             alignment_residual_px=("band", [np.nan if residual_max[b] is None else residual_max[b] for b in bands],
-                                   {"units": "pixel", "long_name": "largest band-alignment residual over the captures"}))
+                                   {"units": "pixel",
+                                    "long_name": "largest band-alignment residual over the captures"}))
         dataset = template.to_dataset()
         tally = ReflectanceTally(bands)
         covered, windows = 0, 0
-        with cube.staged_product(store, group) as staging:
-            dataset.to_zarr(str(staging), mode="w", compute=False, consolidated=False, zarr_format=3,
-                            encoding=cube.zarr_encoding(dataset))
-            target = zarr.open_array(str(staging), path="reflectance", mode="r+", zarr_format=3)
+        with staged_template(store, group, dataset, "reflectance") as target:
             for window in _windows([f.box for f in frames], grid, window_px):
                 block = _mosaic_window(frames, len(bands), grid, window)
                 tally.add(block)

@@ -1,10 +1,10 @@
 """Raw multispectral captures: one 16-bit TIFF per band, grouped into captures by capture id.
 
 `read_band_image` reads a band file's EXIF (ISO, exposure, f-number, black level, time, GPS) and
-XMP (band name, radiometric model, irradiance; DJI's XMP GPS when EXIF has none) and detects the sensor from EXIF Make/Model against
-`configs/sensors/*.yaml`, never from a folder name. `group_captures` groups files by their
-CaptureUUID/CaptureId (the file name's capture part when the camera writes none) and checks every
-band of the sensor is present exactly once.
+XMP (band name, radiometric model, irradiance; DJI's XMP GPS when EXIF has none) and detects the
+sensor from EXIF Make/Model against `configs/sensors/*.yaml`, never from a folder name.
+`group_captures` groups files by their CaptureUUID/CaptureId (the file name's capture part when the
+camera writes none) and checks every band of the sensor is present exactly once.
 """
 from __future__ import annotations
 
@@ -69,7 +69,8 @@ def _gps(gps: dict | None) -> tuple[float, float, float] | None:
         return -value if ref in ("S", "W") else value
 
     altitude = _rational(gps.get("GPSAltitude")) or 0.0
-    return (degrees(gps["GPSLatitude"], gps.get("GPSLatitudeRef")), degrees(gps["GPSLongitude"], gps.get("GPSLongitudeRef")),
+    return (degrees(gps["GPSLatitude"], gps.get("GPSLatitudeRef")),
+            degrees(gps["GPSLongitude"], gps.get("GPSLongitudeRef")),
             altitude)
 
 
@@ -103,6 +104,33 @@ def _band(sensor: Sensor, xmp: dict, path: Path) -> str:
     return role
 
 
+def _iso(sensor: Sensor, exif: dict, xmp: dict, path: Path) -> float:
+    """ISO as the vendor writes it: MicaSense EXIF ISOSpeed (0x8833; gain = ISO/100, MicaSense metadata
+    module), else ISOSpeedRatings (0x8827, Sequoia, DJI); DJI XMP SensorGain × 100 when EXIF has none."""
+    keys = ("ISOSpeed", "ISOSpeedRatings", "PhotographicSensitivity") if sensor.metadata_layout == "micasense" \
+        else ("ISOSpeedRatings", "PhotographicSensitivity", "ISOSpeed")
+    iso = next((exif[k] for k in keys if exif.get(k)), None)
+    if iso is None and "SensorGain" in xmp:
+        iso = 100 * float(xmp["SensorGain"])
+    if iso is None:
+        raise InputDataError(path, "has no gain: EXIF ISOSpeed (0x8833), ISOSpeedRatings (0x8827) and XMP SensorGain "
+                             "are all absent", "use the camera's original files (gain = ISO/100 is part of the model)")
+    return float(iso[0] if isinstance(iso, tuple) else iso)
+
+
+def _black_level(sensor: Sensor, tags: dict, xmp: dict, path: Path) -> list[float]:
+    """Black level: EXIF BlackLevel (MicaSense, DJI P4M: mean of the values), XMP BlackLevel/BlackCurrent.
+
+    Sequoia's model carries its own dark offset (SensorModel B), so it needs none."""
+    black = tags.get("BlackLevel") or numbers(xmp.get("BlackLevel") or xmp.get("BlackCurrent"))
+    if black is None or (not isinstance(black, (int, float)) and len(black) == 0):
+        if sensor.metadata_layout == "sequoia":
+            return [0.0]
+        raise InputDataError(path, "has no black level (EXIF BlackLevel, XMP BlackLevel/BlackCurrent)",
+                             "use the camera's original files; the dark offset is part of the radiometric model")
+    return list(black) if isinstance(black, (tuple, list)) else [float(black)]
+
+
 def read_band_image(path: str | Path) -> BandImage:
     """Read one raw band file's metadata; `InputDataError` for unreadable files or unknown sensors."""
     path = Path(path)
@@ -121,17 +149,20 @@ def read_band_image(path: str | Path) -> BandImage:
                 raise InputDataError(path, "is truncated (pixel data shorter than the image)", "copy the file again")
             page.asarray()
     except (tifffile.TiffFileError, ValueError, OSError, IndexError) as exc:
-        raise InputDataError(path, f"is not a readable TIFF ({exc})", "copy the file again from the camera's card") from None
+        raise InputDataError(path, f"is not a readable TIFF ({exc})",
+                             "copy the file again from the camera's card") from None
     exif = {**tags, **(tags.get("ExifTag", {}) or {})}  # some writers keep EXIF fields in IFD0
     xmp = parse_xmp(tags["XMP"], path) if "XMP" in tags else {}
     sensor = detect_sensor(str(tags.get("Make", "")), str(tags.get("Model", "")), path)
-    iso = exif.get("ISOSpeedRatings") or exif.get("PhotographicSensitivity")
-    if iso is None and "SensorGain" in xmp:
-        iso = 100 * float(xmp["SensorGain"])
+    iso = _iso(sensor, exif, xmp, path)
     exposure = _rational(exif.get("ExposureTime"))
     if exposure is None:
-        raise InputDataError(path, "has no EXIF ExposureTime", "radiometric calibration needs it; use the camera's raw files")
-    black = tags.get("BlackLevel") or numbers(xmp.get("BlackLevel") or xmp.get("BlackCurrent")) or [0.0]
+        raise InputDataError(path, "has no EXIF ExposureTime",
+                             "radiometric calibration needs it; use the camera's raw files")
+    if sensor.metadata_layout == "micasense" and str(tags.get("Model", "")).strip() != "Altum" \
+            and abs(exposure - 1 / 6329) < 1e-6:
+        exposure = 0.000274  # legacy RedEdge firmware wrote 1/6329 s for 274 µs (MicaSense metadata.exposure)
+    black = _black_level(sensor, tags, xmp, path)
     stamp = exif.get("DateTimeOriginal") or tags.get("DateTime")
     captured = dt.datetime.strptime(stamp, "%Y:%m:%d %H:%M:%S") if stamp and not stamp.startswith("0000") else None
     capture_id = next((str(xmp[k]) for k in CAPTURE_KEYS if k in xmp), None)
@@ -141,7 +172,7 @@ def read_band_image(path: str | Path) -> BandImage:
     position = _gps(tags.get("GPSTag")) or _xmp_gps(xmp)
     warnings = [] if position else [f"{path.name}: no GPS position in the file; the capture is not geolocated "
                                     f"(no position is invented)"]
-    return BandImage(path, sensor, _band(sensor, xmp, path), capture_id or path.stem, float(iso or 100), exposure,
+    return BandImage(path, sensor, _band(sensor, xmp, path), capture_id or path.stem, iso, exposure,
                      _rational(exif.get("FNumber")), float(np.mean(black)), captured, position, xmp, shape,
                      int(tags.get("Orientation", 1)), warnings,
                      {k: v for k, v in exif.items() if k not in ("XMP", "StripOffsets", "StripByteCounts")})
@@ -157,10 +188,12 @@ class Capture:
 
     @property
     def bands(self) -> list[str]:
+        """Band role of each image, in the capture's order."""
         return [image.band for image in self.images]
 
     @property
     def warnings(self) -> list[str]:
+        """The warnings of all the capture's images."""
         return [w for image in self.images for w in image.warnings]
 
 

@@ -20,6 +20,9 @@ RASTER_SUFFIXES = (".tif", ".tiff")
 
 
 class FlightManifest(BaseModel):
+    """What ingest found in a flight folder: kind, sensor, files, capture date, reflectance
+    scale, and the problems (quarantine) and warnings."""
+
     flight: str = Field(description="<farm>-<yyyymmdd>[-n]")
     farm: str
     folder: str
@@ -33,10 +36,12 @@ class FlightManifest(BaseModel):
 
     @property
     def quarantined(self) -> bool:
+        """True when the flight has problems and must not be processed."""
         return bool(self.problems)
 
     @property
     def reason(self) -> str:
+        """The problems joined into one line (empty when none)."""
         return "; ".join(self.problems)
 
 
@@ -97,5 +102,6 @@ def read_flight_folder(folder: str | Path, farm: Farm, taken: set[str] | frozens
         flight = str(key)
         if match and FlightKey.from_folder(farm.id, folder.name).date != captured:
             result["warnings"].append(f"folder name {folder.name} differs from the capture date {captured}")
-    return FlightManifest(flight=flight, farm=farm.id, folder=str(folder), kind=kind if kind in ("orthomosaic", "captures") else "unknown",
+    return FlightManifest(flight=flight, farm=farm.id, folder=str(folder),
+                          kind=kind if kind in ("orthomosaic", "captures") else "unknown",
                           files=[p.name for p in tifs], **result)

@@ -128,7 +128,8 @@ def footprint(image: BandImage, crs, ground_elevation_m: float | None = None) ->
                              "check the GPS altitude and the farm's elevation_m, or " + REFIT)
     yaw, tilt = _angles(image)
     if yaw is None:
-        raise InputDataError(image.path, "has no camera yaw (XMP Yaw / FlightYawDegree): the frame's orientation is unknown",
+        raise InputDataError(image.path,
+                             "has no camera yaw (XMP Yaw / FlightYawDegree): the frame's orientation is unknown",
                              REFIT)
     if tilt > TILT_WARN_DEG:
         warnings.append(f"{image.path.name}: camera tilted {tilt:.1f}° from nadir, not modelled: the footprint may be "

@@ -10,6 +10,10 @@ mosaic's size, and writes
 
 Reflectance = DN × scale + offset (the GDAL band scale/offset, or a declared scale such as the
 0.0001 that ODM/DJI Terra use for uint16 reflectance); float mosaics are taken as reflectance.
+A mosaic of an uncalibrated RGB camera (sensor profile `radiometry: dn`) holds DN that follow the
+exposure and tone curve, not reflectance: it is stored as relative brightness DN / full scale
+(255 for uint8) with `calibrated: false` and a long name that says so, and every reader of the
+product (indices: chromatic coordinates) treats it as such.
 """
 from __future__ import annotations
 
@@ -35,9 +39,11 @@ from pipelines.core.errors import InputDataError
 from pipelines.core.grid import FarmGrid
 from pipelines.imagery.ingest.quality import ReflectanceTally
 from pipelines.store import cube
+from pipelines.store.windows import staged_template
 
 RESAMPLING = {"average": Resampling.average, "bilinear": Resampling.bilinear}
-COLOUR_ROLES = {ColorInterp.red: "red", ColorInterp.green: "green", ColorInterp.blue: "blue", ColorInterp.alpha: "alpha"}
+COLOUR_ROLES = {ColorInterp.red: "red", ColorInterp.green: "green", ColorInterp.blue: "blue",
+                ColorInterp.alpha: "alpha"}
 GDAL_CACHE_MB = 128
 WARP_MEMORY_MB = 64
 
@@ -64,6 +70,7 @@ class OrthomosaicInfo:
 
     @property
     def saturation_dn(self) -> float | None:
+        """Largest value of the integer dtype (where a DN clips), None for float data."""
         return float(np.iinfo(self.dtype).max) if np.issubdtype(np.dtype(self.dtype), np.integer) else None
 
 
@@ -102,7 +109,8 @@ def _roles(src, path: Path, sensor: Sensor | None) -> tuple[list[str], list[int]
     else:
         labels = [src.descriptions[i] or f"band {i + 1} ({src.colorinterp[i].name})" for i in data_idx]
         raise InputDataError(path, f"band roles are unknown ({labels})",
-                             "set band descriptions (blue, green, red, rededge, nir) or declare the sensor in flight.yaml")
+                             "set band descriptions (blue, green, red, rededge, nir) "
+                             "or declare the sensor in flight.yaml")
     if len(set(roles)) != len(roles):
         raise InputDataError(path, f"band roles repeat ({roles})", "give each band a distinct description")
     if sensor is not None and not set(roles) <= set(sensor.band_names):
@@ -111,15 +119,19 @@ def _roles(src, path: Path, sensor: Sensor | None) -> tuple[list[str], list[int]
     return roles, [i + 1 for i in data_idx], source, alpha
 
 
-def _scales(src, data_idx: list[int], reflectance_scale: float | None) -> tuple[list[float], list[float], str]:
+def _scales(src, data_idx: list[int], reflectance_scale: float | None,
+            sensor: Sensor | None = None) -> tuple[list[float], list[float], str]:
     gdal_scales = [src.scales[i - 1] for i in data_idx]
     gdal_offsets = [src.offsets[i - 1] for i in data_idx]
     if reflectance_scale is not None:
         return [float(reflectance_scale)] * len(data_idx), [0.0] * len(data_idx), "declared"
     if any(s != 1.0 for s in gdal_scales) or any(o != 0.0 for o in gdal_offsets):
         return gdal_scales, gdal_offsets, "gdal band scale"
-    if np.issubdtype(np.dtype(src.dtypes[data_idx[0] - 1]), np.floating):
+    dtype = np.dtype(src.dtypes[data_idx[0] - 1])
+    if np.issubdtype(dtype, np.floating):
         return [1.0] * len(data_idx), [0.0] * len(data_idx), "float reflectance"
+    if sensor is not None and sensor.radiometry == "dn":
+        return [1.0 / float(np.iinfo(dtype).max)] * len(data_idx), [0.0] * len(data_idx), "camera dn"
     return [1.0] * len(data_idx), [0.0] * len(data_idx), "none"
 
 
@@ -146,19 +158,26 @@ def inspect_orthomosaic(path: str | Path, sensor: Sensor | None, grid: FarmGrid,
     with _open(path) as src:
         if src.crs is None:
             raise InputDataError(path, "has no CRS (no georeferencing)",
-                                 "export the orthomosaic as a georeferenced GeoTIFF (any CRS) from the photogrammetry tool")
+                                 "export the orthomosaic as a georeferenced GeoTIFF (any CRS) "
+                                 "from the photogrammetry tool")
         _probe(src, path)
         roles, data_idx, roles_from, alpha = _roles(src, path, sensor)
-        scales, offsets, scale_from = _scales(src, data_idx, reflectance_scale)
+        scales, offsets, scale_from = _scales(src, data_idx, reflectance_scale, sensor)
         overlap = _overlap_fraction(src, grid)
         if overlap == 0.0:
-            raise InputDataError(path, f"does not overlap the farm grid (mosaic bounds {tuple(round(b, 1) for b in src.bounds)} "
+            raise InputDataError(path,
+                                 f"does not overlap the farm grid "
+                                 f"(mosaic bounds {tuple(round(b, 1) for b in src.bounds)} "
                                  f"in {src.crs.to_string()}, farm bounds {grid.bounds} in {grid.crs.to_string()})",
                                  "check the mosaic belongs to this farm and its CRS is declared correctly")
         warnings = []
         if scale_from == "none":
             warnings.append("integer DN without a declared reflectance scale; pass reflectance_scale (e.g. 0.0001 "
                             "for ODM/DJI Terra uint16 reflectance)")
+        if scale_from == "camera dn":
+            warnings.append(f"uncalibrated RGB camera DN ({src.dtypes[data_idx[0] - 1]}): "
+                            f"stored as relative brightness "
+                            f"DN/{round(1 / scales[0])}, not reflectance; RGB indices use chromatic coordinates")
         if overlap < 0.5:
             warnings.append(f"the mosaic covers only {overlap:.0%} of the farm grid")
         return OrthomosaicInfo(path, tuple(roles), tuple(data_idx), roles_from, src.crs, src.dtypes[data_idx[0] - 1],
@@ -200,7 +219,8 @@ def _warp_window(src, info: OrthomosaicInfo, read_idx: list[int], grid: FarmGrid
     west, north = dst_transform @ (0, 0)
     east, south = dst_transform @ (window.width, window.height)
     bounds = transform_bounds(grid.crs, src.crs, west, south, east, north, densify_pts=21)
-    source = rasterio.windows.from_bounds(*bounds, transform=src.transform).round_offsets(op="floor").round_lengths(op="ceil")
+    source = rasterio.windows.from_bounds(*bounds,
+                                          transform=src.transform).round_offsets(op="floor").round_lengths(op="ceil")
     source = Window(source.col_off - 2, source.row_off - 2, source.width + 4, source.height + 4)
     dst = np.zeros((len(read_idx) + 1, window.height, window.width), dtype=info.dtype)
     try:
@@ -211,8 +231,10 @@ def _warp_window(src, info: OrthomosaicInfo, read_idx: list[int], grid: FarmGrid
     try:
         data = src.read(bands, window=source)
     except RasterioIOError as exc:
-        raise InputDataError(info.path, f"failed while reading ({exc})", "copy the file again; it may be truncated") from None
-    reproject(data, dst, src_transform=src.transform @ Affine.translation(source.col_off, source.row_off), src_crs=src.crs, dst_transform=dst_transform,
+        raise InputDataError(info.path, f"failed while reading ({exc})",
+                             "copy the file again; it may be truncated") from None
+    reproject(data, dst, src_transform=src.transform @ Affine.translation(source.col_off, source.row_off),
+              src_crs=src.crs, dst_transform=dst_transform,
               dst_crs=grid.crs, resampling=resampling, src_nodata=info.nodata,
               src_alpha=len(bands) if info.alpha_index else 0, dst_alpha=len(read_idx) + 1,
               num_threads=os.cpu_count() or 1, warp_mem_limit=WARP_MEMORY_MB)
@@ -231,7 +253,6 @@ def ingest_orthomosaic(path: str | Path, grid: FarmGrid, store: str | Path, grou
     fractions, overlap and timing.
     """
     import dask.array as da
-    import zarr
 
     if resampling not in RESAMPLING:
         raise ValueError(f"resampling must be one of {sorted(RESAMPLING)}, not {resampling!r}")
@@ -249,11 +270,18 @@ def ingest_orthomosaic(path: str | Path, grid: FarmGrid, store: str | Path, grou
     scale = np.array([info.scales[i] for i in order], dtype=np.float64)[:, None, None]
     offset = np.array([info.offsets[i] for i in order], dtype=np.float64)[:, None, None]
     by_name = {b.name: b for b in sensor.bands} if sensor else {}
+    calibrated = info.scale_from != "camera dn"
     method = {"declared": "DN × declared reflectance scale", "gdal band scale": "DN × GDAL band scale + offset",
-              "float reflectance": "float reflectance as delivered"}[info.scale_from]
+              "float reflectance": "float reflectance as delivered",
+              "camera dn": f"camera DN / {round(1 / info.scales[0])}: relative brightness of an uncalibrated "
+                           "RGB camera, not reflectance"}[info.scale_from]
     attrs = {"units": "1", "long_name": "surface reflectance", "standard_name": "surface_bidirectional_reflectance",
              "source_file": str(info.path), "source_crs": info.crs.to_string(), "calibration_method": method,
-             "sensor": sensor.id if sensor else "unknown", "resampling": resampling, "valid_range": [0.0, 1.5]}
+             "sensor": sensor.id if sensor else "unknown", "resampling": resampling, "valid_range": [0.0, 1.5],
+             "calibrated": calibrated}
+    if not calibrated:
+        del attrs["standard_name"]
+        attrs["long_name"] = "relative brightness (camera DN / full scale; not reflectance)"
     template = cube.raster(da.full((len(bands), grid.height, grid.width), np.nan, dtype=np.float32,
                                    chunks=(1, cube.CHUNK_PX, cube.CHUNK_PX)), grid, "reflectance", "band", bands, attrs)
     template = template.assign_coords(
@@ -265,10 +293,8 @@ def ingest_orthomosaic(path: str | Path, grid: FarmGrid, store: str | Path, grou
     tally = ReflectanceTally(bands)
     saturation_dn = info.saturation_dn
     windows = 0
-    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB), cube.staged_product(store, group) as staging:
-        dataset.to_zarr(str(staging), mode="w", compute=False, consolidated=False, zarr_format=3,
-                        encoding=cube.zarr_encoding(dataset))
-        target = zarr.open_array(str(staging), path="reflectance", mode="r+", zarr_format=3)
+    with (rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB),
+          staged_template(store, group, dataset, "reflectance") as target):
         with _open(info.path) as src, ThreadPoolExecutor(max_workers=1) as writer:
             pending = None
             for window in _grid_windows(grid, info, window_px):
@@ -290,7 +316,8 @@ def ingest_orthomosaic(path: str | Path, grid: FarmGrid, store: str | Path, grou
     grid_pixels = grid.width * grid.height
     return {
         "source_file": str(info.path), "sensor": sensor.id if sensor else None, "bands": bands,
-        "method": method, "reflectance_scale": [float(s) for s in scale[:, 0, 0]], "roles_from": info.roles_from,
+        "method": method, "calibrated": calibrated, "reflectance_scale": [float(s) for s in scale[:, 0, 0]],
+        "roles_from": info.roles_from,
         "source_crs": info.crs.to_string(), "resampling": resampling, "overlap_fraction": info.overlap_fraction,
         "valid_fraction": round(float(tally.valid.min()) / grid_pixels, 6),
         "saturation_fraction": max((s["saturation_fraction"] for s in stats.values()), default=0.0),

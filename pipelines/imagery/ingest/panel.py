@@ -81,7 +81,8 @@ def panel_reflectance(images, given: float | list[float] | dict[str, float] | No
         return {b: float(given[b]) for b in bands}
     if isinstance(given, (list, tuple)):
         if len(given) != len(bands):
-            raise InputDataError(images[0].path, f"{len(given)} panel reflectance values for {len(bands)} bands {bands}",
+            raise InputDataError(images[0].path,
+                                 f"{len(given)} panel reflectance values for {len(bands)} bands {bands}",
                                  "give one value, or one per band in this order")
         return {b: float(v) for b, v in zip(bands, given)}
     if given is not None:

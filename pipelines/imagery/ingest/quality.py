@@ -43,6 +43,8 @@ class ReflectanceTally:
                 self.saturated[i] += int(np.count_nonzero(saturated[i]))
 
     def percentile(self, band_index: int, q: float) -> float | None:
+        """The band's q-th percentile (q 0-100) of reflectance from the histogram (1e-4 bins,
+        clamped to -0.5..2.0), None when the band has no valid pixel."""
         counts = self.histogram[band_index]
         total = int(counts.sum())
         if total == 0:

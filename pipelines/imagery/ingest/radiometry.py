@@ -4,16 +4,19 @@ Models (units in each function's docstring):
 - MicaSense (RedEdge, Altum): L = V(x,y)·(a1/g)·(p − p_BL)/(t_e + a2·y − a3·t_e·y), p normalised by
   2^16, g = ISO/100, V = 1/(1 + Σ k_i r^(i+1)) about the vignetting centre (MicaSense "Radiometric
   Calibration Model", imageprocessing docs); L in W m⁻² sr⁻¹ nm⁻¹; ρ = π L / E with E the DLS
-  spectral irradiance (W m⁻² nm⁻¹).
+  horizontal spectral irradiance (W m⁻² nm⁻¹, `dls`: DLS 2 HorizontalIrradiance or DLS 1 sun-angle
+  corrected).
 - Parrot Sequoia: I = f²·(p/V − B)/(A·ε·γ + C), V the 2-D vignetting polynomial over x/width,
   y/height, A,B,C = SensorModel, ε exposure (s), γ ISO (Parrot SEQ-AN-01 "Pixel value to
-  irradiance using the sensor calibration model"); sunshine irradiance = CH0 /(gain·t_int) from
-  IrradianceList: same arbitrary unit per flight, so the ratio is *relative* reflectance unless a
+  irradiance using the sensor calibration model"); sunshine irradiance = CH0 /(gain·t_int) of the
+  IrradianceList record nearest the capture, gains from IrradianceCalibrationMeasurement (`sunshine`):
+  arbitrary unit per band, so the ratio is *relative* reflectance unless a
   panel fixes the scale.
 - DJI P4 Multispectral / Mavic 3M (DJI "P4 Multispectral Image Processing Guide" v1.0 2020.07,
-  Eq. 6–9, and "Mavic 3M Image Processing Guide" v1.0 2023.08): camera signal X = (p − p_BL)/65535
-  / (SensorGain · t_e), p and the black level normalised by 65535 (Eq. 7; black level EXIF
-  BlackLevel, 4096 on the P4M, XMP BlackCurrent 3200 on the M3M), times the vignetting factor
+  Eq. 6–9, and "Mavic 3M Image Processing Guide" v1.0 2023.08): camera signal X = (p − p_BL)/N
+  / (SensorGain · t_e), N = 65535 (P4M, Eq. 7) or 2^BitsPerSample (M3M), t_e = XMP ExposureTime
+  µs / 1e6 (black level EXIF BlackLevel, 4096 on the P4M, XMP BlackLevel/BlackCurrent 3200 on the
+  M3M), times the vignetting factor
   1 + Σ k_i r^(i+1), r the distance in pixels to CalibratedOpticalCenterX/Y (M3M:
   VignettingCenter), k = VignettingData (Eq. 8–9); ρ ∝ X · pCam / LS with pCam =
   SensorGainAdjustment and LS = Irradiance, the sunlight-sensor value (Eq. 6). LS has no
@@ -23,19 +26,17 @@ irradiance sensor is present too (light changes between the panel shot and the f
 """
 from __future__ import annotations
 
-import base64
-import struct
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from pipelines.core.errors import InputDataError
 from pipelines.imagery.ingest.captures import BandImage, Capture
+from pipelines.imagery.ingest.dls import dls_irradiance
 from pipelines.imagery.ingest.panel import panel_reflectance as panel_reflectance_of
 from pipelines.imagery.ingest.panel import panel_region
+from pipelines.imagery.ingest.sunshine import sunshine_irradiance
 from pipelines.imagery.ingest.xmp import numbers
-
-SEQUOIA_GAINS = (1.0, 2.0, 4.0, 8.0)  # sunshine-sensor gain index → gain (Parrot SEQ-AN-01)
 
 
 def _radius(shape: tuple[int, int], cx: float, cy: float) -> np.ndarray:
@@ -64,50 +65,88 @@ def sequoia_irradiance_image(image: BandImage, dn: np.ndarray) -> np.ndarray:
     y, x = np.indices(dn.shape, dtype=np.float64)
     x, y = x / dn.shape[1], y / dn.shape[0]
     vignette = sum(cf * x ** int(exponents[2 * i]) * y ** int(exponents[2 * i + 1]) for i, cf in enumerate(coefs))
-    f = image.f_number or 2.2
+    if image.f_number is None:
+        raise InputDataError(image.path, "has no EXIF FNumber",
+                             "the Sequoia model scales by f²; use the camera's original files")
+    f = image.f_number
     return (f ** 2 * (dn / vignette - b) / (a * image.exposure_s * image.iso + c)).astype(np.float32)
 
 
-def sequoia_sunshine(image: BandImage) -> float:
-    """Mean sunshine-sensor irradiance CH0 /(gain · integration time), arbitrary unit (IrradianceList)."""
-    raw = base64.b64decode(str(image.xmp.get("IrradianceList", "")))
-    records = [struct.unpack_from("<QHHHHfff", raw, i) for i in range(0, len(raw) - 27, 28)]
-    if not records:
-        raise InputDataError(image.path, "has no sunshine-sensor records (IrradianceList)", "calibrate with a panel")
-    return float(np.mean([ch0 / (SEQUOIA_GAINS[min(gi, 3)] * max(t_ms, 1)) for _, ch0, _, gi, t_ms, *_ in records]))
+DJI_FULL_SCALE = {"dji_p4_multispectral": 65535.0}
+"""Normalisation of p and p_BL: 65535 in the P4M guide (Eq. 7); 2^BitsPerSample in the M3M guide."""
+
+
+def _dji_number(image: BandImage, keys: tuple[str, ...], what: str) -> list[float]:
+    """The first of `keys` present in the file's drone-dji XMP, as numbers; a named error when none is."""
+    for key in keys:
+        if image.xmp.get(key) not in (None, ""):
+            return numbers(image.xmp[key])
+    raise InputDataError(image.path, f"has no {what} (XMP drone-dji {' / '.join(keys)})",
+                         "use the camera's original band files: DJI's radiometric model needs it")
 
 
 def dji_signal(image: BandImage, dn: np.ndarray) -> np.ndarray:
     """X · pCam: black-level-, vignetting-, gain- and exposure-normalised signal, 1/s (DJI guides Eq. 6–9).
 
-    Exposure t_e in seconds from EXIF ExposureTime (the XMP ExposureTime is the same in µs).
+    Tags as DJI's "P4 Multispectral Image Processing Guide" (v1.0 2020.07) and "Mavic 3M Image
+    Processing Guide" (v1.0 2023.08) name them, all in XMP drone-dji: vignetting VignettingData
+    k0…k5 about CalibratedOpticalCenterX/Y (the M3M also writes VignettingPolynomial /
+    VignettingCenter, read second), SensorGain, ExposureTime in µs (EXIF ExposureTime in s when the
+    XMP lacks it), SensorGainAdjustment (pCam). Black level: EXIF BlackLevel (P4M 4096), XMP
+    BlackLevel / BlackCurrent (M3M 3200) — `captures._black_level`. p and p_BL are normalised by
+    65535 (P4M) or 2^BitsPerSample (M3M). Any missing value is an `InputDataError`, never a default.
     """
-    xmp = image.xmp
-    centre = numbers(xmp.get("VignettingCenter"))[:2] or [
-        float(xmp.get("CalibratedOpticalCenterX", dn.shape[1] / 2)), float(xmp.get("CalibratedOpticalCenterY", dn.shape[0] / 2))]
-    k = numbers(xmp.get("VignettingData") or xmp.get("VignettingPolynomial"))
+    if image.xmp.get("CalibratedOpticalCenterX") not in (None, ""):
+        centre = [_dji_number(image, (f"CalibratedOpticalCenter{axis}",), "vignetting centre")[0] for axis in "XY"]
+    else:
+        centre = _dji_number(image, ("CalibratedOpticalCenterX", "VignettingCenter"), "vignetting centre")[:2]
+    k = _dji_number(image, ("VignettingData", "VignettingPolynomial"), "vignetting coefficients")
+    gain = _dji_number(image, ("SensorGain",), "sensor gain")[0]
+    p_cam = _dji_number(image, ("SensorGainAdjustment",), "sensor gain adjustment (pCam)")[0]
+    exposure_s = (float(numbers(image.xmp["ExposureTime"])[0]) / 1e6 if image.xmp.get("ExposureTime")
+                  else image.exposure_s)
+    bits = image.exif.get("BitsPerSample", 16)
+    full_scale = DJI_FULL_SCALE.get(image.sensor.id, float(2 ** int(bits[0] if isinstance(bits, tuple) else bits)))
     r = _radius(dn.shape, *centre)
     vignette = 1.0 + sum(coef * r ** (i + 1) for i, coef in enumerate(k))
-    gain = float(xmp.get("SensorGain", image.iso / 100.0))
-    p_cam = float(xmp.get("SensorGainAdjustment", 1.0))
-    return ((dn - image.black_level) / 65535.0 * vignette / (gain * image.exposure_s) * p_cam).astype(np.float32)
+    return ((dn - image.black_level) / full_scale * vignette / (gain * exposure_s) * p_cam).astype(np.float32)
+
+
+def band_irradiance(image: BandImage) -> tuple[float | None, str]:
+    """(irradiance-sensor value or None, how it was read) for one band file, per its vendor's tags.
+
+    MicaSense: DLS 2 HorizontalIrradiance, else DLS 1 sun-angle corrected (`dls`); Sequoia: the
+    sunshine record nearest the capture (`sunshine`); DJI: XMP `Irradiance` (sunlight sensor, no unit).
+    """
+    layout = image.sensor.metadata_layout
+    if layout == "micasense":
+        reading = dls_irradiance(image.xmp, str(image.exif.get("Model", "")).strip(),
+                                 str(image.exif.get("Software", "")),
+                                 image.position, image.captured, image.path)
+        return (reading.value, reading.method) if reading else (None, "none")
+    if layout == "sequoia":
+        if "IrradianceList" not in image.xmp:
+            return None, "none"
+        reading = sunshine_irradiance(image.xmp, image.exif, image.path)
+        return reading.value, reading.method
+    if "Irradiance" in image.xmp:
+        return float(image.xmp["Irradiance"]), "DJI sunlight sensor XMP Irradiance"
+    return None, "none"
 
 
 def band_signal(image: BandImage, dn: np.ndarray | None = None) -> tuple[np.ndarray, float | None, bool]:
     """(radiance-like image, irradiance or None, absolute?) for one band file, per its vendor layout."""
     dn = image.dn() if dn is None else dn
     layout = image.sensor.metadata_layout
+    if layout not in ("micasense", "sequoia", "dji"):
+        raise InputDataError(image.path, f"sensor '{image.sensor.id}' has no radiometric model ({layout!r})",
+                             "set metadata_layout in its configs/sensors profile to micasense, sequoia or dji")
+    irradiance, _ = band_irradiance(image)
     if layout == "micasense":
-        irradiance = float(image.xmp["Irradiance"]) if "Irradiance" in image.xmp else None
         return micasense_radiance(image, dn), irradiance, True
     if layout == "sequoia":
-        irradiance = sequoia_sunshine(image) if "IrradianceList" in image.xmp else None
         return sequoia_irradiance_image(image, dn), irradiance, False
-    if layout == "dji":
-        irradiance = float(image.xmp["Irradiance"]) if "Irradiance" in image.xmp else None
-        return dji_signal(image, dn), irradiance, False
-    raise InputDataError(image.path, f"sensor '{image.sensor.id}' has no radiometric model ({layout!r})",
-                         "set metadata_layout in its configs/sensors profile to micasense, sequoia or dji")
+    return dji_signal(image, dn), irradiance, False
 
 
 @dataclass
@@ -123,6 +162,8 @@ class CalibratedCapture:
     saturation_fraction: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     temperature_c: np.ndarray | None = None   # LWIR surface temperature (y, x) °C at the thermal band's size
+    irradiance_method: dict[str, str] = field(default_factory=dict)   # how each band's sensor irradiance was read
+    panel_irradiance: dict[str, float] = field(default_factory=dict)  # π·L̄_panel/ρ_panel per band
 
 
 def thermal_celsius(image: BandImage) -> np.ndarray:
@@ -155,17 +196,19 @@ def calibrate_capture(capture: Capture, panel: Capture | None = None,
     """
     images, thermal, warnings = _split_bands(capture)
     bands = [image.band for image in images]
-    signals, irradiance, absolute, saturation = [], {}, True, {}
+    signals, irradiance, absolute, saturation, irradiance_method = [], {}, True, {}, {}
     for image in images:
         dn = image.dn()
         saturation[image.band] = round(float(np.mean(dn >= 65535)), 6)
         signal, e, is_absolute = band_signal(image, dn)
+        irradiance_method[image.band] = band_irradiance(image)[1]
         signals.append(signal)
         irradiance[image.band] = e
         absolute &= is_absolute
     warnings = list(capture.warnings) + warnings
     have_irradiance = all(v is not None for v in irradiance.values())
     panel_l: dict[str, float] = {}
+    panel_e: dict[str, float] = {}
     if panel is not None:
         panel_images = [im for im in panel.images if im.band in bands]
         if sorted(im.band for im in panel_images) != sorted(bands):
@@ -181,6 +224,7 @@ def calibrate_capture(capture: Capture, panel: Capture | None = None,
                 warnings.append(f"{image.path.name}: a brighter uniform but saturated square was skipped; if it was "
                                 f"the panel, shoot it again with a shorter exposure")
             panel_l[image.band] = float(np.mean(sig[region.rows, region.cols]))
+            panel_e[image.band] = float(np.pi * panel_l[image.band] / rho[image.band])
             light = (e_panel / irradiance[image.band]) if have_irradiance and e_panel else 1.0
             factors[image.band] = rho[image.band] / panel_l[image.band] * light
         reflectance = np.stack([s * factors[b] for s, b in zip(signals, bands)])
@@ -191,11 +235,13 @@ def calibrate_capture(capture: Capture, panel: Capture | None = None,
         method, relative = "irradiance sensor", not absolute
         if relative:
             warnings.append(f"{capture.sensor.name}: irradiance-sensor reflectance is relative (no absolute "
-                            f"calibration); fly a calibration panel for absolute reflectance")
+                            f"calibration; each band has its own arbitrary unit, so band ratios and indices such as "
+                            f"NDVI are not calibrated either); fly a calibration panel for absolute reflectance")
     else:
         reflectance = np.stack(signals)
         method, relative = "none (radiance only)", True
         warnings.append(f"capture {capture.capture_id}: no irradiance data and no panel; values are relative "
                         f"radiance, not reflectance")
     return CalibratedCapture(reflectance.astype(np.float32), bands, method, relative, irradiance, panel_l,
-                             saturation, warnings, thermal_celsius(thermal[0]) if thermal else None)
+                             saturation, warnings, thermal_celsius(thermal[0]) if thermal else None,
+                             irradiance_method, panel_e)

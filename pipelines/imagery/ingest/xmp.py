@@ -39,7 +39,8 @@ def parse_xmp(packet: bytes | str, path: str | Path = "<xmp>") -> dict[str, str 
         raise InputDataError(path, f"XMP metadata declares entities or a DTD ({type(exc).__name__}), refused",
                              "re-export the image from the camera; the file may have been tampered with") from None
     except ElementTree.ParseError as exc:
-        raise InputDataError(path, f"XMP metadata is not well-formed XML ({exc})", "copy the file again from the SD card") from None
+        raise InputDataError(path, f"XMP metadata is not well-formed XML ({exc})",
+                             "copy the file again from the SD card") from None
     values: dict[str, str | list[str]] = {}
     for description in root.iter(f"{RDF}Description"):
         for key, value in description.attrib.items():

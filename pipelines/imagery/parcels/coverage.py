@@ -88,8 +88,10 @@ def _accumulation(polygon: shapely.Geometry, grid: FarmGrid):
     points = [((xy[:, 0] - west) / res - col0, (north - xy[:, 1]) / res - row0) for xy in _rings(clipped)]
     u = [np.clip(p[0], 0, width) for p in points]
     v = [np.clip(p[1], 0, height) for p in points]
-    u0 = np.concatenate([a[:-1] for a in u]); u1 = np.concatenate([a[1:] for a in u])
-    v0 = np.concatenate([a[:-1] for a in v]); v1 = np.concatenate([a[1:] for a in v])
+    u0 = np.concatenate([a[:-1] for a in u])
+    u1 = np.concatenate([a[1:] for a in u])
+    v0 = np.concatenate([a[:-1] for a in v])
+    v1 = np.concatenate([a[1:] for a in v])
     ua, va, ub, vb = _pieces(u0, v0, u1, v1)
     dy = vb - va
     moving = dy != 0

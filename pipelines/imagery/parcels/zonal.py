@@ -12,9 +12,10 @@ A pixel is valid where at least one layer is finite (each layer's statistics use
 pixels). When only count/mean/std are asked for and there is no class map, a parcel is read
 through its sparse coverage (`coverage.coverage_runs`: border cells plus interior row runs,
 summed with `np.add.reduceat` in float64, shifted by a pilot value against cancellation); a
-parcel touching a NaN pixel falls back to the dense masked path. With a class map (0 soil, 1 crop, 2 weed, 3 shadow, 255 no data), layer statistics and
-n_pixels use crop pixels only; `crop_cover_fraction` = crop / classified area and
-`weed_pressure` = weed / (crop + weed) area, both over the whole parcel.
+parcel touching a NaN pixel falls back to the dense masked path. With a class map (0 soil, 1 crop,
+2 weed, 3 shadow, 255 no data), layer statistics and n_pixels use crop pixels only;
+`crop_cover_fraction` = crop / classified area and `weed_pressure` = weed / (crop + weed) area,
+both over the whole parcel.
 """
 from __future__ import annotations
 
@@ -128,7 +129,8 @@ def parcel_statistics(values: np.ndarray, layer_names: Sequence[str], grid: Farm
     NaN statistics and a `status` saying why.
     """
     if values.ndim != 3 or values.shape[0] != len(layer_names) or values.shape[1:] != grid.shape:
-        raise ValueError(f"values must be (layer, y, x) = ({len(layer_names)}, {grid.height}, {grid.width}), got {values.shape}")
+        raise ValueError(f"values must be (layer, y, x) = ({len(layer_names)}, {grid.height}, {grid.width}), "
+                         f"got {values.shape}")
     if classes is not None and classes.shape != grid.shape:
         raise ValueError(f"classes must be (y, x) = {grid.shape}, got {classes.shape}")
     unknown = set(stats) - set(STATS)

@@ -30,9 +30,9 @@ from pipelines.imagery.parcels.coverage import coverage
 from pipelines.imagery.parcels.layer import ParcelSet
 from pipelines.imagery.parcels.zonal import parcel_statistics
 from pipelines.imagery.zones.classes import filled
-from pipelines.store import cube, windows
+from pipelines.store import cube, products, windows
+from pipelines.store.products import INDICES, ZONES
 
-ZONES = "zones"
 OWN_PIXEL_COVERAGE = 0.5
 WHOLE_PARCEL = 0
 
@@ -43,14 +43,14 @@ def zone_id(parcel: str, rank: int) -> str:
 
 
 def flight_date(flight: str) -> dt.date:
+    """The date of a flight key `<farm>-<yyyymmdd>[-n]`."""
     return FlightKey.parse(flight).date
 
 
 def zoned_flight(store: cube.Store, end: dt.date) -> str | None:
     """The latest flight on or before `end` whose `zones` product exists, or None."""
-    flights = [f for f in cube.flights_in_store(store) if flight_date(f) <= end
-               and cube.has_product(store, cube.flight_group(f, ZONES))]
-    return max(flights, key=lambda f: (flight_date(f), f)) if flights else None
+    flight = products.latest_flight(store, having=ZONES, on_or_before=end)
+    return None if flight is None else str(flight)
 
 
 def _rank_polygons(labels: np.ndarray, transform: Affine, outline) -> dict[int, shapely.Geometry]:
@@ -99,8 +99,9 @@ def zone_observations(store: cube.Store, outlines: gpd.GeoDataFrame, grid: FarmG
     for flight in cube.flights_in_store(store):
         if not start <= flight_date(flight) <= end or not cube.has_product(store, cube.flight_group(flight, "indices")):
             continue
-        names = windows.layer_names(store, flight, "indices", "index")
-        ndvi = windows.LayerStack(windows.stored_array(store, flight, "indices"), [names.index("ndvi")])
+        if "ndvi" not in products.layer_names(store, flight, INDICES):
+            continue  # an RGB camera flight: no NDVI, and the NDVI-Kcb relation never reads ExG
+        ndvi = products.layers(store, flight, INDICES, ["ndvi"])
         stats = parcel_statistics(ndvi, ["ndvi"], grid, zone_set, stats=("count", "mean"))
         frame = pd.DataFrame({"parcel": stats["parcel_id"], "date": pd.Timestamp(flight_date(flight)),
                               "ndvi_mean": stats["ndvi_mean"]})

@@ -35,8 +35,10 @@ def prescription_rule(rule: str | PrescriptionRule) -> PrescriptionRule:
     return rules[rule]
 
 
-def zone_rates(zones: ZoneSet, rule: str | PrescriptionRule, base_rates: Mapping[str, float] | None = None) -> np.ndarray:
-    """Rate of every zone (row of `zones.frame`) in the rule's unit; `base_rates` per parcel id override the rule's base."""
+def zone_rates(zones: ZoneSet, rule: str | PrescriptionRule,
+               base_rates: Mapping[str, float] | None = None) -> np.ndarray:
+    """Rate of every zone (row of `zones.frame`) in the rule's unit; `base_rates` per parcel id override
+    the rule's base."""
     rule = prescription_rule(rule)
     frame = zones.frame
     area, mean = frame["area_m2"].to_numpy(float), frame["index_mean"].to_numpy(float)

@@ -1,0 +1,127 @@
+"""Cloud-Optimized GeoTIFF copies of a flight's rasters, for GIS users (QGIS, GDAL, ArcGIS).
+
+GDAL 3.10 (the one in the rasterio wheel and in current QGIS builds) cannot read our Zarr v3
+stores (`Unsupported codec: bytes`), so every flight raster product of `GEOTIFF_PRODUCTS`
+(reflectance, indices, classes) is also published as a COG beside the store:
+
+    <data_root>/<farm>.cog/<flight>/<product>.tif      e.g. chtouka.cog/chtouka-20260325/indices.tif
+
+One band per layer of the product (band description = band or index name: `nir`, `ndvi`), the
+farm grid's CRS and transform, tiles of 512 px, ZSTD compression with the predictor suited to the
+type (floating-point predictor for reflectance and indices, horizontal differencing for class
+codes), internal overviews (average for reflectance and indices, nearest for class codes), NaN
+(floats) or 255 (classes) as nodata, and the Zarr product's `saqi_version` stamp as the TIFF tag
+`SAQI_VERSION`: a COG and the Zarr group carrying the same stamp hold the same pixels.
+
+The COG is written by `cube.staged_product` from the staged Zarr group that is about to be
+published (same writer, same bytes), into a temporary file beside its target and renamed into
+place (local) or uploaded in one PUT (object store), so a reader sees the old or the new file,
+never half of one.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from pipelines.store.publish import Store, is_remote, join
+
+GEOTIFF_PRODUCTS = ("reflectance", "indices", "classes")
+SUFFIX = ".cog"
+VERSION_TAG = "SAQI_VERSION"
+BLOCK_PX = 512
+STRIP_PX = 2048
+
+
+def geotiff_root(store: Store) -> Store:
+    """The COG folder of a farm store: `<data_root>/<farm>.cog` beside `<data_root>/<farm>.zarr`."""
+    text = str(store).rstrip("/")
+    stem = text[: -len(".zarr")] if text.endswith(".zarr") else text
+    return stem + SUFFIX if is_remote(store) else Path(stem + SUFFIX)
+
+
+def geotiff_path(store: Store, flight: str, product: str) -> Store:
+    """Where the COG of `flights/<flight>/<product>` lives (a Path, or a URL for a remote store)."""
+    root = geotiff_root(store)
+    return join(str(root), flight, f"{product}.tif") if is_remote(store) else Path(root) / flight / f"{product}.tif"
+
+
+def geotiff_target(group: str) -> tuple[str, str] | None:
+    """(flight, product) when the product group `group` gets a COG copy, else None."""
+    parts = group.strip("/").split("/")
+    if len(parts) == 3 and parts[0] == "flights" and parts[2] in GEOTIFF_PRODUCTS:
+        return parts[1], parts[2]
+    return None
+
+
+def _layers(array: xr.DataArray) -> list[str]:
+    if array.ndim == 2:
+        return [str(array.name)]
+    return [str(v) for v in array[array.dims[0]].values]
+
+
+def _write_plain(array: xr.DataArray, path: Path, version: str) -> dict:
+    """A tiled, lightly compressed GeoTIFF written strip by strip (memory: one strip of all layers)."""
+    import rasterio
+    import rioxarray  # noqa: F401  (registers the .rio accessor)
+    from rasterio.windows import Window
+
+    classes = array.dtype == np.uint8
+    height, width = array.shape[-2:]
+    nodata = int(array.attrs.get("flag_values", [255])[-1]) if classes else float("nan")
+    profile = {"driver": "GTiff", "width": width, "height": height, "count": 1 if array.ndim == 2 else array.shape[0],
+               "dtype": str(array.dtype), "crs": array.rio.crs, "transform": array.rio.transform(), "nodata": nodata,
+               "tiled": True, "blockxsize": BLOCK_PX, "blockysize": BLOCK_PX, "compress": "ZSTD", "zstd_level": 1,
+               "bigtiff": "IF_SAFER"}
+    with rasterio.open(path, "w", **profile) as out:
+        for band, name in enumerate(_layers(array), start=1):
+            out.set_band_description(band, name)
+        for top in range(0, height, STRIP_PX):
+            rows = min(STRIP_PX, height - top)
+            block = np.asarray(array[..., top:top + rows, :].values)
+            out.write(block if block.ndim == 3 else block[None], window=Window(0, top, width, rows))
+        out.update_tags(**{VERSION_TAG: version, "units": str(array.attrs.get("units", "")),
+                           "long_name": str(array.attrs.get("long_name", ""))})
+        if classes and "flag_meanings" in array.attrs:
+            out.update_tags(flag_values=" ".join(map(str, array.attrs["flag_values"])),
+                            flag_meanings=str(array.attrs["flag_meanings"]))
+    return {"classes": classes}
+
+
+def write_geotiff(array: xr.DataArray, target: Store, version: str) -> None:
+    """Publish `array` (a (y, x) or (layer, y, x) product on the farm grid) as a COG at `target`.
+
+    Args:
+        array: the product's data variable, with rioxarray CRS and transform (lazy is fine: read
+            in strips of `STRIP_PX` rows).
+        target: final path (Path) or URL of the `.tif`.
+        version: the Zarr product's `saqi_version` stamp, stored as the `SAQI_VERSION` tag.
+    """
+    import rasterio.shutil
+
+    remote = is_remote(target)
+    folder = Path(tempfile.mkdtemp(prefix="saqi-cog-")) if remote else Path(target).parent
+    folder.mkdir(parents=True, exist_ok=True)
+    plain = folder / f".{uuid.uuid4().hex}.plain.tif"
+    staged = folder / f".{uuid.uuid4().hex}.cog.tif"
+    try:
+        kind = _write_plain(array, plain, version)
+        predictor, resampling = ("2", "NEAREST") if kind["classes"] else ("FLOATING_POINT", "AVERAGE")
+        rasterio.shutil.copy(plain, staged, driver="COG", COMPRESS="ZSTD", PREDICTOR=predictor, BLOCKSIZE=BLOCK_PX,
+                             OVERVIEW_RESAMPLING=resampling, BIGTIFF="IF_SAFER", NUM_THREADS="2")
+        if remote:
+            import fsspec
+
+            fs, path = fsspec.core.url_to_fs(str(target))
+            fs.put_file(str(staged), path)
+        else:
+            os.replace(staged, target)
+    finally:
+        plain.unlink(missing_ok=True)
+        staged.unlink(missing_ok=True)
+        if remote:
+            folder.rmdir()
