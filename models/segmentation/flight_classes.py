@@ -21,6 +21,9 @@ from models.segmentation.classes import CROP, WEED
 from models.segmentation.pseudo_labels import SPACING_TOLERANCE, row_labels
 from models.segmentation.rows import RowDetectionError
 
+BLOCK_PX = 1024
+"""Rows are detected per block of at most 1024² px of a parcel (bounded memory at farm scale)."""
+
 
 @dataclass(frozen=True)
 class RowParcel:
@@ -34,8 +37,9 @@ class RowParcel:
 def split_weeds_by_rows(classes, parcels: Sequence[RowParcel], transform: Affine) -> int:
     """Relabel as weed the vegetation (crop pixels) off the rows of each row / tree parcel, in place.
 
-    `classes` is a writable (y, x) uint8 array (NumPy or Zarr) read and written one parcel window
-    at a time; returns the number of pixels relabelled. Parcels without a row pattern are left as they are.
+    `classes` is a writable (y, x) uint8 array (NumPy or Zarr) read and written one block of at most
+    `BLOCK_PX`² of a parcel window at a time; returns the number of pixels relabelled. Blocks
+    without a row pattern are left as they are.
     """
     height, width = classes.shape
     pixel_m = abs(transform.a)
@@ -45,22 +49,30 @@ def split_weeds_by_rows(classes, parcels: Sequence[RowParcel], transform: Affine
             continue
         window = windows.from_bounds(*parcel.geometry.bounds, transform=transform).round_offsets().round_lengths()
         window = window.intersection(windows.Window(0, 0, width, height))
-        rows, cols = window.toslices()
-        area = features.rasterize([(parcel.geometry, 1)], out_shape=(window.height, window.width),
-                                  transform=windows.transform(window, transform), fill=0, dtype="uint8").astype(bool)
-        block = np.asarray(classes[rows, cols])
-        vegetation = block == CROP
-        px = parcel.row_spacing_m / pixel_m
-        try:
-            labels = row_labels(vegetation, area, ((1 - SPACING_TOLERANCE) * px, (1 + SPACING_TOLERANCE) * px))
-        except RowDetectionError:
-            continue
-        weed = area & vegetation & (labels == WEED)
-        if weed.any():
-            block[weed] = WEED
-            classes[rows, cols] = block
-            changed += int(weed.sum())
+        for top in range(int(window.row_off), int(window.row_off + window.height), BLOCK_PX):
+            for left in range(int(window.col_off), int(window.col_off + window.width), BLOCK_PX):
+                block_window = windows.Window(left, top, min(BLOCK_PX, int(window.col_off + window.width) - left),
+                                              min(BLOCK_PX, int(window.row_off + window.height) - top))
+                changed += _split_block(classes, parcel, block_window, transform, parcel.row_spacing_m / pixel_m)
     return changed
+
+
+def _split_block(classes, parcel: RowParcel, window: windows.Window, transform: Affine, spacing_px: float) -> int:
+    rows, cols = window.toslices()
+    area = features.rasterize([(parcel.geometry, 1)], out_shape=(window.height, window.width),
+                              transform=windows.transform(window, transform), fill=0, dtype="uint8").astype(bool)
+    block = np.asarray(classes[rows, cols])
+    vegetation = block == CROP
+    try:
+        spacing = ((1 - SPACING_TOLERANCE) * spacing_px, (1 + SPACING_TOLERANCE) * spacing_px)
+        labels = row_labels(vegetation, area, spacing)
+    except RowDetectionError:
+        return 0
+    weed = area & vegetation & (labels == WEED)
+    if weed.any():
+        block[weed] = WEED
+        classes[rows, cols] = block
+    return int(weed.sum())
 
 
 def flight_classes(out, reflectance, band_names: Sequence[str], card=None, recipe=None, index=None, dark=None,

@@ -44,15 +44,27 @@ def test_card_records_and_protects_the_weights(tiny_card):
     saved = json.loads((tiny_card.checkpoint.parent / "model_card.json").read_text())
     assert saved["checkpoint"] == "weights.safetensors" and saved["onnx"] == "network.onnx"
     assert saved["onnx_int8"] == "network.int8.onnx" and len(saved["onnx_int8_sha256"]) == 64
-    # one image: its bottom 10 % of rows (256 -> 230) is held out of training for the card's validation
-    assert saved["training_data"]["images"] == ["scene[rows :230]"]
-    assert saved["training_data"]["validation_images"] == saved["metrics"]["validation_images"] == ["scene[rows 230:]"]
-    assert saved["metrics"]["validation_vs_labels"]["vegetation"]["iou"] > 0.5
+    assert saved["training_data"]["images"] == ["scene"]  # validation_fraction 0: nothing held out, none claimed
+    assert saved["training_data"]["validation_images"] == [] and saved["metrics"]["validation_vs_labels"] is None
     with open(card.checkpoint, "r+b") as f:
         f.seek(-4, 2)
         f.write(b"\0\0\0\1")
     with pytest.raises(InputDataError, match="sha256"):
         load_card(card.checkpoint.parent)
+
+
+def test_card_validation_images_are_never_trained_on():
+    from models.segmentation.training import LabelledImage, held_out_images
+
+    rng = np.random.default_rng(0)
+    one = LabelledImage("scene", np.zeros((5, 256, 40), np.float32), np.ones((256, 40), np.uint8))
+    train, held = held_out_images([one], 0.1, rng)
+    assert [im.name for im in train] == ["scene[rows :230]"] and [im.name for im in held] == ["scene[rows 230:]"]
+    assert train[0].labels.shape == (230, 40) and held[0].labels.shape == (26, 40)
+    many = [LabelledImage(f"f{k}", one.reflectance, one.labels) for k in range(20)]
+    train, held = held_out_images(many, 0.1, rng)
+    assert len(held) == 2 and len(train) == 18 and not {im.name for im in held} & {im.name for im in train}
+    assert held_out_images(many, 0.0, rng) == (many, [])
 
 
 def test_tiny_network_learns_the_scene(tiny_card, scene):
