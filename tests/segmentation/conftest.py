@@ -22,6 +22,6 @@ def tiny_card(tmp_path_factory, scene):
 
     reflectance, _ = scene
     labels = scene_pseudo_labels(reflectance, BANDS)
-    settings = TrainingSettings(steps=30, batch=4, crop_px=64)
+    settings = TrainingSettings(steps=30, batch=4, crop_px=64, validation_fraction=0.0)
     return train_segmentation_model([LabelledImage("scene", reflectance, labels)], BANDS,
                                     tmp_path_factory.mktemp("model"), settings)
