@@ -61,6 +61,12 @@ class FruitGrowth(_Strict):
     end: str = Field(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", description="harvest, MM-DD")
     source: str
 
+    @model_validator(mode="after")
+    def _every_year(self) -> "FruitGrowth":
+        if "02-29" in (self.start, self.end) or self.start == self.end:
+            raise ValueError("fruit_growth: start and end must differ and exist every year (not 02-29)")
+        return self
+
 
 class Crop(_Strict):
     """Crop parameters (FAO-56 tables, NDVI relation, light-use efficiency) with their sources."""
