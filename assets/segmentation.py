@@ -88,7 +88,7 @@ def _latest_card(storage: SaqiStorage):
 def segmentation_model(context: dg.AssetExecutionContext, config: TrainingConfig,
                        storage: SaqiStorage) -> dg.MaterializeResult:
     from models.segmentation.flights import FlightSample, train_from_flights
-    from models.segmentation.hand_labels import read_hand_labels
+    from models.segmentation.labels.hand import read_hand_labels
     from models.segmentation.training import TrainingSettings
 
     samples, skipped = [], []

@@ -62,7 +62,7 @@ def decide(probability: np.ndarray, valid: np.ndarray, rule: DecisionRule, image
     p = probability / np.maximum(probability.sum(axis=0), 1e-12)
     margin = np.maximum(p[CROP], p[WEED]) - np.maximum(p[SOIL], p[SHADOW])
     if rule.vegetation == "calibrated":
-        from models.segmentation.pseudo_labels import vegetation_of
+        from models.segmentation.labels.pseudo import vegetation_of
 
         if image is None or band_names is None:
             raise ValueError("the calibrated rule needs the image and its band names")

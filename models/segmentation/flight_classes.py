@@ -18,8 +18,8 @@ from affine import Affine
 from rasterio import features, windows
 
 from models.segmentation.classes import CROP, WEED
-from models.segmentation.pseudo_labels import SPACING_TOLERANCE, row_labels
-from models.segmentation.rows import RowDetectionError
+from models.segmentation.labels.pseudo import SPACING_TOLERANCE, row_labels
+from models.segmentation.labels.rows import RowDetectionError
 
 BLOCK_PX = 1024
 """Rows are detected per block of at most 1024² px of a parcel (bounded memory at farm scale)."""

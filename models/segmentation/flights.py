@@ -16,8 +16,8 @@ from rasterio import features
 
 from models.segmentation.card import ModelCard
 from models.segmentation.classes import CROP, NAMES, NO_DATA, WEED
-from models.segmentation.hand_labels import hand_label_raster, with_hand_labels
-from models.segmentation.pseudo_labels import parcel_pseudo_labels
+from models.segmentation.labels.hand import hand_label_raster, with_hand_labels
+from models.segmentation.labels.pseudo import parcel_pseudo_labels
 from models.segmentation.training import (
     LabelledImage,
     TrainingSettings,

@@ -45,8 +45,8 @@ def _channels(text: str) -> list[str]:
 
 
 def run_cross_validate(args: argparse.Namespace) -> int:
-    from models.segmentation.cross_validation import cross_validate, summary
-    from models.segmentation.labelled_tiles import read_development_tiles
+    from models.segmentation.protocol.cross_validation import cross_validate, summary
+    from models.segmentation.protocol.tiles import read_development_tiles
     from models.segmentation.training import TrainingSettings
 
     channels = _channels(args.channels)
@@ -63,7 +63,8 @@ def run_cross_validate(args: argparse.Namespace) -> int:
 def run_evaluate(args: argparse.Namespace) -> int:
     from models.segmentation.card import load_card
     from models.segmentation.decision import load_recipe
-    from models.segmentation.labelled_tiles import evaluate_tiles, read_development_tiles, read_labelled_tiles
+    from models.segmentation.protocol.held_out import evaluate_tiles
+    from models.segmentation.protocol.tiles import read_development_tiles, read_labelled_tiles
 
     channels = _channels(args.channels)
     development = read_development_tiles(args.dev_root, len(channels))

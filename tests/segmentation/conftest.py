@@ -13,7 +13,7 @@ def scene():
 @pytest.fixture(scope="session")
 def tiny_card(tmp_path_factory, scene):
     """A network trained for 30 small steps on the scene's pseudo-labels (seconds)."""
-    from models.segmentation.pseudo_labels import scene_pseudo_labels
+    from models.segmentation.labels.pseudo import scene_pseudo_labels
     from models.segmentation.training import (
         LabelledImage,
         TrainingSettings,

@@ -33,7 +33,7 @@ def test_margin_and_weed_factor_by_hand():
 
 def test_calibrated_rule_matches_the_images_own_otsu_share(scene):
     """The calibrated threshold takes the share of the image's cleaned Otsu mask: no label is read."""
-    from models.segmentation.pseudo_labels import vegetation_of
+    from models.segmentation.labels.pseudo import vegetation_of
 
     reflectance, _ = scene
     index, vegetation, _ = vegetation_of(reflectance, BANDS)
@@ -69,8 +69,8 @@ def test_segment_strip_by_strip_equals_one_pass(tiny_card, scene):
 
 
 def test_folds_keep_colour_groups_together():
-    from models.segmentation.cross_validation import tile_groups
-    from models.segmentation.labelled_tiles import LabelledTile
+    from models.segmentation.protocol.cross_validation import tile_groups
+    from models.segmentation.protocol.tiles import LabelledTile
 
     rng = np.random.default_rng(1)
     colours = rng.uniform(0.1, 0.9, (8, 3))

@@ -9,7 +9,7 @@ from affine import Affine
 from pyproj import Transformer
 
 from models.segmentation.classes import CROP, NO_DATA, SOIL, WEED
-from models.segmentation.hand_labels import hand_label_raster, read_hand_labels, with_hand_labels
+from models.segmentation.labels.hand import hand_label_raster, read_hand_labels, with_hand_labels
 from pipelines.core.errors import InputDataError
 
 CRS = "EPSG:32629"

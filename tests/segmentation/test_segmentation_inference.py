@@ -89,7 +89,7 @@ def test_calibrated_vegetation_share_and_scores(tiny_card, scene):
     """The calibrated rule's vegetation share is the image's own cleaned Otsu share: no label sets it."""
     from models.segmentation.decision import DecisionRule, SegmentationRecipe, segment
     from models.segmentation.evaluation import confusion_matrix, segmentation_scores
-    from models.segmentation.pseudo_labels import vegetation_of
+    from models.segmentation.labels.pseudo import vegetation_of
 
     reflectance, truth = scene
     holed = reflectance.copy()

@@ -22,12 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
-from models.segmentation.classes import CROP, NAMES, WEED
+from models.segmentation.classes import NAMES
 from models.segmentation.decision import RULE_GRID, DecisionRule, decide, tile_probabilities
 from models.segmentation.evaluation import confusion_matrix
-from models.segmentation.labelled_tiles import LabelledTile, otsu_confusion, tile_scores
-from models.segmentation.pseudo_labels import scene_pseudo_labels
-from models.segmentation.training import LabelledImage, TrainingSettings, train_segmentation_model
+from models.segmentation.protocol.tiles import LabelledTile, otsu_confusion, tile_scores, training_images
+from models.segmentation.training import TrainingSettings, train_segmentation_model
 
 SOURCES = ("labels", "pseudo")
 
@@ -44,21 +43,6 @@ def tile_groups(tiles: Sequence[LabelledTile], n_folds: int = 4, n_clusters: int
     for fold, (_, held) in enumerate(GroupKFold(n_folds).split(colour, groups=clusters)):
         folds[held] = fold
     return [int(f) for f in folds]
-
-
-def training_images(tiles: Sequence[LabelledTile], band_names: Sequence[str], source: str) -> list[LabelledImage]:
-    """Hand labels, or each tile's own pseudo-labels (tiles without a row pattern are left out)."""
-    if source == "labels":
-        return [LabelledImage(t.name, t.image, t.truth) for t in tiles]
-    images = []
-    for t in tiles:
-        try:
-            labels = scene_pseudo_labels(t.image, band_names)
-        except ValueError:
-            continue
-        if np.isin(labels, (CROP, WEED)).any():
-            images.append(LabelledImage(t.name, t.image, labels))
-    return images
 
 
 def scores_of(confusion: np.ndarray) -> dict:

@@ -20,6 +20,8 @@ from PIL import Image
 from models.segmentation.classes import CROP, NAMES, NO_DATA, SHADOW, SOIL, WEED
 from models.segmentation.evaluation import confusion_matrix, segmentation_scores
 from models.segmentation.features import vegetation_index_name
+from models.segmentation.labels.pseudo import scene_pseudo_labels
+from models.segmentation.training import LabelledImage
 from models.segmentation.vegetation import otsu_threshold
 from pipelines.core.errors import InputDataError
 from pipelines.imagery.indices.kernel import compute_indices
@@ -144,34 +146,16 @@ def score_tiles(predict, tiles: Sequence[LabelledTile], band_names: Sequence[str
                                             for s in per_tile.values())}
 
 
-def train_on_development(development: Sequence[LabelledTile], band_names: Sequence[str], out_dir: Path,
-                         train_on: str, steps: int):
-    """The evaluation's model: trained on the development tiles' hand labels or pseudo-labels
-    (`steps` of the default `TrainingSettings`, no image held out: the cross-validation is the validation)."""
-    from models.segmentation.cross_validation import training_images
-    from models.segmentation.training import TrainingSettings, train_segmentation_model
-
-    if train_on not in ("pseudo", "labels"):
-        raise ValueError(f"train_on must be 'pseudo' or 'labels', got {train_on!r}")
-    images = training_images(development, band_names, train_on)
-    return train_segmentation_model(images, band_names, Path(out_dir) / train_on,
-                                    TrainingSettings(steps=steps, validation_fraction=0.0),
-                                    {"source": f"{train_on} of {len(images)} development tiles"})
-
-
-def evaluate_tiles(development: Sequence[LabelledTile], test: Sequence[LabelledTile], band_names: Sequence[str],
-                   out_dir: Path, recipe=None, train_on: str | None = None, card=None) -> dict:
-    """Train on the development tiles (`train_on`: the recipe's by default; or use the trained
-    `card`), predict the test tiles by the frozen recipe (`decision.segment`), score them against
-    their labels beside Otsu."""
-    from models.segmentation.decision import load_recipe, segment
-
-    recipe = recipe or load_recipe()
-    train_on = train_on or recipe.train_on
-    names = {t.name for t in development} & {t.name for t in test}
-    if names:
-        raise ValueError(f"tiles {sorted(names)} are both development and test tiles")
-    card = card or train_on_development(development, band_names, out_dir, train_on, recipe.steps)
-    result = score_tiles(lambda image: segment(card, image, band_names, recipe), test, band_names)
-    return {"train_on": train_on, "recipe": recipe.model_dump(), "band_names": list(band_names),
-            "model": str(card.checkpoint.parent), "training_data": card.training_data.get("source"), **result}
+def training_images(tiles: Sequence[LabelledTile], band_names: Sequence[str], source: str) -> list[LabelledImage]:
+    """Hand labels, or each tile's own pseudo-labels (tiles without a row pattern are left out)."""
+    if source == "labels":
+        return [LabelledImage(t.name, t.image, t.truth) for t in tiles]
+    images = []
+    for t in tiles:
+        try:
+            labels = scene_pseudo_labels(t.image, band_names)
+        except ValueError:
+            continue
+        if np.isin(labels, (CROP, WEED)).any():
+            images.append(LabelledImage(t.name, t.image, labels))
+    return images
