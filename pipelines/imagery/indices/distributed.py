@@ -14,13 +14,13 @@ import numpy as np
 from pipelines.core.errors import InputDataError
 from pipelines.imagery.indices.catalogue import index_catalogue
 from pipelines.imagery.indices.kernel import computable_indices, compute_indices
-from pipelines.imagery.indices.rgb import index_inputs
 from pipelines.imagery.indices.product import (
     PRODUCT,
     IndexProductSummary,
     _attrs,
     _grid_of,
 )
+from pipelines.imagery.indices.rgb import index_inputs
 from pipelines.store import cube
 
 
