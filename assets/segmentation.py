@@ -4,13 +4,19 @@
   pseudo-labels made from every flight in the farm stores: vegetation on the crop rows is crop,
   vegetation between rows is weed (Bah, Hafiane & Canals 2018), canopy / inter-row / soil for
   olive and citrus; shadow and soil from the rest. A checkpoint with its model card (bands,
-  classes, training flights, metrics, code version, sha256) under `<data_root>/models/segmentation/`;
+  classes, training data — hand labels from `configs/farms/<farm>/labels*.geojson` (property
+  `class`, optional `flight`) replace the pseudo-labels where drawn —, validation on held-out
+  images, code version, sha256) under `<data_root>/models/segmentation/`;
   a new model changes the data version, so every class map below it shows as stale.
 - `crop_segmentation`: uint8 class map of one flight (0 soil, 1 crop, 2 weed, 3 shadow, 255 no
-  data, CF `flag_values`/`flag_meanings`), from the model by tiled inference, or from an Otsu
+  data, CF `flag_values`/`flag_meanings`), from the model by the frozen, cross-validated recipe
+  of `configs/segmentation.yaml` (`decision.segment`, strip by strip), or from an Otsu
   vegetation threshold (NDVI, or ExG on an RGB flight) when no model exists yet or the flight lacks
   the bands the model was trained on (an RGB camera flight: the U-Net needs its multispectral
-  reflectance channels). Store: `<farm>.zarr/flights/<flight>/classes`.
+  reflectance channels), weeds then split off the crop rows of row and tree parcels. Store:
+  `<farm>.zarr/flights/<flight>/classes`. Beside it, a weed-cover grid per parcel and the
+  spot-spray prescription (cells above the weed threshold; GeoJSON, Shapefile, ISO 11783-10
+  TASKDATA) under `<data_root>/prescriptions/<farm>/<flight>/spot_spray/`.
 
 How to read it: crop cover is the share of crop pixels in a parcel; weeds between the rows
 compete for water and nitrogen; shadow (tree crowns, ridges) is excluded from index statistics.
@@ -32,12 +38,15 @@ from models.segmentation.classes import (
     WEED,
     flag_attributes,
 )
-from models.segmentation.vegetation import SHADOW_NIR_MAX, threshold_classes_strips
-from pipelines.core.config import farm_ids
+from models.segmentation.decision import load_recipe
+from models.segmentation.flight_classes import RowParcel, flight_classes
+from models.segmentation.vegetation import SHADOW_NIR_MAX
+from pipelines.core.config import configs_dir, farm_ids, load_crop
 from pipelines.core.keys import FlightKey
 from pipelines.imagery.indices.rgb import vigour_index
 from pipelines.imagery.parcels.layer import load_parcels
 from pipelines.imagery.preview import preview_step
+from pipelines.imagery.zones.spot_spray import export_spot_spray, load_spot_spray_settings
 from pipelines.orchestration.partitions import all_flights, flights
 from pipelines.orchestration.resources import SaqiStorage
 from pipelines.reports.maps import class_map
@@ -60,6 +69,14 @@ def _multispectral(attrs, bands: list[str]) -> bool:
     return bool(attrs.get("calibrated", True)) and "nir" in bands
 
 
+def _row_parcel(crop, geometry) -> RowParcel:
+    """A parcel for the fallback's row split (no crop: treated like a cereal, left whole)."""
+    if not isinstance(crop, str) or not crop:
+        return RowParcel(geometry, "cereal", None)
+    config = load_crop(crop)
+    return RowParcel(geometry, config.kind, config.row_spacing_m)
+
+
 def _latest_card(storage: SaqiStorage):
     pointer = Path(storage.data_root) / "models" / "segmentation" / LATEST
     return load_card(Path(json.loads(pointer.read_text())["card"])) if pointer.is_file() else None
@@ -71,12 +88,14 @@ def _latest_card(storage: SaqiStorage):
 def segmentation_model(context: dg.AssetExecutionContext, config: TrainingConfig,
                        storage: SaqiStorage) -> dg.MaterializeResult:
     from models.segmentation.flights import FlightSample, train_from_flights
+    from models.segmentation.labels.hand import read_hand_labels
     from models.segmentation.training import TrainingSettings
 
     samples, skipped = [], []
     for farm_id in farm_ids():
         store, grid = storage.store(farm_id), storage.grid(farm_id)
         parcels = load_parcels(storage.farm(farm_id), grid).frame
+        hand = read_hand_labels(sorted((configs_dir() / "farms" / farm_id).glob("labels*.geojson")), grid.crs)
         for flight in cube.flights_in_store(store):
             group = cube.flight_group(flight, "reflectance")
             if cube.has_product(store, group):
@@ -85,7 +104,7 @@ def segmentation_model(context: dg.AssetExecutionContext, config: TrainingConfig
                 if not _multispectral(data.attrs, bands):
                     skipped.append(f"{flight} ({', '.join(bands)})")
                     continue
-                samples.append(FlightSample(flight, data.values, bands, parcels, grid.transform))
+                samples.append(FlightSample(flight, data.values, bands, parcels, grid.transform, hand))
     if not samples and skipped:
         return dg.MaterializeResult(metadata={
             "status": "no model trained: no multispectral reflectance flight (the U-Net's pseudo-labels and channels "
@@ -102,6 +121,7 @@ def segmentation_model(context: dg.AssetExecutionContext, config: TrainingConfig
         metadata=shown({"encoder": model.encoder, "bands": ", ".join(model.band_names),
                         "indices": ", ".join(model.indices),
                   "classes": ", ".join(model.classes), "training_flights": len(samples),
+                  "training_data": model.training_data.get("source", ""),
                   "flights_skipped": "; ".join(skipped) or "none",
                   "code_version": model.code_version, "sha256": model.sha256,
                   "card": dg.MetadataValue.path(str(card_path)), "metrics": dg.MetadataValue.json(model.metrics),
@@ -109,7 +129,7 @@ def segmentation_model(context: dg.AssetExecutionContext, config: TrainingConfig
 
 
 @dg.asset(partitions_def=flights, group_name="segmentation", owners=OWNERS["segmentation"], kinds={"zarr", "onnx"},
-          code_version="2", deps=["vegetation_indices", segmentation_model],
+          code_version="3", deps=["vegetation_indices", segmentation_model],
           description=section(__doc__, "crop_segmentation"))
 def crop_segmentation(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
     key = FlightKey.parse(context.partition_key)
@@ -120,8 +140,9 @@ def crop_segmentation(context: dg.AssetExecutionContext, storage: SaqiStorage) -
     usable = card is not None and _multispectral(reflectance.attrs, bands) and set(card.band_names) <= set(bands)
     vigour = vigour_index(products.layer_names(store, key, INDICES))
     dark = "nir" if "nir" in bands else "green"
+    recipe = load_recipe() if usable else None
     if usable:
-        method = f"U-Net {card.encoder} (sha256 {card.sha256[:12]}), tiled inference"
+        method = f"U-Net {card.encoder} (sha256 {card.sha256[:12]}), recipe {recipe.rule.id}"
     elif vigour is None:
         raise dg.Failure(description=f"flight {key}: neither a usable segmentation model nor NDVI/ExG to threshold "
                                      f"(bands {', '.join(bands)})", allow_retries=False)
@@ -130,18 +151,25 @@ def crop_segmentation(context: dg.AssetExecutionContext, storage: SaqiStorage) -
                f"the U-Net was trained on {', '.join(card.band_names)} reflectance; this flight has "
                f"{', '.join(bands)}{'' if _multispectral(reflectance.attrs, bands) else ' camera DN'}")
         method = (f"Otsu {vigour.upper() if vigour == 'ndvi' else 'ExG'} threshold + morphology, shadow = {dark} "
-                  f"below {SHADOW_NIR_MAX} ({why})")
+                  f"below {SHADOW_NIR_MAX}, weeds split by rows ({why})")
+    parcels = load_parcels(storage.farm(key.farm), grid)
+    rows = [_row_parcel(crop, geometry) for crop, geometry in zip(parcels.frame["crop"], parcels.frame.geometry)]
     group = cube.flight_group(key, "classes")
     with windows.staged_raster(store, group, grid, "classes", np.uint8, NO_DATA,
                                attrs={**flag_attributes(), "method": method}) as out:
         if usable:
-            from models.segmentation.inference import predict_classes
-
-            predict_classes(card, reflectance, bands, out=out)
+            flight_classes(out, reflectance, bands, card, recipe)
         else:
             index = products.layer(store, key, INDICES, vigour)
-            threshold_classes_strips(index, windows.plane(reflectance, bands.index(dark)), out)
+            flight_classes(out, reflectance, bands, None, None, index, windows.plane(reflectance, bands.index(dark)),
+                           rows, grid.transform)
     classes = windows.stored_array(store, key, "classes")
+    settings = load_spot_spray_settings()
+    farm = storage.farm(key.farm)
+    cells, files = export_spot_spray(classes, grid, parcels, storage.folder("prescriptions", key.farm, str(key),
+                                                                            "spot_spray"),
+                                     settings, customer=farm.cooperative.name, farm_name=farm.name)
+    sprayed = (cells["weed_cover"] >= settings.weed_cover_threshold).to_numpy() if len(cells) else np.zeros(0, bool)
     counts = windows.value_counts(classes)
     valid = counts.sum() - counts[NO_DATA]
     share = {name: float(counts[code] / valid) if valid else float("nan") for name, code in
@@ -155,4 +183,8 @@ def crop_segmentation(context: dg.AssetExecutionContext, storage: SaqiStorage) -
         "class_preview": preview(class_map(classes[::step, ::step], grid.resolution_m * step, max_side_px=480).png,
                                  "classes"),
         "valid_fraction": number(float(valid / counts.sum())),
+        "weed_cells": len(cells), "spot_spray_cells": int(sprayed.sum()),
+        "spot_spray_area_fraction": number(float(cells["area_m2"][sprayed].sum() / cells["area_m2"].sum())
+                                           if len(cells) else float("nan")),
+        **{f"spot_spray_{fmt}": dg.MetadataValue.path(str(path)) for fmt, path in files.items()},
     }))

@@ -7,12 +7,12 @@ farm folder; `SAQI_CONFIGS` points at it): 5 × 5 rectangular parcels cycling th
 farm's crops, members and soils, its weather and irrigation log. The mosaic (GeoTIFF, ZSTD,
 512² tiles, band descriptions) is written window by window: diagonal crop rows inside parcels
 (HEALTHY_CANOPY / DRY_SOIL spectra of `synthetic.spectra`, ±3 % noise), bare soil outside.
-Segmentation runs the farm's U-Net as `crop_segmentation` does (`predict_classes` on the
-stored reflectance, int8 ONNX, strip by strip into the staged product). The model is trained
-before, in its own process, as the `segmentation_model` asset trains it (`train_from_flights`
-on pseudo-labels, the asset's default budget: 120 steps, at most 150 s), on a
-TRAIN_PX² window of the mosaic: the asset reads whole flights into memory, which a 400 Mpx
-flight does not fit; training is once per season, not per flight, so it is reported beside
+Segmentation runs the farm's U-Net as `crop_segmentation` does (`flight_classes`, the asset's one
+function, with the frozen recipe of `configs/segmentation.yaml`: int8 ONNX, strip by strip into the
+staged product). The model is trained before, in its own process, as the `segmentation_model` asset
+trains it (`train_from_flights` on pseudo-labels, the asset's default budget: 120 steps, at most
+150 s), on a TRAIN_PX² window of the mosaic: the asset reads whole flights into memory, which a
+400 Mpx flight does not fit; training is once per season, not per flight, so it is reported beside
 the stages, not in the flight's total.
 
 Figures: seconds and share of each stage (parcels: statistics and zones separately), total
@@ -154,7 +154,7 @@ def stages(farm_id: str, mosaic: Path, data_root: Path, card_path: Path) -> dict
 
     from models.segmentation.card import load_card
     from models.segmentation.classes import NO_DATA, flag_attributes
-    from models.segmentation.inference import predict_classes
+    from models.segmentation.flight_classes import flight_classes
     from pipelines.core.config import load_farm, load_sensor
     from pipelines.core.grid import FarmGrid
     from pipelines.imagery.indices.product import write_index_product
@@ -187,7 +187,7 @@ def stages(farm_id: str, mosaic: Path, data_root: Path, card_path: Path) -> dict
         bands = windows.layer_names(store, flight, "reflectance", "band")
         with windows.staged_raster(store, cube.flight_group(flight, "classes"), grid, "classes", np.uint8, NO_DATA,
                                    attrs=flag_attributes()) as out:
-            predict_classes(load_card(card_path), reflectance, bands, out=out)
+            flight_classes(out, reflectance, bands, load_card(card_path))
         return windows.value_counts(windows.stored_array(store, flight, "classes"))
 
     counts = timed("segmentation", segmentation)

@@ -15,8 +15,9 @@ from affine import Affine
 from rasterio import features
 
 from models.segmentation.card import ModelCard
-from models.segmentation.classes import CROP, WEED
-from models.segmentation.pseudo_labels import parcel_pseudo_labels
+from models.segmentation.classes import CROP, NAMES, NO_DATA, WEED
+from models.segmentation.labels.hand import hand_label_raster, with_hand_labels
+from models.segmentation.labels.pseudo import parcel_pseudo_labels
 from models.segmentation.training import (
     LabelledImage,
     TrainingSettings,
@@ -35,6 +36,7 @@ class FlightSample:
     band_names: Sequence[str]
     parcels: gpd.GeoDataFrame
     transform: Affine
+    hand_labels: gpd.GeoDataFrame | None = None
 
 
 def parcel_numbers(parcels: gpd.GeoDataFrame, transform: Affine, shape: tuple[int, int]) -> np.ndarray:
@@ -53,17 +55,33 @@ def flight_pseudo_labels(sample: FlightSample) -> np.ndarray:
 
 def train_from_flights(samples: Sequence[FlightSample], out_dir: str | Path,
                        settings: TrainingSettings | None = None) -> ModelCard:
-    """Pseudo-label every flight, train one network on all of them, write it with its card in `out_dir`."""
+    """Pseudo-label every flight, train one network on all of them, write it with its card in `out_dir`.
+
+    A sample's `hand_labels` (`hand_labels.read_hand_labels`, grid CRS) replace its pseudo-labels
+    where drawn; the card's training data then names the files and counts the hand-labelled pixels.
+    """
     if not samples:
         raise ValueError("no flights to train on: run the reflectance assets first")
     bands = [list(s.band_names) for s in samples]
     if any(b != bands[0] for b in bands):
         raise ValueError(f"flights have different bands {sorted(map(tuple, bands))}: train one model per sensor")
-    images = [LabelledImage(s.flight, s.reflectance, flight_pseudo_labels(s)) for s in samples]
+    images, hand_pixels, files = [], np.zeros(len(NAMES), np.int64), set()
+    for s in samples:
+        labels = flight_pseudo_labels(s)
+        if s.hand_labels is not None and len(s.hand_labels):
+            hand = hand_label_raster(s.hand_labels, s.flight, s.transform, labels.shape)
+            files.update(s.hand_labels["source"])
+            hand_pixels += np.bincount(hand[hand != NO_DATA], minlength=len(NAMES))[: len(NAMES)]
+            labels = with_hand_labels(labels, hand)
+        images.append(LabelledImage(s.flight, s.reflectance, labels))
     usable = [im for im in images if ((im.labels == CROP) | (im.labels == WEED)).any()]
     if not usable:
         raise ValueError(f"none of the flights {[s.flight for s in samples]} has enough vegetation for pseudo-labels; "
                          "train once later flights (with a crop canopy) exist")
-    return train_segmentation_model(usable, bands[0], out_dir, settings,
-                                    {"source": "pseudo-labels from parcels (crop kind rules)",
-                                     "flights": [im.name for im in usable]})
+    source = "pseudo-labels from parcels (crop kind rules)"
+    data = {"source": source, "flights": [im.name for im in usable]}
+    if hand_pixels.any():
+        data["source"] = f"{source}, replaced by hand labels where drawn"
+        data["hand_labels"] = {"files": sorted(files),
+                               "pixels": {n: int(c) for n, c in zip(NAMES, hand_pixels)}}
+    return train_segmentation_model(usable, bands[0], out_dir, settings, data)

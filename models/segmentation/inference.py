@@ -5,9 +5,9 @@ that falls to ~0 at the tile's edges over the overlap width (seamless, no border
 the class is the argmax of the weighted sum. The mosaic is processed one strip of tiles at a time
 (memory: a few strips, not the whole probability cube), tiles are batched and run by ONNX Runtime
 or torch (`runtime`) on all the machine's cores. Pixels with a NaN band are
-NO_DATA (255). `predict_calibrated_classes` replaces the argmax's vegetation decision by a
-threshold calibrated on the image (the recipe that beats Otsu on every WeedMap tile,
-docs/segmentation.md).
+NO_DATA (255). `predict_classes` is the plain argmax; the evaluated production recipe (test-time
+flips, margin threshold, weed factor chosen by cross-validation) is `decision.segment`
+(docs/segmentation.md).
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from models.segmentation.card import ModelCard, load_card
-from models.segmentation.classes import CROP, NO_DATA, SHADOW, SOIL, WEED
+from models.segmentation.classes import NO_DATA
 from models.segmentation.features import feature_stack, normalise
 from models.segmentation.runtime import runner_for
 from pipelines.core.errors import InputDataError
@@ -111,41 +111,6 @@ def predict_classes(card_or_checkpoint: ModelCard | str | Path, reflectance: np.
         labels = probability.argmax(0).astype(np.uint8)
         labels[~valid] = NO_DATA
         out[top:done] = labels
-    return out
-
-
-def predict_calibrated_classes(card_or_checkpoint: ModelCard | str | Path, reflectance: np.ndarray,
-                               band_names: Sequence[str], vegetation_fraction: float, flips: bool = True,
-                               tile: int = 512, overlap: int = 64, batch: int = 4, runtime: str = "auto") -> np.ndarray:
-    """Class map like `predict_classes`, with the vegetation decision calibrated on the image itself.
-
-    The vegetation score of a pixel is the margin max(p_crop, p_weed) - max(p_soil, p_shadow); its
-    threshold is the quantile that makes `vegetation_fraction` of the valid pixels vegetation
-    (e.g. the share of the image's own cleaned Otsu vegetation mask, `pseudo_labels.vegetation_of`:
-    no label is looked at). Vegetated pixels are then crop or weed, the others soil or shadow, by
-    the larger probability. With `flips`, probabilities are averaged over the four horizontal /
-    vertical flips of each tile (test-time augmentation, 4x the inference time). The network
-    alone over-segments plant edges, which the pseudo-labels leave unlabelled (mixed pixels);
-    the calibration moves the edge back to where the index puts it, the network keeps the shape.
-    """
-    if not 0.0 <= vegetation_fraction <= 1.0:
-        raise ValueError(f"vegetation_fraction must lie in 0-1, got {vegetation_fraction}")
-    card = _card(card_or_checkpoint)
-    runner = runner_for(card, runtime)
-    runner = FlipAveraged(runner) if flips else runner
-    height, width = reflectance.shape[1:]
-    margin = np.empty((height, width), np.float32)
-    plant_class = np.empty((height, width), np.uint8)
-    ground_class = np.empty((height, width), np.uint8)
-    for top, done, p, _ in blended_strips(card, reflectance, band_names, tile, overlap, batch, runtime, runner):
-        p = p / np.maximum(p.sum(axis=0), 1e-12)
-        margin[top:done] = np.maximum(p[CROP], p[WEED]) - np.maximum(p[SOIL], p[SHADOW])
-        plant_class[top:done] = np.where(p[WEED] > p[CROP], WEED, CROP)
-        ground_class[top:done] = np.where(p[SHADOW] > p[SOIL], SHADOW, SOIL)
-    valid = np.isfinite(reflectance).all(axis=0)
-    threshold = np.quantile(margin[valid], 1.0 - vegetation_fraction) if valid.any() else np.inf
-    out = np.where(margin > threshold, plant_class, ground_class).astype(np.uint8)
-    out[~valid] = NO_DATA
     return out
 
 

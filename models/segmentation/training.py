@@ -58,7 +58,8 @@ class TrainingSettings(BaseModel):
     time_budget_s: float | None = Field(default=None, gt=0, description="stop early after this many seconds "
                                         "(bounds the time on a loaded machine; the result then depends on the load)")
     learning_rate: float = Field(default=3e-3, gt=0)
-    validation_fraction: float = Field(default=0.1, ge=0, lt=1)
+    validation_fraction: float = Field(default=0.1, ge=0, lt=1, description="share of the images (or of a single "
+                                       "image's rows) held out of training for the card's validation")
     class_weight_power: float = Field(default=0.5, ge=0, le=1, description="class weight = frequency^-power "
                                       "(0: unweighted; higher favours rare classes, e.g. weeds, over soil)")
     seed: int = 0
@@ -107,12 +108,55 @@ def _pad_to(array: np.ndarray, size: int, value) -> np.ndarray:
     return np.pad(array, widths, constant_values=value)
 
 
+def held_out_images(images: Sequence[LabelledImage], fraction: float,
+                    rng: np.random.Generator) -> tuple[list[LabelledImage], list[LabelledImage]]:
+    """(training, validation) images: a random `fraction` of whole images (at least one) is held
+    out, never trained on; a single image is cut across its rows, the bottom `fraction` held out."""
+    images = list(images)
+    if fraction <= 0:
+        return images, []
+    if len(images) == 1:
+        im = images[0]
+        cut = int(round(im.labels.shape[0] * (1 - fraction)))
+        if cut <= 0 or cut >= im.labels.shape[0]:
+            return images, []
+        return ([LabelledImage(f"{im.name}[rows :{cut}]", im.reflectance[:, :cut], im.labels[:cut])],
+                [LabelledImage(f"{im.name}[rows {cut}:]", im.reflectance[:, cut:], im.labels[cut:])])
+    order = rng.permutation(len(images))
+    n_held = max(1, int(round(fraction * len(images))))
+    train = [images[k] for k in sorted(order[n_held:])]
+    if not any(((im.labels == 1) | (im.labels == 2)).any() for im in train):
+        return images, []
+    return train, [images[k] for k in sorted(order[:n_held])]
+
+
+def _validation_batches(held: Sequence[LabelledImage], band_names, indices, mean, std, settings, rng,
+                        count: int = 8, size: int = 256) -> list:
+    """Up to `count` random crops (at most `size` px, multiples of 32) of the held-out images, as
+    (1, channel, y, x) / (1, y, x) tensors."""
+    import torch
+
+    batches = []
+    for k in range(count if held else 0):
+        im = held[k % len(held)]
+        h, w = (min(size, max(32, n // 32 * 32)) for n in im.labels.shape)
+        oy = rng.integers(0, max(1, im.labels.shape[0] - h + 1))
+        ox = rng.integers(0, max(1, im.labels.shape[1] - w + 1))
+        x = normalise(feature_stack(im.reflectance[:, oy:oy + h, ox:ox + w], band_names, indices), mean, std)
+        x = _pad_to(x, max(h, w), 0.0)[:, :h, :w]
+        y = _pad_to(im.labels[oy:oy + h, ox:ox + w], max(h, w), NO_DATA)[:h, :w]
+        batches.append((torch.from_numpy(np.ascontiguousarray(x[None])),
+                        torch.from_numpy(np.ascontiguousarray(y[None]).astype(np.int64))))
+    return batches
+
+
 def train_segmentation_model(images: Sequence[LabelledImage], band_names: Sequence[str], out_dir: str | Path,
                              settings: TrainingSettings | None = None, training_data: dict | None = None) -> ModelCard:
     """Train a U-Net on labelled images; write weights + model card into `out_dir`; return the card.
 
-    The card's metrics are the IoU/F1 of the trained network against the labels on the held-out
-    validation crops (agreement with pseudo-labels when the labels are pseudo-labels).
+    The card's metrics are the IoU/F1 of the trained network against the labels of the held-out
+    validation images (`held_out_images`: never trained on; agreement with pseudo-labels when the
+    labels are pseudo-labels); `validation_fraction=0` trains on every image and records none.
     """
     import torch
     from safetensors.torch import save_file
@@ -127,6 +171,7 @@ def train_segmentation_model(images: Sequence[LabelledImage], band_names: Sequen
     use_machine_threads()
     torch.manual_seed(settings.seed)
     rng = np.random.default_rng(settings.seed)
+    images, held = held_out_images(images, settings.validation_fraction, rng)
     stacks = [feature_stack(im.reflectance, band_names, indices) for im in images]
     mean, std = channel_statistics(stacks)
     crop = settings.crop_px
@@ -151,8 +196,7 @@ def train_segmentation_model(images: Sequence[LabelledImage], band_names: Sequen
         return (torch.from_numpy(np.ascontiguousarray(np.stack(xs))),
                 torch.from_numpy(np.ascontiguousarray(np.stack(ys)).astype(np.int64)))
 
-    validation = [batch_of(settings.batch)
-                  for _ in range(max(1, round(settings.steps * settings.validation_fraction / 4)))]
+    validation = _validation_batches(held, band_names, indices, mean, std, settings, rng)
     network = build_network(settings.encoder, len(band_names) + len(indices), len(NAMES), settings.encoder_depth,
                             tuple(settings.decoder_channels)).to(memory_format=torch.channels_last)
     optimiser = torch.optim.Adam(network.parameters(), lr=settings.learning_rate)
@@ -185,11 +229,13 @@ def train_segmentation_model(images: Sequence[LabelledImage], band_names: Sequen
     card = ModelCard(
         encoder=settings.encoder, encoder_depth=settings.encoder_depth, decoder_channels=settings.decoder_channels,
         band_names=list(band_names), indices=indices, channel_mean=mean, channel_std=std,
-        training_data={"images": [im.name for im in images], "label_pixels": dict(zip(NAMES, map(int, counts))),
+        training_data={"images": [im.name for im in images], "validation_images": [im.name for im in held],
+                       "label_pixels": dict(zip(NAMES, map(int, counts))),
                        **(training_data or {})},
         settings=settings.model_dump(), code_version=code_version(),
         created=dt.datetime.now(dt.timezone.utc).isoformat(),
-        metrics={"validation_vs_labels": segmentation_scores(confusion),
+        metrics={"validation_vs_labels": segmentation_scores(confusion) if validation else None,
+                 "validation_images": [im.name for im in held],
                  "final_loss": round(float(np.mean(losses[-10:])), 4), "steps_done": len(losses),
                  "training_s": round(time.perf_counter() - started, 1)},
         checkpoint=checkpoint, sha256=file_sha256(checkpoint), onnx=onnx, onnx_sha256=file_sha256(onnx),

@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from models.yields.lue import lue_yield
-from models.yields.regression import Z90, calibrate, yield_features
+from models.yields.lue import Z90, lue_yield
+from models.yields.regression import calibrate, yield_features
 
 QX_PER_T = 10.0
 

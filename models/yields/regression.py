@@ -17,7 +17,6 @@ from models.yields.lue import absorbed_par, daily_ndvi
 
 FEATURES = ("ndvi_integral", "apar_stressed_mj_m2")
 MIN_RECORDS = 4
-Z90 = 1.2816
 
 
 def yield_features(balance: xr.Dataset, observations: pd.DataFrame | None, weather: pd.DataFrame) -> pd.DataFrame:

@@ -53,6 +53,21 @@ class TreeCover(_Strict):
     source: str
 
 
+class FruitGrowth(_Strict):
+    """A tree crop's fruit-growth window, fruit set to harvest ("MM-DD"; an end before the start is in the
+    following year), with its published source: the days whose absorbed PAR makes the harvest."""
+
+    start: str = Field(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", description="fruit set, MM-DD")
+    end: str = Field(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", description="harvest, MM-DD")
+    source: str
+
+    @model_validator(mode="after")
+    def _every_year(self) -> "FruitGrowth":
+        if "02-29" in (self.start, self.end) or self.start == self.end:
+            raise ValueError("fruit_growth: start and end must differ and exist every year (not 02-29)")
+        return self
+
+
 class Crop(_Strict):
     """Crop parameters (FAO-56 tables, NDVI relation, light-use efficiency) with their sources."""
 
@@ -79,9 +94,15 @@ class Crop(_Strict):
     salinity: SaltTolerance | None = None
     quota_priority: int = Field(default=3, ge=1, le=9, description="1 = served first when water is short")
     deficit_stages: list[DeficitStage] = Field(default_factory=list)
-    fruit_growth_months: list[int] | None = Field(default=None,
-                                                  description="trees: months of fruit growth (yield window)")
+    fruit_growth: FruitGrowth | None = Field(default=None, description="trees: the fruit-growth (yield) window")
     sources: list[str]
+
+    @model_validator(mode="after")
+    def _tree_window(self) -> "Crop":
+        if self.kind == "tree" and self.fruit_growth is None:
+            raise ValueError(f"tree crop {self.id!r} needs `fruit_growth` (fruit set and harvest MM-DD, with source):"
+                             " its yield is made in that window")
+        return self
 
 
 class Soil(_Strict):

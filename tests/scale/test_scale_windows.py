@@ -103,7 +103,7 @@ def test_overview_block_mean_by_strips_equals_whole(flight_store):
 
 def test_predict_classes_streams_strips_into_a_staged_product(flight_store, grid, tmp_path):
     from models.segmentation.inference import predict_classes
-    from models.segmentation.pseudo_labels import scene_pseudo_labels
+    from models.segmentation.labels.pseudo import scene_pseudo_labels
     from models.segmentation.training import (
         LabelledImage,
         TrainingSettings,

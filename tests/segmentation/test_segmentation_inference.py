@@ -44,12 +44,27 @@ def test_card_records_and_protects_the_weights(tiny_card):
     saved = json.loads((tiny_card.checkpoint.parent / "model_card.json").read_text())
     assert saved["checkpoint"] == "weights.safetensors" and saved["onnx"] == "network.onnx"
     assert saved["onnx_int8"] == "network.int8.onnx" and len(saved["onnx_int8_sha256"]) == 64
-    assert saved["training_data"]["images"] == ["scene"]
+    assert saved["training_data"]["images"] == ["scene"]  # validation_fraction 0: nothing held out, none claimed
+    assert saved["training_data"]["validation_images"] == [] and saved["metrics"]["validation_vs_labels"] is None
     with open(card.checkpoint, "r+b") as f:
         f.seek(-4, 2)
         f.write(b"\0\0\0\1")
     with pytest.raises(InputDataError, match="sha256"):
         load_card(card.checkpoint.parent)
+
+
+def test_card_validation_images_are_never_trained_on():
+    from models.segmentation.training import LabelledImage, held_out_images
+
+    rng = np.random.default_rng(0)
+    one = LabelledImage("scene", np.zeros((5, 256, 40), np.float32), np.ones((256, 40), np.uint8))
+    train, held = held_out_images([one], 0.1, rng)
+    assert [im.name for im in train] == ["scene[rows :230]"] and [im.name for im in held] == ["scene[rows 230:]"]
+    assert train[0].labels.shape == (230, 40) and held[0].labels.shape == (26, 40)
+    many = [LabelledImage(f"f{k}", one.reflectance, one.labels) for k in range(20)]
+    train, held = held_out_images(many, 0.1, rng)
+    assert len(held) == 2 and len(train) == 18 and not {im.name for im in held} & {im.name for im in train}
+    assert held_out_images(many, 0.0, rng) == (many, [])
 
 
 def test_tiny_network_learns_the_scene(tiny_card, scene):
@@ -71,26 +86,29 @@ def test_onnx_and_torch_runtimes_agree(tiny_card, scene):
 
 
 def test_calibrated_vegetation_share_and_scores(tiny_card, scene):
+    """The calibrated rule's vegetation share is the image's own cleaned Otsu share: no label sets it."""
+    from models.segmentation.decision import DecisionRule, SegmentationRecipe, segment
     from models.segmentation.evaluation import confusion_matrix, segmentation_scores
-    from models.segmentation.inference import predict_calibrated_classes
+    from models.segmentation.labels.pseudo import vegetation_of
 
     reflectance, truth = scene
     holed = reflectance.copy()
     holed[:, :4, :6] = np.nan
-    share = float(np.isin(truth, (1, 2)).mean())
-    classes = predict_calibrated_classes(tiny_card, holed, BANDS, share, flips=False, tile=128, overlap=32)
+    index, vegetation, _ = vegetation_of(holed, BANDS)
+    share = float(vegetation[np.isfinite(index)].mean())
+    recipe = SegmentationRecipe(rule=DecisionRule(flips=False, vegetation="calibrated"), tile_px=128, overlap_px=32)
+    classes = segment(tiny_card, holed, BANDS, recipe)
     valid = classes != NO_DATA
     assert valid.sum() == truth.size - 24 and (classes[:4, :6] == NO_DATA).all()
     assert np.isin(classes[valid], (1, 2)).mean() == pytest.approx(share, abs=0.005)
     scores = segmentation_scores(confusion_matrix(classes, truth))
     assert scores["vegetation"]["iou"] > 0.9 and scores["crop"]["iou"] > 0.8  # measured 0.93 and 0.93
-    flipped = predict_calibrated_classes(tiny_card, reflectance, BANDS, share, flips=True, tile=128, overlap=32)
-    assert np.isin(flipped, (1, 2)).mean() == pytest.approx(share, abs=0.005)
-    fewer = predict_calibrated_classes(tiny_card, reflectance, BANDS, share / 2, flips=False, tile=128, overlap=32)
-    assert np.isin(fewer, (1, 2)).mean() == pytest.approx(share / 2, abs=0.005)
-    assert np.isin(classes[np.isin(fewer, (1, 2))], (1, 2)).mean() > 0.97  # a stricter threshold keeps a subset
-    with pytest.raises(ValueError, match="vegetation_fraction"):
-        predict_calibrated_classes(tiny_card, reflectance, BANDS, 1.5)
+    flipped = segment(tiny_card, holed, BANDS,
+                      recipe.model_copy(update={"rule": DecisionRule(vegetation="calibrated")}))
+    assert np.isin(flipped[valid], (1, 2)).mean() == pytest.approx(share, abs=0.005)
+    stricter = segment(tiny_card, holed, BANDS,
+                       recipe.model_copy(update={"rule": DecisionRule(flips=False, margin=0.5)}))
+    assert np.isin(classes[np.isin(stricter, (1, 2))], (1, 2)).mean() > 0.97  # a stricter threshold keeps a subset
 
 
 def test_flip_averaging_is_flip_equivariant(tiny_card, scene):

@@ -6,8 +6,8 @@ import pytest
 from segmentation_scenes import BANDS, row_scene
 
 from models.segmentation.classes import CROP, NO_DATA, SHADOW, SOIL, WEED
-from models.segmentation.pseudo_labels import scene_pseudo_labels
-from models.segmentation.rows import RowDetectionError
+from models.segmentation.labels.pseudo import scene_pseudo_labels
+from models.segmentation.labels.rows import RowDetectionError
 from models.segmentation.vegetation import vegetation_mask
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from segmentation_scenes import row_scene
 
-from models.segmentation.rows import RowDetectionError, detect_rows
+from models.segmentation.labels.rows import RowDetectionError, detect_rows
 
 
 @pytest.mark.parametrize("spacing_px, angle_deg", [(16.0, 25.0), (6.0, 120.0), (3.0, 60.0)])

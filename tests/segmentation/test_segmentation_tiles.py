@@ -8,8 +8,8 @@ import pytest
 from PIL import Image
 
 from models.segmentation.classes import CROP, NO_DATA, WEED
-from models.segmentation.labelled_tiles import read_labelled_tiles
-from models.segmentation.pseudo_labels import scene_pseudo_labels
+from models.segmentation.labels.pseudo import scene_pseudo_labels
+from models.segmentation.protocol.tiles import read_labelled_tiles
 from pipelines.core.errors import InputDataError
 
 WEEDMAP = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "weedmap"

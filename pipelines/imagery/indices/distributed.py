@@ -20,11 +20,14 @@ from pipelines.imagery.indices.product import (
     _attrs,
     _grid_of,
 )
+from pipelines.imagery.indices.rgb import index_inputs
 from pipelines.store import cube
 
 
-def _index_block(block: np.ndarray, band_names: Sequence[str], names: Sequence[str]) -> np.ndarray:
-    return compute_indices(np.ascontiguousarray(block, dtype=np.float32), band_names, names).values
+def _index_block(block: np.ndarray, band_names: Sequence[str], names: Sequence[str], calibrated: bool) -> np.ndarray:
+    block = np.ascontiguousarray(block, dtype=np.float32)
+    inputs, _ = index_inputs(block, band_names, calibrated)  # chromatic coordinates for RGB DN, as in-process
+    return compute_indices(inputs, band_names, names).values
 
 
 def write_index_product_distributed(store: cube.Store, flight: str, client,
@@ -42,11 +45,13 @@ def write_index_product_distributed(store: cube.Store, flight: str, client,
     if not ok:
         raise InputDataError(cube.join(str(store), source_group), f"no requested index can be computed: {skipped}",
                              "request indices the flight's bands allow or add the missing bands")
+    calibrated = bool(dataset["reflectance"].attrs.get("calibrated", True))
+    _, computed_on = index_inputs(np.zeros((len(band_names), 1, 1), np.float32), band_names, calibrated)
     bands = dataset["reflectance"].data.rechunk({0: -1})
-    values = bands.map_blocks(_index_block, band_names, ok, dtype=np.float32,
+    values = bands.map_blocks(_index_block, band_names, ok, calibrated, dtype=np.float32,
                               chunks=((len(ok),), *bands.chunks[1:])).rechunk({0: 1})
     product = cube.raster(values, _grid_of(dataset), PRODUCT, layer_dim="index", layers=ok,
-                          attrs=_attrs(ok, skipped, catalogue)).to_dataset()
+                          attrs=_attrs(ok, skipped, catalogue, computed_on)).to_dataset()
     group = cube.flight_group(flight, PRODUCT)
     cube.write_product(store, group, product, compute=lambda writes: client.compute(writes, sync=True))
-    return IndexProductSummary(group, ok, skipped)
+    return IndexProductSummary(group, ok, skipped, computed_on)

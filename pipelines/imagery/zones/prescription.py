@@ -87,8 +87,6 @@ def export_prescription(zones: ZoneSet, rule: str | PrescriptionRule, out_dir: s
     geojson -> `prescription.geojson`, shapefile -> `shapefile/prescription.shp` (+ .shx .dbf
     .prj .cpg), isoxml -> `TASKDATA/TASKDATA.XML` (one task per zoned parcel).
     """
-    from pipelines.imagery.zones.taskdata import write_taskdata
-
     unknown = set(formats) - set(FORMATS)
     if unknown:
         raise ValueError(f"unknown export format(s) {sorted(unknown)}; use {list(FORMATS)}")
@@ -96,21 +94,33 @@ def export_prescription(zones: ZoneSet, rule: str | PrescriptionRule, out_dir: s
         raise ValueError("no parcel has management zones: nothing to prescribe (see ZoneSet.notes)")
     rule = prescription_rule(rule)
     frame = prescription_frame(zones, rule, base_rates, zone_depths)
-    out_dir = Path(out_dir)
+    return write_prescription(frame, zones.parcels.frame, rule, Path(out_dir), formats, NAME, customer, farm_name)
+
+
+def write_prescription(frame: gpd.GeoDataFrame, outlines: gpd.GeoDataFrame, rule: PrescriptionRule, out_dir: Path,
+                       formats: Sequence[str] = FORMATS, name: str = NAME, customer: str = "Saqi customer",
+                       farm_name: str = "Saqi farm") -> dict[str, Path]:
+    """Write zones with a rate column (`parcel_id`, `zone`, `rule.rate_field`, geometry in the grid
+    CRS) as `<name>.geojson`, `shapefile/<name>.shp` and `TASKDATA/TASKDATA.XML`; return the paths."""
+    from pipelines.imagery.zones.taskdata import write_taskdata
+
+    unknown = set(formats) - set(FORMATS)
+    if unknown:
+        raise ValueError(f"unknown export format(s) {sorted(unknown)}; use {list(FORMATS)}")
     out_dir.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
     if "geojson" in formats:
-        path = out_dir / f"{NAME}.geojson"
+        path = out_dir / f"{name}.geojson"
         path.unlink(missing_ok=True)
         frame.to_crs("EPSG:4326").to_file(path, driver="GeoJSON", engine="pyogrio",
                                           layer_options={"RFC7946": "YES", "COORDINATE_PRECISION": 8})
         written["geojson"] = path
     if "shapefile" in formats:
-        path = out_dir / "shapefile" / f"{NAME}.shp"
+        path = out_dir / "shapefile" / f"{name}.shp"
         path.parent.mkdir(exist_ok=True)
         frame.to_file(path, driver="ESRI Shapefile", engine="pyogrio", encoding="UTF-8")
         written["shapefile"] = path
     if "isoxml" in formats:
-        written["isoxml"] = write_taskdata(frame, zones.parcels.frame, rule, out_dir / "TASKDATA",
-                                           customer=customer, farm_name=farm_name)
+        written["isoxml"] = write_taskdata(frame, outlines, rule, out_dir / "TASKDATA", customer=customer,
+                                           farm_name=farm_name)
     return written

@@ -28,7 +28,7 @@ from skimage import morphology
 
 from models.segmentation.classes import CROP, NO_DATA, SHADOW, SOIL, WEED
 from models.segmentation.features import vegetation_index_name
-from models.segmentation.rows import RowDetectionError, detect_rows
+from models.segmentation.labels.rows import RowDetectionError, detect_rows
 from models.segmentation.vegetation import (
     SHADOW_NIR_MAX,
     otsu_threshold,

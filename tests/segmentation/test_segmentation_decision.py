@@ -1,0 +1,98 @@
+"""Decision rules, the production recipe, the grouped folds and the fallback's row split."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+from affine import Affine
+from segmentation_scenes import BANDS, row_scene
+
+from models.segmentation.classes import CROP, NO_DATA, SHADOW, SOIL, WEED
+from models.segmentation.decision import RULE_GRID, DecisionRule, SegmentationRecipe, decide, load_recipe, segment
+from models.segmentation.evaluation import confusion_matrix, segmentation_scores
+
+
+def _probabilities(*pixels):
+    """(4, 1, n) probabilities from (soil, crop, weed, shadow) tuples."""
+    return np.array(pixels, np.float32).T[:, None, :]
+
+
+def test_margin_and_weed_factor_by_hand():
+    p = _probabilities((0.5, 0.3, 0.2, 0.0), (0.3, 0.4, 0.3, 0.0), (0.1, 0.3, 0.6, 0.0), (0.2, 0.2, 0.1, 0.5))
+    valid = np.array([[True, True, True, False]])
+    # margins max(crop, weed) - max(soil, shadow): -0.2, +0.1, +0.5, -0.3
+    assert decide(p, valid, DecisionRule(margin=0.0)).tolist() == [[SOIL, CROP, WEED, NO_DATA]]
+    assert decide(p, valid, DecisionRule(margin=-0.25)).tolist() == [[CROP, CROP, WEED, NO_DATA]]
+    assert decide(p, valid, DecisionRule(margin=0.2)).tolist() == [[SOIL, SOIL, WEED, NO_DATA]]
+    # weed when factor x p_weed > p_crop: pixel 2 (0.3 vs 0.4) turns weed at factor 1.5, pixel 3 crop at 0.5
+    assert decide(p, valid, DecisionRule(weed_factor=1.5)).tolist() == [[SOIL, WEED, WEED, NO_DATA]]
+    assert decide(p, valid, DecisionRule(weed_factor=0.45)).tolist() == [[SOIL, CROP, CROP, NO_DATA]]
+    shade = decide(p, np.ones((1, 4), bool), DecisionRule())
+    assert shade[0, 3] == SHADOW
+
+
+def test_calibrated_rule_matches_the_images_own_otsu_share(scene):
+    """The calibrated threshold takes the share of the image's cleaned Otsu mask: no label is read."""
+    from models.segmentation.labels.pseudo import vegetation_of
+
+    reflectance, _ = scene
+    index, vegetation, _ = vegetation_of(reflectance, BANDS)
+    share = float(vegetation[np.isfinite(index)].mean())
+    rng = np.random.default_rng(0)
+    p = rng.dirichlet(np.ones(4), size=reflectance.shape[1:]).transpose(2, 0, 1).astype(np.float32)
+    classes = decide(p, np.ones(reflectance.shape[1:], bool), DecisionRule(vegetation="calibrated"), reflectance, BANDS)
+    assert np.isin(classes, (CROP, WEED)).mean() == pytest.approx(share, abs=0.002)
+    with pytest.raises(ValueError, match="needs the image"):
+        decide(p, np.ones(reflectance.shape[1:], bool), DecisionRule(vegetation="calibrated"))
+
+
+def test_rule_grid_and_frozen_recipe():
+    ids = [r.id for r in RULE_GRID]
+    assert len(ids) == len(set(ids)) == 144 and "plain-margin+0.00-weed1.00" in ids  # the plain argmax is a candidate
+    recipe = load_recipe()
+    assert recipe.rule.strip_local and recipe.chosen_by  # production windows need a strip-local rule
+    assert recipe.rule.id in ids
+
+
+def test_segment_strip_by_strip_equals_one_pass(tiny_card, scene):
+    """The farm-scale recipe (strips of 128 px) gives the same classes as the whole-tile decision."""
+    from models.segmentation.decision import tile_probabilities
+
+    reflectance, truth = scene
+    rule = DecisionRule(flips=True, margin=0.1, weed_factor=1.5)
+    recipe = SegmentationRecipe(rule=rule, tile_px=128, overlap_px=32)
+    classes = segment(tiny_card, reflectance, BANDS, recipe)
+    probability, valid = tile_probabilities(tiny_card, reflectance, BANDS, True, 128, 32)
+    assert (classes == decide(probability, valid, rule)).mean() > 0.999
+    scores = segmentation_scores(confusion_matrix(classes, truth))
+    assert scores["vegetation"]["iou"] > 0.85 and scores["crop"]["iou"] > 0.8
+
+
+def test_folds_keep_colour_groups_together():
+    from models.segmentation.protocol.cross_validation import tile_groups
+    from models.segmentation.protocol.tiles import LabelledTile
+
+    rng = np.random.default_rng(1)
+    colours = rng.uniform(0.1, 0.9, (8, 3))
+    tiles = [LabelledTile(f"{k}", np.broadcast_to(colours[k % 8][:, None, None] + 0.001 * (k // 8), (3, 8, 8)).copy(),
+                          np.zeros((8, 8), np.uint8)) for k in range(40)]
+    folds = tile_groups(tiles)
+    assert sorted(np.bincount(folds).tolist()) == [10, 10, 10, 10]
+    for c in range(8):
+        assert len({folds[k] for k in range(40) if k % 8 == c}) == 1  # a colour group never straddles two folds
+    assert folds == tile_groups(tiles)
+
+
+def test_fallback_splits_weeds_off_the_rows():
+    from models.segmentation.flight_classes import RowParcel, split_weeds_by_rows
+
+    reflectance, truth = row_scene(shape=(256, 320), spacing_px=16.0, weeds=20, seed=3)
+    classes = np.where(np.isin(truth, (CROP, WEED)), CROP, SOIL).astype(np.uint8)
+    transform = Affine(0.1, 0, 0, 0, -0.1, 25.6)  # 0.1 m pixels: 16 px = 1.6 m rows
+    parcel = RowParcel(shapely.box(0, 0, 32.0, 25.6), "row", 1.6)
+    changed = split_weeds_by_rows(classes, [parcel], transform)
+    weed = classes == WEED
+    assert changed == weed.sum() > 0
+    assert (truth[weed] == WEED).mean() > 0.9 and (weed[truth == WEED]).mean() > 0.8
+    cereal = np.where(np.isin(truth, (CROP, WEED)), CROP, SOIL).astype(np.uint8)
+    assert split_weeds_by_rows(cereal, [RowParcel(parcel.geometry, "cereal", None)], transform) == 0
