@@ -37,6 +37,10 @@ BLOCK_PX = 512
 STRIP_PX = 2048
 
 
+GDAL_CACHE_MB = 64
+"""GDAL block cache (MB) while a COG is written."""
+
+
 def geotiff_root(store: Store) -> Store:
     """The COG folder of a farm store: `<data_root>/<farm>.cog` beside `<data_root>/<farm>.zarr`."""
     text = str(store).rstrip("/")
@@ -109,10 +113,14 @@ def write_geotiff(array: xr.DataArray, target: Store, version: str) -> None:
     plain = folder / f".{uuid.uuid4().hex}.plain.tif"
     staged = folder / f".{uuid.uuid4().hex}.cog.tif"
     try:
-        kind = _write_plain(array, plain, version)
-        predictor, resampling = ("2", "NEAREST") if kind["classes"] else ("FLOATING_POINT", "AVERAGE")
-        rasterio.shutil.copy(plain, staged, driver="COG", COMPRESS="ZSTD", PREDICTOR=predictor, BLOCKSIZE=BLOCK_PX,
-                             OVERVIEW_RESAMPLING=resampling, BIGTIFF="IF_SAFER", NUM_THREADS="2")
+        # GDAL's block cache defaults to 5 % of RAM (1.2 GB here) and the COG driver fills it while
+        # building overviews: cap it so a flight's publication stays within a strip's memory.
+        with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
+            kind = _write_plain(array, plain, version)
+            predictor, resampling = ("2", "NEAREST") if kind["classes"] else ("FLOATING_POINT", "AVERAGE")
+            rasterio.shutil.copy(plain, staged, driver="COG", COMPRESS="ZSTD", PREDICTOR=predictor,
+                                 BLOCKSIZE=BLOCK_PX, OVERVIEW_RESAMPLING=resampling, BIGTIFF="IF_SAFER",
+                                 NUM_THREADS="2")
         if remote:
             import fsspec
 

@@ -228,8 +228,13 @@ def test_latest_materialisation_shows_parcel_table_and_ndvi_preview(webserver, p
 
     row = page.locator("tr").filter(has=page.get_by_text("parcel_ndvi_preview", exact=True)).first
     row.get_by_text("[Show Markdown]").click()
-    image = page.locator('img[src^="data:image/png;base64,"]').first
-    image.wait_for()
+    # the overview also shows the small inline thumbnail: the preview is the image of the opened markdown
+    images = page.locator('img[src^="data:image/png;base64,"]')
+    images.last.wait_for()
+    page.wait_for_function("() => [...document.querySelectorAll('img[src^=\"data:image/png;base64,\"]')]"
+                           ".some(e => e.complete && e.naturalWidth >= 400)", timeout=30_000)
+    image = next(images.nth(i) for i in range(images.count())
+                 if images.nth(i).evaluate("e => e.naturalWidth") >= 400)
     page.screenshot(path=str(ARTIFACTS / "ui_parcel_stats_preview.png"))
     width, height, complete = image.evaluate("e => [e.naturalWidth, e.naturalHeight, e.complete]")
     png = base64.b64decode(image.get_attribute("src").split(",", 1)[1])
