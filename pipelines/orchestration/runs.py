@@ -56,7 +56,7 @@ def materialize_stage(defs: dg.Definitions, stage: str, selection: Sequence[str]
     resources = dict(defs.resources or {})
     outcome = StageOutcome(stage)
     partition_keys = list(partition_keys)
-    for key in progress(partition_keys, stage, len(partition_keys), "partitions"):
+    for key in progress(partition_keys, stage, total=len(partition_keys), unit="partitions"):
         label = key or "-"
         result = dg.materialize(assets, instance=instance, resources=resources, partition_key=key,
                                 run_config={**QUIET, **({"ops": config} if config else {})},
@@ -82,7 +82,7 @@ def materialize_ranges(defs: dg.Definitions, stage: str, selection: Sequence[str
     by_farm: dict[str, list[dg.MultiPartitionKey]] = {}
     for key in keys:
         by_farm.setdefault(key.keys_by_dimension["farm"], []).append(key)
-    for farm, farm_keys in progress(list(by_farm.items()), stage, len(by_farm), "farm ranges"):
+    for farm, farm_keys in progress(list(by_farm.items()), stage, total=len(by_farm), unit="farm ranges"):
         farm_keys = sorted(farm_keys, key=lambda k: k.keys_by_dimension["date"])
         days = [dt.date.fromisoformat(k.keys_by_dimension["date"]) for k in farm_keys]
         if len(farm_keys) > 1 and (days[-1] - days[0]).days + 1 == len(days):
