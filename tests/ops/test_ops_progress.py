@@ -30,3 +30,17 @@ def test_long_loop_writes_few_lines_to_a_log():
     lines = out.getvalue().splitlines()
     assert len(lines) == 1 and lines[0].startswith("ingest windows: 500/500 windows (")
 
+
+
+def test_stage_runner_drives_the_cli_progress():
+    """`saqi demo` and `saqi backfill --here` pass `track` as the stage progress: it must accept the
+    stage runner's call (no partition here, so no Dagster run starts; a unit passed as the stream
+    raised AttributeError in the demo)."""
+    import dagster as dg
+
+    from pipelines.core.progress import track
+    from pipelines.orchestration.runs import materialize_stage
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        outcome = materialize_stage(dg.Definitions(), "flight ingest", [], [], instance, progress=track)
+    assert not outcome.failed and not outcome.succeeded
