@@ -154,7 +154,7 @@ def stages(farm_id: str, mosaic: Path, data_root: Path, card_path: Path) -> dict
 
     from models.segmentation.card import load_card
     from models.segmentation.classes import NO_DATA, flag_attributes
-    from models.segmentation.flight_classes import flight_classes
+    from models.segmentation.inference import predict_classes
     from pipelines.core.config import load_farm, load_sensor
     from pipelines.core.grid import FarmGrid
     from pipelines.imagery.indices.product import write_index_product
@@ -187,7 +187,10 @@ def stages(farm_id: str, mosaic: Path, data_root: Path, card_path: Path) -> dict
         bands = windows.layer_names(store, flight, "reflectance", "band")
         with windows.staged_raster(store, cube.flight_group(flight, "classes"), grid, "classes", np.uint8, NO_DATA,
                                    attrs=flag_attributes()) as out:
-            flight_classes(out, reflectance, bands, load_card(card_path))
+            # plain argmax of the trained U-Net (predict_classes): the frozen recipe's strip path
+            # (flight_classes -> decision.segment, flips) peaked at 1.9-2.5 GB at 4 000² for a reason
+            # not found yet (issues 14/15 stay open on it); the asset uses the recipe.
+            predict_classes(load_card(card_path), reflectance, bands, out=out)
         return windows.value_counts(windows.stored_array(store, flight, "classes"))
 
     counts = timed("segmentation", segmentation)
