@@ -141,9 +141,15 @@ def train_model(farm_id: str, mosaic: Path, out_dir: Path) -> Path:
     return card.save()
 
 
-def _rss_gb() -> float:
+def _reset_peak() -> None:
+    """Reset the kernel's peak-RSS mark (VmHWM) to the current RSS (Linux ≥ 4.0, `clear_refs` value 5)."""
+    Path("/proc/self/clear_refs").write_text("5")
+
+
+def _rss_gb(field: str = "VmHWM") -> float:
+    """The worker's peak (VmHWM, since the last `_reset_peak`) or current (VmRSS) resident memory, GB."""
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024 ** 2
     return float("nan")
 
@@ -154,7 +160,7 @@ def stages(farm_id: str, mosaic: Path, data_root: Path, card_path: Path) -> dict
 
     from models.segmentation.card import load_card
     from models.segmentation.classes import NO_DATA, flag_attributes
-    from models.segmentation.inference import predict_classes
+    from models.segmentation.flight_classes import flight_classes
     from pipelines.core.config import load_farm, load_sensor
     from pipelines.core.grid import FarmGrid
     from pipelines.imagery.indices.product import write_index_product
@@ -171,11 +177,16 @@ def stages(farm_id: str, mosaic: Path, data_root: Path, card_path: Path) -> dict
     grid, store = FarmGrid.of_farm(farm), cube.farm_store(data_root, farm_id)
     flight, day = f"{farm_id}-{FLIGHT_DAY}", dt.datetime.strptime(FLIGHT_DAY, "%Y%m%d").date()
     seconds: dict[str, float] = {}
+    peaks: dict[str, float] = {}
+    before: dict[str, float] = {}
 
     def timed(name, fn):
+        before[name] = _rss_gb("VmRSS")
+        _reset_peak()
         started = time.perf_counter()
         result = fn()
         seconds[name] = time.perf_counter() - started
+        peaks[name] = _rss_gb()
         return result
 
     timed("ingest", lambda: ingest_orthomosaic(mosaic, grid, store, cube.flight_group(flight, "reflectance"),
@@ -187,10 +198,7 @@ def stages(farm_id: str, mosaic: Path, data_root: Path, card_path: Path) -> dict
         bands = windows.layer_names(store, flight, "reflectance", "band")
         with windows.staged_raster(store, cube.flight_group(flight, "classes"), grid, "classes", np.uint8, NO_DATA,
                                    attrs=flag_attributes()) as out:
-            # plain argmax of the trained U-Net (predict_classes): the frozen recipe's strip path
-            # (flight_classes -> decision.segment, flips) peaked at 1.9-2.5 GB at 4 000² for a reason
-            # not found yet (issues 14/15 stay open on it); the asset uses the recipe.
-            predict_classes(load_card(card_path), reflectance, bands, out=out)
+            flight_classes(out, reflectance, bands, load_card(card_path))
         return windows.value_counts(windows.stored_array(store, flight, "classes"))
 
     counts = timed("segmentation", segmentation)
@@ -225,13 +233,13 @@ def stages(farm_id: str, mosaic: Path, data_root: Path, card_path: Path) -> dict
         return contents
 
     contents = timed("reports", reports)
-    peak = _rss_gb()
+    peak = max(peaks.values())
     started = time.perf_counter()
     reflectance = windows.stored_array(store, flight, "reflectance")
     for top in range(0, grid.height, WINDOW_PX):
         np.asarray(reflectance[:, top:top + WINDOW_PX, :])
     floor = time.perf_counter() - started
-    return {"seconds": seconds, "peak_rss_gb": peak, "io_floor_s": floor,
+    return {"seconds": seconds, "peaks_gb": peaks, "rss_before_gb": before, "peak_rss_gb": peak, "io_floor_s": floor,
             "crop_fraction": float(counts[1] / counts[:4].sum()), "parcels": len(stats), "zones": len(zone_set.frame),
             "ndvi_mean": float(stats["ndvi_mean"].mean()), "plan_rows": len(plan), "reports": len(contents.parcels)}
 

@@ -108,3 +108,20 @@ def test_no_cog_for_products_that_are_not_flight_rasters():
     assert geotiff.geotiff_target("flights/chtouka-20260325/parcel_stats") is None
     assert geotiff.geotiff_target("parcels") is None
     assert geotiff.geotiff_target("flights/chtouka-20260325/indices") == ("chtouka-20260325", "indices")
+
+
+@pytest.mark.parametrize("height, width", [(1200, 1600), (4000, 300), (512, 512), (513, 100), (20_000, 20_000)])
+def test_overview_factors_are_the_cog_drivers_own(tmp_path, height, width):
+    """The overviews built before the COG copy are the levels GDAL's COG driver picks by itself."""
+    import rasterio.shutil
+    from rasterio.transform import from_origin
+
+    plain, cog = tmp_path / "plain.tif", tmp_path / "cog.tif"
+    profile = {"driver": "GTiff", "width": width, "height": height, "count": 1, "dtype": "uint8",
+               "transform": from_origin(0, 0, 1, 1), "tiled": True, "blockxsize": 512, "blockysize": 512,
+               "sparse_ok": True}
+    with rasterio.open(plain, "w", **profile):
+        pass
+    rasterio.shutil.copy(plain, cog, driver="COG", BLOCKSIZE=512, OVERVIEW_RESAMPLING="NEAREST")
+    with rasterio.open(cog) as src:
+        assert geotiff.overview_factors(height, width) == src.overviews(1)
