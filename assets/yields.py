@@ -4,7 +4,9 @@ Light-use efficiency: daily fAPAR from the flights' NDVI (interpolated between f
 from measured radiation, radiation-use efficiency and harvest index per crop (configs/crops,
 with sources), reduced by the water balance's stress coefficient Ks (Monteith 1977; Sinclair &
 Muchow 1999). With harvest records for a crop, a per-crop regression on index features replaces
-it and reports its leave-one-out error. p10–p90 give the interval. Store: the
+it and reports its leave-one-out error. Annual crops lose the weeds' share of the LUE yield by the
+relative leaf area model (Kropff & Spitters 1991, the weed pressure of the latest flight;
+`models/yields/weeds.py`). p10–p90 give the interval. Store: the
 `yield_t_ha`, `yield_p10_t_ha`, `yield_p90_t_ha` variables of `<farm>.zarr/recommendations` at
 the estimate date. One per farm and season.
 
@@ -24,7 +26,8 @@ from pipelines.orchestration.resources import SaqiStorage
 from pipelines.plans.farm_inputs import farm_inputs
 from pipelines.store import tables
 
-SHOWN = ["parcel", "crop", "model", "yield_t_ha", "yield_p10_t_ha", "yield_p90_t_ha", "yield_qx_ha"]
+SHOWN = ["parcel", "crop", "model", "yield_t_ha", "yield_p10_t_ha", "yield_p90_t_ha", "yield_qx_ha",
+         "weed_cover_fraction", "weed_yield_loss_fraction"]
 
 
 @dg.asset(partitions_def=farms, group_name="yield", owners=OWNERS["yield"], kinds={"zarr", "pandas"}, code_version="1",

@@ -63,7 +63,8 @@ def parcel_table(frame: pd.DataFrame, farm: Farm) -> pd.DataFrame:
 
 
 def observations_from_cube(parcel_stats: xr.DataArray) -> pd.DataFrame:
-    """Long table parcel, date, ndvi_mean[, crop_cover_fraction] from the (parcel, time, variable) cube.
+    """Long table parcel, date, ndvi_mean[, crop_cover_fraction, weed_pressure] from the (parcel, time,
+    variable) cube.
 
     The NDVI-Kcb and NDVI-fAPAR relations were fitted on field-average NDVI (satellite pixels
     mixing canopy and soil: Duchemin et al. 2006, Kamble et al. 2013, Myneni & Williams 1994),
@@ -72,7 +73,7 @@ def observations_from_cube(parcel_stats: xr.DataArray) -> pd.DataFrame:
     """
     names = parcel_stats["variable"].values
     ndvi = FIELD_NDVI if FIELD_NDVI in names else "ndvi_mean"
-    wanted = [v for v in (ndvi, "crop_cover_fraction") if v in names]
+    wanted = [v for v in (ndvi, "crop_cover_fraction", "weed_pressure") if v in names]
     frame = parcel_stats.sel(variable=wanted).to_dataset(dim="variable").to_dataframe().reset_index()
     frame = frame.rename(columns={FIELD_NDVI: "ndvi_mean"})
     wanted = ["ndvi_mean" if v == FIELD_NDVI else v for v in wanted]

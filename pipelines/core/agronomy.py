@@ -31,6 +31,15 @@ class SaltTolerance(_Strict):
     source: str
 
 
+class WeedCompetition(_Strict):
+    """Yield loss by weeds from their relative leaf area (Kropff & Spitters 1991; m as in Lotz et al. 1996):
+    `damage_coefficient` q and `max_loss_fraction` m of YL = q Lw / (1 + (q/m - 1) Lw)."""
+
+    damage_coefficient: float = Field(gt=0, le=50, description="q: initial slope of loss vs relative weed leaf area")
+    max_loss_fraction: float = Field(default=1.0, gt=0, le=1, description="m: loss as the weeds' share tends to 1")
+    source: str
+
+
 class DeficitStage(_Strict):
     """A stage that tolerates regulated deficit irrigation: fraction of the demand that suffices."""
 
@@ -92,6 +101,8 @@ class Crop(_Strict):
     tree_cover: TreeCover | None = Field(default=None, description="tree crops: Kcb from ground cover")
     kc_single: tuple[float, float, float] | None = Field(default=None, description="FAO-56 Table 12 Kc ini, mid, end")
     salinity: SaltTolerance | None = None
+    weed_competition: WeedCompetition | None = Field(
+        default=None, description="annual crops: yield loss from the weeds' relative cover; None: not applied")
     quota_priority: int = Field(default=3, ge=1, le=9, description="1 = served first when water is short")
     deficit_stages: list[DeficitStage] = Field(default_factory=list)
     fruit_growth: FruitGrowth | None = Field(default=None, description="trees: the fruit-growth (yield) window")
