@@ -38,6 +38,8 @@ STRIP_BYTES = 64 << 20
 """Bytes of one layer's row strip read from the Zarr product and written to the plain GeoTIFF."""
 
 
+ZSTD_LEVEL = 1
+"""ZSTD level of the COG (the driver's default is 9)."""
 GDAL_CACHE_MB = 64
 """GDAL block cache (MB) while a COG is written."""
 
@@ -86,8 +88,8 @@ def _write_plain(array: xr.DataArray, path: Path, version: str) -> dict:
     nodata = int(array.attrs.get("flag_values", [255])[-1]) if classes else float("nan")
     profile = {"driver": "GTiff", "width": width, "height": height, "count": 1 if array.ndim == 2 else array.shape[0],
                "dtype": str(array.dtype), "crs": array.rio.crs, "transform": array.rio.transform(), "nodata": nodata,
-               "tiled": True, "blockxsize": BLOCK_PX, "blockysize": BLOCK_PX, "compress": "ZSTD", "zstd_level": 1,
-               "bigtiff": "IF_SAFER", "interleave": "band"}
+               "tiled": True, "blockxsize": BLOCK_PX, "blockysize": BLOCK_PX, "compress": "ZSTD",
+               "zstd_level": ZSTD_LEVEL, "bigtiff": "IF_SAFER", "interleave": "band"}
     with rasterio.open(path, "w", **profile) as out:
         for band, name in enumerate(_layers(array), start=1):
             out.set_band_description(band, name)
@@ -144,7 +146,8 @@ def write_geotiff(array: xr.DataArray, target: Store, version: str) -> None:
             # pixel-interleaved block once per band) against 7 s here.
             with rasterio.open(plain, "r+") as dst:
                 dst.build_overviews(overview_factors(dst.height, dst.width), resampling)
-            rasterio.shutil.copy(plain, staged, driver="COG", COMPRESS="ZSTD", PREDICTOR=predictor,
+            # ZSTD level 1: 3.6× faster than the driver's default 9 for 12 % more bytes (16 indices, 4 000²)
+            rasterio.shutil.copy(plain, staged, driver="COG", COMPRESS="ZSTD", LEVEL=ZSTD_LEVEL, PREDICTOR=predictor,
                                  BLOCKSIZE=BLOCK_PX, BIGTIFF="IF_SAFER", NUM_THREADS="2")
         if remote:
             import fsspec
