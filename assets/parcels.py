@@ -25,15 +25,15 @@ from rasterio.features import rasterize
 
 from assets._metadata import OWNERS, number, preview, section, shown, table, thumbnail
 from models.agronomy.vigour import low_vigour
+from pipelines.core.errors import InputDataError
 from pipelines.core.keys import FlightKey
 from pipelines.imagery.indices.rgb import vigour_index
+from pipelines.imagery.parcels.flight_table import flight_parcel_table
 from pipelines.imagery.parcels.layer import load_parcels
-from pipelines.imagery.parcels.zonal import parcel_statistics
 from pipelines.orchestration.partitions import all_flights, farms, flights
 from pipelines.orchestration.resources import SaqiStorage
 from pipelines.reports.maps import ndvi_map
-from pipelines.store import cube, products, tables, windows
-from pipelines.store.products import INDICES
+from pipelines.store import cube, tables
 
 SHOWN = ["parcel", "status", "n_pixels", "ndvi_mean", "ndvi_parcel_mean", "ndvi_p10", "ndvi_p90", "ndre_mean",
          "crop_cover_fraction", "weed_pressure"]
@@ -64,19 +64,12 @@ def _parcel_vigour(stats: pd.DataFrame, frame, grid, vigour: str = "ndvi") -> np
 def parcel_stats(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
     key = FlightKey.parse(context.partition_key)
     farm, grid, store = storage.farm(key.farm), storage.grid(key.farm), storage.store(key.farm)
-    names = products.layer_names(store, key, INDICES)
-    indices = windows.stored_array(store, key, "indices")
-    classes = windows.stored_array(store, key, "classes")
     parcels = load_parcels(farm, grid)
-    stats = parcel_statistics(indices, names, grid, parcels, classes)
-    vigour = vigour_index(names)
-    if vigour is None:
-        raise dg.Failure(description=f"flight {key}: no vigour index (NDVI or ExG) among {', '.join(names)}",
-                         allow_retries=False)
-    field = parcel_statistics(products.layers(store, key, INDICES, [vigour]), [f"{vigour}_parcel"], grid, parcels, None,
-                              stats=("count", "mean"))
-    field = field[["parcel_id", "n_pixels", f"{vigour}_parcel_mean"]].rename(columns={"n_pixels": "parcel_n_pixels"})
-    stats = stats.merge(field, on="parcel_id").rename(columns={"parcel_id": "parcel"})
+    try:
+        flight_table = flight_parcel_table(store, key, grid, parcels)
+    except InputDataError as error:
+        raise dg.Failure(description=str(error), allow_retries=False) from error
+    stats, vigour = flight_table.frame, flight_table.vigour
     cube.write_product(store, cube.flight_group(key, "parcel_stats"),
                        tables.stats_product(stats, str(key), key.date))
     empty = stats.loc[~(stats["n_pixels"] > 0), "parcel"].tolist()

@@ -26,32 +26,20 @@ import json
 from pathlib import Path
 
 import dagster as dg
-import numpy as np
 
 from assets._metadata import OWNERS, number, preview, section, shown, thumbnail
 from models.segmentation.card import load_card
-from models.segmentation.classes import (
-    CROP,
-    NO_DATA,
-    SHADOW,
-    SOIL,
-    WEED,
-    flag_attributes,
-)
-from models.segmentation.decision import load_recipe
-from models.segmentation.flight_classes import RowParcel, flight_classes
-from models.segmentation.vegetation import SHADOW_NIR_MAX
-from pipelines.core.config import configs_dir, farm_ids, load_crop
+from pipelines.core.config import configs_dir, farm_ids
+from pipelines.core.errors import InputDataError
 from pipelines.core.keys import FlightKey
-from pipelines.imagery.indices.rgb import vigour_index
 from pipelines.imagery.parcels.layer import load_parcels
 from pipelines.imagery.preview import preview_step
-from pipelines.imagery.zones.spot_spray import export_spot_spray, load_spot_spray_settings
 from pipelines.orchestration.partitions import all_flights, flights
 from pipelines.orchestration.resources import SaqiStorage
+from pipelines.plans.flight_segmentation import multispectral, segment_flight
 from pipelines.reports.maps import class_map
-from pipelines.store import cube, products, windows
-from pipelines.store.products import INDICES, REFLECTANCE
+from pipelines.store import cube, windows
+from pipelines.store.products import CLASSES
 
 LATEST = "latest.json"
 
@@ -62,19 +50,6 @@ class TrainingConfig(dg.Config):
     steps: int = 120
     time_budget_s: float = 150.0
     encoder: str | None = None
-
-
-def _multispectral(attrs, bands: list[str]) -> bool:
-    """Calibrated reflectance with NIR: what the U-Net and its pseudo-labels are built on (not RGB camera DN)."""
-    return bool(attrs.get("calibrated", True)) and "nir" in bands
-
-
-def _row_parcel(crop, geometry) -> RowParcel:
-    """A parcel for the fallback's row split (no crop: treated like a cereal, left whole)."""
-    if not isinstance(crop, str) or not crop:
-        return RowParcel(geometry, "cereal", None)
-    config = load_crop(crop)
-    return RowParcel(geometry, config.kind, config.row_spacing_m)
 
 
 def _latest_card(storage: SaqiStorage):
@@ -101,7 +76,7 @@ def segmentation_model(context: dg.AssetExecutionContext, config: TrainingConfig
             if cube.has_product(store, group):
                 data = cube.read_product(store, group)["reflectance"]
                 bands = [str(b) for b in data.band.values]
-                if not _multispectral(data.attrs, bands):
+                if not multispectral(data.attrs, bands):
                     skipped.append(f"{flight} ({', '.join(bands)})")
                     continue
                 samples.append(FlightSample(flight, data.values, bands, parcels, grid.transform, hand))
@@ -133,58 +108,25 @@ def segmentation_model(context: dg.AssetExecutionContext, config: TrainingConfig
           description=section(__doc__, "crop_segmentation"))
 def crop_segmentation(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
     key = FlightKey.parse(context.partition_key)
-    store, grid = storage.store(key.farm), storage.grid(key.farm)
-    reflectance = windows.stored_array(store, key, "reflectance")
-    bands = products.layer_names(store, key, REFLECTANCE)
-    card = _latest_card(storage)
-    usable = card is not None and _multispectral(reflectance.attrs, bands) and set(card.band_names) <= set(bands)
-    vigour = vigour_index(products.layer_names(store, key, INDICES))
-    dark = "nir" if "nir" in bands else "green"
-    recipe = load_recipe() if usable else None
-    if usable:
-        method = f"U-Net {card.encoder} (sha256 {card.sha256[:12]}), recipe {recipe.rule.id}"
-    elif vigour is None:
-        raise dg.Failure(description=f"flight {key}: neither a usable segmentation model nor NDVI/ExG to threshold "
-                                     f"(bands {', '.join(bands)})", allow_retries=False)
-    else:
-        why = ("no segmentation model yet" if card is None else
-               f"the U-Net was trained on {', '.join(card.band_names)} reflectance; this flight has "
-               f"{', '.join(bands)}{'' if _multispectral(reflectance.attrs, bands) else ' camera DN'}")
-        method = (f"Otsu {vigour.upper() if vigour == 'ndvi' else 'ExG'} threshold + morphology, shadow = {dark} "
-                  f"below {SHADOW_NIR_MAX}, weeds split by rows ({why})")
-    parcels = load_parcels(storage.farm(key.farm), grid)
-    rows = [_row_parcel(crop, geometry) for crop, geometry in zip(parcels.frame["crop"], parcels.frame.geometry)]
-    group = cube.flight_group(key, "classes")
-    with windows.staged_raster(store, group, grid, "classes", np.uint8, NO_DATA,
-                               attrs={**flag_attributes(), "method": method}) as out:
-        if usable:
-            flight_classes(out, reflectance, bands, card, recipe)
-        else:
-            index = products.layer(store, key, INDICES, vigour)
-            flight_classes(out, reflectance, bands, None, None, index, windows.plane(reflectance, bands.index(dark)),
-                           rows, grid.transform)
-    classes = windows.stored_array(store, key, "classes")
-    settings = load_spot_spray_settings()
-    farm = storage.farm(key.farm)
-    cells, files = export_spot_spray(classes, grid, parcels, storage.folder("prescriptions", key.farm, str(key),
-                                                                            "spot_spray"),
-                                     settings, customer=farm.cooperative.name, farm_name=farm.name)
-    sprayed = (cells["weed_cover"] >= settings.weed_cover_threshold).to_numpy() if len(cells) else np.zeros(0, bool)
-    counts = windows.value_counts(classes)
-    valid = counts.sum() - counts[NO_DATA]
-    share = {name: float(counts[code] / valid) if valid else float("nan") for name, code in
-             (("soil", SOIL), ("crop", CROP), ("weed", WEED), ("shadow", SHADOW))}
+    store, grid, farm = storage.store(key.farm), storage.grid(key.farm), storage.farm(key.farm)
+    try:
+        done = segment_flight(store, key, grid, farm, load_parcels(farm, grid), _latest_card(storage),
+                              storage.folder("prescriptions", key.farm, str(key), "spot_spray"))
+    except InputDataError as error:
+        raise dg.Failure(description=str(error), allow_retries=False) from error
+    classes = windows.stored_array(store, str(key), CLASSES)
+    cells, sprayed = done.cells, done.sprayed
     step = preview_step(classes.shape, 480)
     return dg.MaterializeResult(metadata=shown({
-        "method": method, "vigour_index": vigour or "none",
-        **{f"{name}_fraction": number(v) for name, v in share.items()},
+        "method": done.method, "vigour_index": done.vigour or "none",
+        **{f"{name}_fraction": number(v) for name, v in done.shares.items()},
         "class_thumbnail": thumbnail(lambda px: class_map(classes[::step, ::step], grid.resolution_m * step,
                                                           max_side_px=px, decorated=False).png, "classes"),
         "class_preview": preview(class_map(classes[::step, ::step], grid.resolution_m * step, max_side_px=480).png,
                                  "classes"),
-        "valid_fraction": number(float(valid / counts.sum())),
+        "valid_fraction": number(done.valid_fraction),
         "weed_cells": len(cells), "spot_spray_cells": int(sprayed.sum()),
         "spot_spray_area_fraction": number(float(cells["area_m2"][sprayed].sum() / cells["area_m2"].sum())
                                            if len(cells) else float("nan")),
-        **{f"spot_spray_{fmt}": dg.MetadataValue.path(str(path)) for fmt, path in files.items()},
+        **{f"spot_spray_{fmt}": dg.MetadataValue.path(str(path)) for fmt, path in done.files.items()},
     }))

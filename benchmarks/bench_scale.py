@@ -163,10 +163,11 @@ def stages(farm_id: str, mosaic: Path, data_root: Path, card_path: Path) -> dict
     from models.segmentation.flight_classes import flight_classes
     from pipelines.core.config import load_farm, load_sensor
     from pipelines.core.grid import FarmGrid
+    from pipelines.core.keys import FlightKey
     from pipelines.imagery.indices.product import write_index_product
     from pipelines.imagery.ingest.orthomosaic import ingest_orthomosaic
+    from pipelines.imagery.parcels.flight_table import flight_parcel_table
     from pipelines.imagery.parcels.layer import load_parcels
-    from pipelines.imagery.parcels.zonal import parcel_statistics
     from pipelines.imagery.zones.delineation import management_zones
     from pipelines.plans.farm_inputs import read_farm_plan
     from pipelines.reports.assemble import farm_reports
@@ -205,15 +206,10 @@ def stages(farm_id: str, mosaic: Path, data_root: Path, card_path: Path) -> dict
 
     names = windows.layer_names(store, flight, "indices", "index")
     indices = windows.stored_array(store, flight, "indices")
-    classes = windows.stored_array(store, flight, "classes")
     parcel_set = load_parcels(farm, grid)
 
     def parcels():
-        stats = parcel_statistics(indices, names, grid, parcel_set, classes)
-        field = parcel_statistics(windows.LayerStack(indices, [names.index("ndvi")]), ["ndvi_parcel"], grid, parcel_set,
-                                  None, stats=("count", "mean"))
-        field = field[["parcel_id", "n_pixels", "ndvi_parcel_mean"]].rename(columns={"n_pixels": "parcel_n_pixels"})
-        stats = stats.merge(field, on="parcel_id").rename(columns={"parcel_id": "parcel"})
+        stats = flight_parcel_table(store, FlightKey.parse(flight), grid, parcel_set).frame
         cube.write_product(store, cube.flight_group(flight, "parcel_stats"), tables.stats_product(stats, flight, day))
         cube.write_product(store, tables.PARCELS, tables.assemble_parcel_cube(store))
         return stats
