@@ -12,8 +12,9 @@
   gross (mm) × area (m²) / 1000; litres per plant = gross × plant area (1 mm on 1 m² = 1 L); run
   time = gross / application rate, split into pulses (`localized.run_time`).
 - Next date: the next day of the interval (localized) or the day the projected depletion reaches
-  RAW, projecting with today's Kc and the forecast ET0 and rain (or, without a forecast, the mean
-  ET0 of the last 7 days and no rain); `next_depth_mm` is the gross depth projected for it.
+  RAW, projecting with today's Kc and the forecast ET0 and effective rain (0 below 0.2·ET0, as the
+  balance counts measured rain; FAO-56 ch. 7 p. 151) or, without a forecast, the mean ET0 of the
+  last 7 days and no rain; `next_depth_mm` is the gross depth projected for it.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ import pandas as pd
 import xarray as xr
 
 from models.irrigation.localized import run_time
+from models.irrigation.season import RAIN_MIN_FRACTION_ET0
 from pipelines.core.errors import InputDataError
 
 OUTLOOK_DAYS = 7
@@ -51,6 +53,8 @@ def _outlook(balance: xr.Dataset, day: pd.Timestamp, forecast: pd.DataFrame | No
         n = int(known["et0_mm"].notna().cumprod().sum())
         et0[:n], rain[:n] = known["et0_mm"].values[:n], known["rain_mm"].fillna(0).values[:n]
         source = f"forecast ({n} days)" if n >= OUTLOOK_DAYS else f"forecast ({n} days) + recent ET0"
+    # forecast rain counts as the balance counts measured rain: 0 below 0.2·ET0 (FAO-56 ch. 7, p. 151)
+    rain = np.where(rain >= RAIN_MIN_FRACTION_ET0 * et0, rain, 0.0)
     return et0, rain, source
 
 

@@ -1,9 +1,10 @@
 """The flight's parcel table (`flight_parcel_table`, what `parcel_stats` stores).
 
 A flight on the sample farm's grid whose NDVI rises west → east ((0.25 - 0.20) / 0.45 = 0.111 to
-0.46 / 0.54 = 0.852) and whose class map marks the east half as crop: the crop-pixel statistics and the whole-parcel mean differ the
-way an agronomist expects (crop NDVI above the parcel's field average wherever soil shows), the
-pixel counts match the class map, and a flight without a vigour index is refused by name.
+0.46 / 0.54 = 0.852) and whose class map marks the east half as crop: the crop-pixel statistics
+and the whole-parcel mean differ the way an agronomist expects (crop NDVI above the parcel's
+field average wherever soil shows), the pixel counts match the class map, and a flight without a
+vigour index is refused by name.
 """
 from __future__ import annotations
 

@@ -64,6 +64,18 @@ def test_forecast_rain_delays_next_irrigation(balance):
     assert plan_wet.loc["P01", "next_irrigation_date"] > plan_dry.loc["P01", "next_irrigation_date"]
 
 
+def test_forecast_drizzle_counts_as_the_balance_counts_rain(balance):
+    """FAO-56 ch. 7 p. 151: rain under 0.2·ET0 is evaporated; 1 mm a day at ET0 6 mm moves nothing."""
+    day = pd.Timestamp("2026-03-01")
+    dates = pd.date_range(day + pd.Timedelta(days=1), periods=7)
+    dry = pd.DataFrame({"et0_mm": 6.0, "rain_mm": 0.0}, index=dates)
+    drizzle = dry.assign(rain_mm=1.0)                                  # 1.0 < 0.2 × 6.0 = 1.2 mm
+    shower = dry.assign(rain_mm=1.5)                                   # above it: counts fully
+    plans = [recommend(balance, day, f).set_index("parcel").loc["P01"] for f in (dry, drizzle, shower)]
+    assert plans[1].outlook_rain_mm == 0.0 and plans[2].outlook_rain_mm == pytest.approx(7 * 1.5)
+    assert plans[1].next_irrigation_date == plans[0].next_irrigation_date
+
+
 def test_plan_date_outside_balance(balance):
     with pytest.raises(InputDataError, match="no day 2026-08-01"):
         recommend(balance, "2026-08-01")
