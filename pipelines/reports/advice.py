@@ -1,4 +1,5 @@
-"""Plain-language advice derived from a parcel's numbers: irrigate today, water stress, weeds
+"""Plain-language advice derived from a parcel's numbers: irrigate today (with the drip's run time
+and litres per plant, and the leaching share of saline water), quota cuts, water stress, weeds
 above an alert level, NDVI falling or rising between the last two flights.
 
 Each advice is an English message (translated when shown) with typed values that the report's
@@ -44,7 +45,7 @@ def _format(fmt: Formatter, kind: str, value) -> str:
         return fmt.date(value)
     if kind == "percent":
         return fmt.percent(value)
-    decimals = {"mm": 0, "m3": 0, "ndvi": 2, "ks": 2}[kind]
+    decimals = {"mm": 0, "m3": 0, "ndvi": 2, "ks": 2, "hours": 1, "litres": 1, "count": 0}[kind]
     return fmt.number(value, decimals)
 
 
@@ -57,10 +58,12 @@ def _irrigation(report: ParcelReport, limits: AdviceThresholds) -> list[Advice]:
         items.append(Advice("warning",
                             N_("The crop is short of water (stress coefficient Ks = %(ks)s): irrigate without delay."),
                             {"ks": ("ks", plan.stress_coefficient)}))
+    items.extend(_quota(plan))
     if plan.irrigate_today and plan.depth_mm > 0:
         items.insert(0,
                      Advice("action", N_("Irrigate %(depth)s mm today, that is %(volume)s m³ on this parcel."),
                             {"depth": ("mm", plan.depth_mm), "volume": ("m3", plan.volume_m3)}))
+        items[1:1] = _how_to_apply(plan)
         return items
     upcoming = next((day for day in plan.outlook if day.date == plan.next_date and day.depth_mm > 0), None)
     if upcoming is not None:
@@ -75,6 +78,34 @@ def _irrigation(report: ParcelReport, limits: AdviceThresholds) -> list[Advice]:
     else:
         items.append(Advice("info", N_("No irrigation needed in the coming days.")))
     return items
+
+
+def _how_to_apply(plan) -> list[Advice]:
+    """Drip run time and litres per plant (with a layout), and the leaching share of saline water."""
+    items = []
+    if plan.run_time_h and plan.litres_per_plant:
+        values = {"hours": ("hours", plan.run_time_h), "pulses": ("count", plan.pulses or 1),
+                  "litres": ("litres", plan.litres_per_plant)}
+        items.append(Advice("action", N_("Run the drip %(hours)s h in %(pulses)s pulses: %(litres)s litres per plant.")
+                            if (plan.pulses or 1) > 1 else
+                            N_("Run the drip for %(hours)s h: %(litres)s litres per plant."), values))
+    if plan.leaching_fraction and plan.leaching_fraction > 0:
+        items.append(Advice("info", N_("%(share)s of this water is a leaching fraction that washes the salt brought "
+                                       "by the irrigation water out of the root zone (FAO-29)."),
+                            {"share": ("percent", plan.leaching_fraction)}))
+    return items
+
+
+def _quota(plan) -> list[Advice]:
+    """How much the farm's water quota cuts from today's demand, and why here."""
+    if not plan.quota_cut_m3 > 0:
+        return []
+    values = {"volume": ("m3", plan.quota_cut_m3), "depth": ("mm", plan.quota_cut_mm)}
+    return [Advice("warning", N_("Water quota: %(volume)s m³ (%(depth)s mm) less than today's demand, taken here first "
+                                 "because this stage of the crop tolerates a regulated deficit.")
+                   if plan.quota_deficit_stage else
+                   N_("Water quota: %(volume)s m³ (%(depth)s mm) less than today's demand, because the farm's "
+                      "allocation is short and this crop has a lower priority."), values)]
 
 
 def _vegetation(report: ParcelReport, limits: AdviceThresholds) -> list[Advice]:

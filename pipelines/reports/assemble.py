@@ -102,7 +102,20 @@ def _plan(rec: xr.Dataset | None, parcel_id: str) -> IrrigationPlan | None:
         date=day.date(), irrigate_today=bool(row["irrigate_today"]), depth_mm=float(row["depth_mm"]),
         volume_m3=float(row["volume_m3"]), next_date=None if pd.isna(next_date) else pd.Timestamp(next_date).date(),
         outlook=outlook, stress_coefficient=float(row["ks"]), depletion_mm=float(row["depletion_mm"]),
-        readily_available_mm=float(row["raw_mm"]))
+        readily_available_mm=float(row["raw_mm"]), litres_per_plant=_finite(row, "litres_per_plant"),
+        run_time_h=_finite(row, "run_time_h"),
+        pulses=None if _finite(row, "pulses") is None else int(_finite(row, "pulses")),
+        leaching_fraction=_finite(row, "leaching_fraction"), quota_cut_m3=_finite(row, "quota_cut_m3") or 0.0,
+        quota_cut_mm=_finite(row, "quota_cut_mm") or 0.0,
+        quota_deficit_stage=bool(_finite(row, "quota_deficit_stage") or 0.0))
+
+
+def _finite(row: xr.Dataset, name: str) -> float | None:
+    """The variable's value, or None when the cube lacks it or it is NaN (not applicable that day)."""
+    if name not in row:
+        return None
+    value = float(row[name])
+    return value if np.isfinite(value) else None
 
 
 def _yield(rec: xr.Dataset | None, parcel_id: str) -> YieldEstimate | None:

@@ -91,7 +91,11 @@ class IrrigationPlan:
     """FAO-56 water-balance recommendation for one parcel (Allen et al. 1998, ch. 8).
 
     `stress_coefficient` is Ks (FAO-56 eq. 84), 1 = no water stress; `depletion_mm` is the root-zone
-    depletion Dr and `readily_available_mm` RAW = p·TAW (eq. 83).
+    depletion Dr and `readily_available_mm` RAW = p·TAW (eq. 83). Drip and micro-sprinkler
+    parcels with a layout carry litres per plant and the run time (h) in pulses; saline water the
+    leaching requirement LR (FAO-29, share of the gross depth); a short quota the volume and depth
+    cut from today's demand, and whether the cut fell on a deficit-tolerant stage (regulated
+    deficit irrigation) or on the crop's priority.
     """
 
     date: dt.date
@@ -103,6 +107,13 @@ class IrrigationPlan:
     stress_coefficient: float = 1.0
     depletion_mm: float | None = None
     readily_available_mm: float | None = None
+    litres_per_plant: float | None = None
+    run_time_h: float | None = None
+    pulses: int | None = None
+    leaching_fraction: float | None = None
+    quota_cut_m3: float = 0.0
+    quota_cut_mm: float = 0.0
+    quota_deficit_stage: bool = False
 
 
 @dataclass(frozen=True)

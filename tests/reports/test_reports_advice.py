@@ -49,3 +49,25 @@ def test_ndvi_change_between_the_last_two_flights(parcel_report):
     rising = parcel_report.trend[:1] + parcel_report.trend[1:2]
     assert any(text.startswith("NDVI rose from 0.41 to 0.68") for _, text in texts(replace(parcel_report,
                                                                                            trend=rising)))
+
+
+def test_drip_run_time_litres_and_leaching_follow_the_irrigate_action(parcel_report):
+    """Tomato under drip, saline well (docs/irrigation.md): 1.7 L per plant in 0.8 h, LR 9.5 %."""
+    drip = replace(parcel_report.plan, litres_per_plant=1.7, run_time_h=0.8, pulses=1, leaching_fraction=0.095)
+    advice = texts(replace(parcel_report, plan=drip))
+    assert advice[1] == ("action", "Run the drip for 0.8 h: 1.7 litres per plant.")
+    assert ("info", "10% of this water is a leaching fraction that washes the salt brought by the irrigation "
+                    "water out of the root zone (FAO-29).") in advice
+    pulsed = texts(replace(parcel_report, plan=replace(drip, run_time_h=6.0, pulses=2, litres_per_plant=258.0)), FR)
+    assert pulsed[1] == ("action", "Faites tourner le goutte-à-goutte 6,0 h en 2 impulsions : 258,0 litres par plant.")
+    no_layout = texts(replace(parcel_report, plan=replace(drip, litres_per_plant=None, run_time_h=None)))
+    assert not any("drip" in text for _, text in no_layout)
+
+
+def test_quota_cut_is_said_with_its_volume_and_its_reason(parcel_report):
+    cut = replace(parcel_report.plan, quota_cut_m3=600.0, quota_cut_mm=12.0, quota_deficit_stage=False)
+    assert ("warning", "Water quota: 600 m³ (12 mm) less than today's demand, because the farm's allocation is "
+                       "short and this crop has a lower priority.") in texts(replace(parcel_report, plan=cut))
+    rdi = texts(replace(parcel_report, plan=replace(cut, quota_deficit_stage=True)), Formatter("ar"))
+    assert any(severity == "warning" and "حصة الماء" in text and "عجزاً" in text for severity, text in rdi)
+    assert not any("quota" in text for _, text in texts(parcel_report))
