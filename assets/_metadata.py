@@ -109,6 +109,8 @@ COLUMNS = {
     "index over the zone (unitless)", "model": "yield model used for the parcel",
     "yield_t_ha": "expected yield (t/ha)", "yield_p10_t_ha": "yield, 10th percentile (t/ha)",
     "yield_p90_t_ha": "yield, 90th percentile (t/ha)", "yield_qx_ha": "expected yield (quintals/ha)",
+    "weed_cover_fraction": "weeds' share of the parcel's vegetation on its latest flight (0-1)",
+    "weed_yield_loss_fraction": "share of the weed-free yield lost to weeds (0-1, Kropff & Spitters 1991)",
     "file": "file name", "kind": "captures (raw frames) or orthomosaic", "language": "report language (fr, ar, en)",
     "pdf": "PDF file name", "delivery": "delivery status (sent, queued, failed)",
     "exg_mean": "mean ExG of the crop pixels (chromatic coordinates of an RGB camera, unitless, -1..2)",
