@@ -37,11 +37,6 @@ LAYER_DIM = {REFLECTANCE: "band", INDICES: "index"}
 """The layer dimension of each 3-D flight product."""
 
 
-def flight_group(flight: FlightKey | str, product: str) -> str:
-    """`flights/<flight>/<product>`: the group of a flight product."""
-    return cube.flight_group(flight, product)
-
-
 def zone_plan_group(day: dt.date) -> str:
     """`zone_plans/<yyyy-mm-dd>`: the group of one day's plan per management zone."""
     return f"{ZONE_PLANS}/{day.isoformat()}"
