@@ -27,6 +27,8 @@ def register(subparsers) -> None:
     cv.add_argument("--sources", default="labels,pseudo", help="training sources to compare (labels,pseudo)")
     cv.add_argument("--out", type=Path, help="write the per-tile fold table (JSON) here")
     cv.add_argument("--model-dir", type=Path, help="where to keep the fold models (default: temporary)")
+    cv.add_argument("--folds", type=int, default=2,
+                    help="grouped folds (default 2: the frozen recipe's run, docs/segmentation.md)")
     cv.set_defaults(handler=run_cross_validate)
     evaluate = actions.add_parser("evaluate", help="train on development tiles, score the frozen recipe on test tiles")
     evaluate.add_argument("--dev-root", type=Path, required=True, help="folder with train/ and valid/ labelled tiles")
@@ -53,7 +55,8 @@ def run_cross_validate(args: argparse.Namespace) -> int:
     tiles = read_development_tiles(args.dev_root, len(channels))
     settings = TrainingSettings(steps=args.steps, validation_fraction=0.0)
     with tempfile.TemporaryDirectory(prefix="saqi-cv-") as scratch:
-        result = cross_validate(tiles, channels, args.model_dir or Path(scratch), _channels(args.sources), settings)
+        result = cross_validate(tiles, channels, args.model_dir or Path(scratch), _channels(args.sources), settings,
+                                n_folds=args.folds)
     if args.out:
         args.out.write_text(json.dumps(result), encoding="utf-8")
     print(json.dumps(summary(result), indent=1))
