@@ -44,7 +44,10 @@ def input_paths(args: argparse.Namespace) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    try:
+        args = parser().parse_args(argv)
+    except SystemExit as usage:          # argparse's usage errors (exit 2) and --help (0), as return codes
+        return int(usage.code or 0)
     try:
         return int(args.handler(args) or 0)
     except KeyboardInterrupt:
@@ -56,6 +59,18 @@ def main(argv: list[str] | None = None) -> int:
         error = translate(exc, input_paths(args))
         print(f"saqi: error: {error}", file=sys.stderr)
         return error.exit_code
+
+
+def farm_argument(text: str) -> str:
+    """The argparse type of `--farm`: a farm id (`keys.farm_id`), else argparse's usage error (exit 2)
+    naming `--farm`, before any configuration is read."""
+    from pipelines.core.errors import InputDataError
+    from pipelines.core.keys import farm_id
+
+    try:
+        return farm_id(text)
+    except InputDataError as error:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a farm id; {error.fix}") from None
 
 
 def output_path(path: Path) -> Path:

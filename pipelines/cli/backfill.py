@@ -13,6 +13,8 @@ import argparse
 import datetime as dt
 import os
 
+from pipelines.cli import farm_argument
+
 
 def _date(text: str) -> dt.date:
     try:
@@ -23,7 +25,8 @@ def _date(text: str) -> dt.date:
 
 def register(sub: argparse._SubParsersAction) -> None:
     cmd = sub.add_parser("backfill", help="materialise daily or flight assets of farms over a date range")
-    cmd.add_argument("--farm", action="append", required=True, help="farm id (repeat for several farms)")
+    cmd.add_argument("--farm", action="append", required=True, type=farm_argument,
+                     help="farm id (repeat for several farms)")
     cmd.add_argument("--from", dest="start", type=_date, required=True, metavar="YYYY-MM-DD")
     cmd.add_argument("--to", dest="end", type=_date, required=True, metavar="YYYY-MM-DD")
     cmd.add_argument("--assets", choices=("daily", "flights"), default="daily",

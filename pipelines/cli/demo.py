@@ -8,6 +8,8 @@ import shutil
 import time
 from pathlib import Path
 
+from pipelines.cli import farm_argument
+
 DEMO_FARM = "chtouka"
 DEMO_DAYS = 7
 
@@ -15,7 +17,7 @@ DEMO_DAYS = 7
 def register(sub: argparse._SubParsersAction) -> None:
     cmd = sub.add_parser("demo", help="generate the sample farm and materialise every asset for it")
     cmd.add_argument("--data-root", type=Path, default=Path(os.environ.get("SAQI_DATA_ROOT", "data")))
-    cmd.add_argument("--farm", default=DEMO_FARM)
+    cmd.add_argument("--farm", default=DEMO_FARM, type=farm_argument)
     cmd.add_argument("--days", type=int, default=DEMO_DAYS, help="daily irrigation partitions after the last flight")
     cmd.set_defaults(handler=run)
 

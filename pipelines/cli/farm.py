@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from pipelines.cli import farm_argument
+
 
 def _generate(args: argparse.Namespace) -> int:
     from pipelines.core.config import load_farm
@@ -21,7 +23,8 @@ def register(subparsers) -> None:
     actions = farm.add_subparsers(dest="action", required=True)
     generate = actions.add_parser("generate",
                                   help="write the synthetic orthomosaics of a farm's season and their ground truth")
-    generate.add_argument("--farm", default="chtouka", help="farm id in configs/farms (default: chtouka)")
+    generate.add_argument("--farm", default="chtouka", type=farm_argument,
+                          help="farm id in configs/farms (default: chtouka)")
     generate.add_argument("--landing", type=Path, required=True,
                           help="landing folder: <landing>/<farm>/<yyyymmdd>/orthomosaic.tif")
     generate.add_argument("--truth", type=Path, required=True,

@@ -9,6 +9,8 @@ import os
 import sys
 from pathlib import Path
 
+from pipelines.cli import farm_argument
+
 
 def bounded_float(low: float, high: float, what: str):
     """An argparse type: a finite number in low..high, else a usage error (exit 2) naming the value."""
@@ -83,7 +85,7 @@ def register(subparsers) -> None:
                      help="station elevation in m")
     et0.set_defaults(handler=_et0)
     plan = actions.add_parser("plan", help="print today's irrigation plan of every parcel of a farm")
-    plan.add_argument("--farm", required=True, help="farm id in configs/farms")
+    plan.add_argument("--farm", required=True, type=farm_argument, help="farm id in configs/farms")
     plan.add_argument("--date", type=dt.date.fromisoformat, required=True, help="plan date YYYY-MM-DD")
     plan.add_argument("--data-root", type=Path, default=Path(os.environ.get("SAQI_DATA_ROOT", "data")),
                       help="folder holding <farm>.zarr (default: $SAQI_DATA_ROOT or ./data)")
