@@ -10,8 +10,8 @@ farm's crops, members and soils, its weather and irrigation log. The mosaic (Geo
 Segmentation runs the farm's U-Net as `crop_segmentation` does (`flight_classes`, the asset's one
 function, with the frozen recipe of `configs/segmentation.yaml`: int8 ONNX, strip by strip into the
 staged product). The model is trained before, in its own process, as the `segmentation_model` asset
-trains it (`train_from_flights` on pseudo-labels, the asset's default budget: 120 steps, at most
-150 s), on a TRAIN_PX² window of the mosaic: the asset reads whole flights into memory, which a
+trains it (`train_from_flights` on pseudo-labels, the asset's default budget `TrainingConfig`: the
+recipe's steps, at most 150 s), on a TRAIN_PX² window of the mosaic: the asset reads whole flights into memory, which a
 400 Mpx flight does not fit; training is once per season, not per flight, so it is reported beside
 the stages, not in the flight's total.
 
@@ -123,6 +123,7 @@ def train_model(farm_id: str, mosaic: Path, out_dir: Path) -> Path:
     import rasterio
     from rasterio.windows import Window
 
+    from assets.segmentation import TrainingConfig
     from models.segmentation.flights import FlightSample, train_from_flights
     from models.segmentation.training import TrainingSettings
     from pipelines.core.config import load_farm
@@ -137,7 +138,9 @@ def train_model(farm_id: str, mosaic: Path, out_dir: Path) -> Path:
         reflectance = src.read(window=window).astype(np.float32) * np.float32(1e-4)
         transform = src.window_transform(window)
     sample = FlightSample(f"{farm_id}-{FLIGHT_DAY}", reflectance, BANDS, load_parcels(farm, grid).frame, transform)
-    card = train_from_flights([sample], out_dir, TrainingSettings(steps=120, time_budget_s=150.0))
+    budget = TrainingConfig()
+    settings = TrainingSettings(steps=budget.steps, time_budget_s=budget.time_budget_s)
+    card = train_from_flights([sample], out_dir, settings)
     return card.save()
 
 

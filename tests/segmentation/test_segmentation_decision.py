@@ -54,6 +54,13 @@ def test_rule_grid_and_frozen_recipe():
     assert recipe.rule.id in ids
 
 
+def test_farm_model_trains_with_the_recipes_budget():
+    """The `segmentation_model` asset's default steps are the evaluated recipe's (production = evaluated)."""
+    from assets.segmentation import TrainingConfig
+
+    assert TrainingConfig().steps == load_recipe().steps
+
+
 def test_segment_strip_by_strip_equals_one_pass(tiny_card, scene):
     """The farm-scale recipe (strips of 128 px) gives the same classes as the whole-tile decision."""
     from models.segmentation.decision import tile_probabilities
