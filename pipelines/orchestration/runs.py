@@ -124,6 +124,14 @@ def run_farm(defs: dg.Definitions, instance: dg.DagsterInstance, farm: str, flig
 BACKFILL_ASSETS = {"daily": DAILY, "flights": FLIGHT_INGEST + FLIGHT_ANALYSIS}
 
 
+def check_date_range(start, end) -> None:
+    """Refuse a backfill range whose end (`--to`) is before its start (`--from`)."""
+    from pipelines.core.errors import SaqiError
+
+    if end < start:
+        raise SaqiError(f"--to {end} is before --from {start}: swap the dates")
+
+
 def backfill_keys(kind: str, farms: Sequence[str], start: dt.date, end: dt.date,
                   instance: dg.DagsterInstance) -> list[str | dg.MultiPartitionKey]:
     """Partition keys of a backfill: each (day, farm) for `daily`; each registered flight of the
@@ -134,8 +142,7 @@ def backfill_keys(kind: str, farms: Sequence[str], start: dt.date, end: dt.date,
 
     if kind not in BACKFILL_ASSETS:
         raise SaqiError(f"assets must be one of {sorted(BACKFILL_ASSETS)}, not {kind!r}")
-    if end < start:
-        raise SaqiError(f"--to {end} is before --from {start}: swap the dates")
+    check_date_range(start, end)
     known = set(farm_partitions.get_partition_keys())
     for farm in farms:
         if farm_id(farm) not in known:

@@ -68,6 +68,7 @@ def call(function: Callable, *args, **kwargs) -> Answer:
 
 def all_cases() -> list[Case]:
     """Every case of the probe, from the modules of each entry point (ids unique)."""
+    from tests.reliability.probe_commands import _command_cases
     from tests.reliability.probe_delivery import _delivery_cases, _store_cases
     from tests.reliability.probe_inputs import _capture_cases, _config_cases, _flight_cases, _key_cases
     from tests.reliability.probe_rasters import _parcel_cases, _raster_cases
@@ -83,6 +84,7 @@ def all_cases() -> list[Case]:
         + _capture_cases()
         + _delivery_cases()
         + _store_cases()
+        + _command_cases()
     )
     ids = [c.id for c in cases]
     assert len(ids) == len(set(ids)), "duplicate case id"

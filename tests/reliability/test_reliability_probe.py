@@ -29,6 +29,13 @@ def test_the_probe_covers_over_100_inputs_and_every_entry_point():
         "delivery",
         "write_product",
         "FlightKey.parse",
+        "saqi reflectance",
+        "saqi parcels zones",
+        "saqi segment cross-validate",
+        "saqi segment evaluate",
+        "saqi farm generate",
+        "saqi backfill",
+        "saqi irrigation plan",
     ):
         assert entry in entries
 
