@@ -90,11 +90,20 @@ def zarr_encoding(dataset: xr.Dataset, chunks: dict[str, int] | None = None) -> 
     return encoding
 
 
+def _ensure_group(store: Store, path: str) -> None:
+    """Open or create the group at `path`; another writer creating it at the same moment is fine
+    (zarr's mode "a" checks, then creates: the loser of that race sees ContainsGroupError)."""
+    try:
+        zarr.open_group(str(store), path=path or None, mode="a", zarr_format=3)
+    except zarr.errors.ContainsGroupError:
+        zarr.open_group(str(store), path=path or None, mode="r", zarr_format=3)
+
+
 def _ensure_groups(store: Store, group: str) -> None:
     parts = group.split("/")[:-1]
-    zarr.open_group(str(store), mode="a", zarr_format=3)
+    _ensure_group(store, "")
     for i in range(1, len(parts) + 1):
-        zarr.open_group(str(store), path="/".join(parts[:i]), mode="a", zarr_format=3)
+        _ensure_group(store, "/".join(parts[:i]))
 
 
 def _stamp(staging: Store) -> str:

@@ -13,7 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import zarr
+from affine import Affine
+from rasterio.crs import CRS
 
+from pipelines.core.grid import FarmGrid
 from pipelines.store import cube
 
 WRITER = Path(__file__).with_name("store_writer.py")
@@ -110,3 +113,25 @@ def test_sigkilled_rewrite_keeps_previous_product_and_cleanup_removes_debris(tmp
     assert np.all(_values(store, "chtouka-20260115") == np.float32(0.2))
     removed = cube.cleanup(store)
     assert len(removed) == 1 and _staging_debris(store) == []
+
+
+def test_a_parent_group_created_by_another_writer_meanwhile_is_not_an_error(tmp_path, monkeypatch):
+    """zarr's mode "a" checks then creates: the writer that loses that race gets ContainsGroupError
+    (seen in CI with two flights of one farm published at once). The loser opens the group instead."""
+    real = zarr.open_group
+    raced = []
+
+    def racing(store, *, path=None, mode="a", **kwargs):
+        if path == "flights" and mode == "a" and not raced:
+            raced.append(path)
+            real(store, path=path, mode="a", **kwargs)           # the other writer wins the race
+            raise zarr.errors.ContainsGroupError(store, path)
+        return real(store, path=path, mode=mode, **kwargs)
+
+    monkeypatch.setattr(zarr, "open_group", racing)
+    store = tmp_path / "chtouka.zarr"
+    data = np.zeros((1, 4, 4), np.float32)
+    grid = FarmGrid(CRS.from_epsg(32629), Affine(0.25, 0, 0, 0, -0.25, 0), 4, 4)
+    cube.write_product(store, cube.flight_group("chtouka-20260115", "reflectance"),
+                       cube.raster(data, grid, "reflectance", "band", ["nir"]))
+    assert raced == ["flights"] and cube.flights_in_store(store) == ["chtouka-20260115"]
