@@ -137,10 +137,9 @@ def _cube_rows(plan: pd.DataFrame, season_start: dt.date) -> pd.DataFrame:
     numeric = pd.DataFrame(index=rows.index)
     for column in ("depth_mm", "net_depth_mm", "volume_m3", "depletion_mm", "taw_mm", "raw_mm", "ks", "kcb", "etc_mm"):
         numeric[column] = rows[column].astype("float64")
-    for column in ("litres_per_plant", "run_time_h", "pulses", "leaching_fraction", "quota_cut_m3", "quota_cut_mm"):
+    for column in ("litres_per_plant", "run_time_h", "pulses", "leaching_fraction", "quota_cut_m3", "quota_cut_mm",
+                   "quota_deficit_stage"):
         numeric[column] = rows[column].astype("float64") if column in rows else np.nan
-    reasons = rows["quota_reason"].astype(str) if "quota_reason" in rows else pd.Series("", index=rows.index)
-    numeric["quota_deficit_stage"] = reasons.str.startswith("RDI").astype("float64")   # farm_plan.apply_quota
     numeric["irrigate_today"] = rows["irrigate_today"].astype("float64")
     numeric["stress"] = rows["stress"].astype("float64")
     next_date = pd.to_datetime(rows["next_irrigation_date"])

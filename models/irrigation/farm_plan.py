@@ -126,7 +126,7 @@ def apply_quota(plan: pd.DataFrame, balance: xr.Dataset, farm: Farm, date) -> tu
                for c, s in zip(plan["crop"], stages)]
     allowed, why_cut = quota.allocate(plan["volume_m3"].to_numpy(float), priority, rdi, reasons, allowance)
     why_cut = [r.replace("quota: priority", f"allocation short: {c}, priority") for r, c in zip(why_cut, plan["crop"])]
-    out = quota.quota_columns(plan, allowed, why_cut)
+    out = quota.quota_columns(plan, allowed, why_cut, rdi)
     asked = plan["volume_m3"].to_numpy(float)
     scale = np.divide(allowed, asked, out=np.ones(len(out)), where=asked > 0)
     for column in ("depth_mm", "net_depth_mm", "leaching_mm", "volume_m3", "litres_per_plant"):

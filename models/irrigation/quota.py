@@ -84,11 +84,15 @@ def allocate(volume_m3: np.ndarray, priority: np.ndarray, rdi_fraction: np.ndarr
     return allowed, reasons
 
 
-def quota_columns(plan: pd.DataFrame, allowed_m3: np.ndarray, reasons: list[str]) -> pd.DataFrame:
-    """Add quota_cut_m3, quota_cut_mm and quota_reason to `plan` (needs volume_m3, area_m2)."""
+def quota_columns(plan: pd.DataFrame, allowed_m3: np.ndarray, reasons: list[str],
+                  rdi_fraction: np.ndarray) -> pd.DataFrame:
+    """Add quota_cut_m3, quota_cut_mm, quota_reason and quota_deficit_stage (the cut fell on a stage
+    that tolerates regulated deficit irrigation, `allocate`'s first cut) to `plan` (needs volume_m3,
+    area_m2)."""
     out = plan.copy()
     cut = np.round(out["volume_m3"].to_numpy(float) - allowed_m3, 1)
     out["quota_cut_m3"] = np.maximum(cut, 0.0)
     out["quota_cut_mm"] = np.round(out["quota_cut_m3"] * 1000.0 / out["area_m2"].to_numpy(float), 1)
     out["quota_reason"] = reasons
+    out["quota_deficit_stage"] = (np.asarray(rdi_fraction, dtype=float) < 1.0) & (out["quota_cut_m3"].to_numpy() > 0)
     return out

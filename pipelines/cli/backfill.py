@@ -38,11 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from pipelines.core.errors import SaqiError
-    from pipelines.core.keys import farm_id
     from pipelines.orchestration.runs import check_date_range
 
-    for farm in args.farm:
-        farm_id(farm)
     check_date_range(args.start, args.end)
     if not os.environ.get("DAGSTER_HOME"):
         raise SaqiError("DAGSTER_HOME is not set: export DAGSTER_HOME=<folder holding dagster.yaml> "

@@ -6,6 +6,7 @@ import datetime as dt
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from models.irrigation import localized, quota, salinity
@@ -73,6 +74,10 @@ def test_allocation_cuts_deficit_tolerant_stages_then_low_priority_first():
                                   ["RDI olive pit hardening", "", ""], 100.0)
     assert allowed == pytest.approx([20.0, 20.0, 60.0]) and allowed.sum() == pytest.approx(100.0)
     assert why[0] == "RDI olive pit hardening" and "priority 4" in why[1] and why[2] == ""
+    plan = pd.DataFrame({"volume_m3": volume, "area_m2": [10_000.0] * 3})
+    columns = quota.quota_columns(plan, allowed, why, np.array([0.5, 1.0, 1.0]))
+    assert columns["quota_cut_m3"].tolist() == [20.0, 40.0, 0.0] and columns["quota_cut_mm"].tolist() == [2.0, 4.0, 0.0]
+    assert columns["quota_deficit_stage"].tolist() == [True, False, False]
     allowance, text = quota.daily_allowance_m3(dt.date(2026, 4, 21), dt.date(2026, 6, 30), None, 9000.0, 0.0, 6000.0,
                                                300.0, 300.0)
     # 3000 m³ left for 10 days × 300 m³: all of today's demand

@@ -70,6 +70,7 @@ def test_quota_cuts_are_visible_and_explained(april):
     assert cut["quota_reason"].str.contains("allocation short").all()
     # the lowest-priority crops are cut first: nothing cut on tomato (priority 1) while wheat (4) is cut
     assert set(cut["crop"]) <= {"durum_wheat", "barley"}
+    assert not plan["quota_deficit_stage"].any(), "cereals have no deficit-tolerant stage: cut by priority"
     asked = plan["volume_m3"] + plan["quota_cut_m3"]
     assert plan["volume_m3"].sum() < asked.sum()
 
