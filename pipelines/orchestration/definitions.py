@@ -11,12 +11,17 @@ import assets.yields
 import assets.zone_irrigation
 import assets.zones
 from pipelines.orchestration.jobs import JOBS
+from pipelines.orchestration.pg_storage import enable_event_batches
 from pipelines.orchestration.resources import default_dask, default_storage
 from pipelines.orchestration.schedules import SCHEDULES
 from pipelines.orchestration.sensors import landing_sensor
 
 ASSET_MODULES = [assets.flights, assets.imagery, assets.segmentation, assets.parcels, assets.zones, assets.irrigation,
                  assets.zone_irrigation, assets.yields, assets.reports]
+
+# Every process that loads the code location (run workers, daemon, `saqi backfill --here`) stores a
+# ranged step's materialisations in batches: one INSERT instead of one per partition (pg_storage.py).
+enable_event_batches()
 
 defs = dg.Definitions(
     assets=dg.load_assets_from_modules(ASSET_MODULES),

@@ -71,31 +71,71 @@ def materialize_stage(defs: dg.Definitions, stage: str, selection: Sequence[str]
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 
+def _farm_range(defs: dg.Definitions, stage: str, selection: Sequence[str], farm_keys: list[dg.MultiPartitionKey],
+                instance: dg.DagsterInstance) -> StageOutcome:
+    """One farm's consecutive days as one run; if it fails, day by day so the bad day is named."""
+    outcome = StageOutcome(stage)
+    farm_keys = sorted(farm_keys, key=lambda k: k.keys_by_dimension["date"])
+    days = [dt.date.fromisoformat(k.keys_by_dimension["date"]) for k in farm_keys]
+    if len(farm_keys) > 1 and (days[-1] - days[0]).days + 1 == len(days):
+        result = dg.materialize(list(defs.assets or []), instance=instance, resources=dict(defs.resources or {}),
+                                run_config=QUIET, selection=list(selection), raise_on_error=False,
+                                tags={"saqi/stage": stage, RANGE_START: str(farm_keys[0]),
+                                      RANGE_END: str(farm_keys[-1])})
+        if result.success:
+            outcome.succeeded.extend(str(k) for k in farm_keys)
+            return outcome
+    single = materialize_stage(defs, stage, selection, farm_keys, instance)
+    outcome.succeeded.extend(single.succeeded)
+    outcome.failed.update(single.failed)
+    return outcome
+
+
+def _farm_range_worker(instance_ref, resources: dict, stage: str, selection: Sequence[str], farm: str,
+                       days: list[str]) -> StageOutcome:
+    """`_farm_range` in a worker process: the code location's assets, the caller's resources (given as
+    class and set fields: Dagster resources do not pickle) and instance."""
+    from pipelines.orchestration.definitions import defs
+
+    worker_defs = dg.Definitions(assets=list(defs.assets or []),
+                                 resources={name: kind(**fields) for name, (kind, fields) in resources.items()})
+    with dg.DagsterInstance.from_ref(instance_ref) as instance:
+        return _farm_range(worker_defs, stage, selection, [day_key(farm, dt.date.fromisoformat(d)) for d in days],
+                           instance)
+
+
 def materialize_ranges(defs: dg.Definitions, stage: str, selection: Sequence[str], keys: Sequence[dg.MultiPartitionKey],
-                       instance: dg.DagsterInstance, progress=_quiet) -> StageOutcome:
+                       instance: dg.DagsterInstance, progress=_quiet, workers: int = 1) -> StageOutcome:
     """Materialise daily (date × farm) partitions as one run per farm over its consecutive days,
     as the daemon runs a backfill of single-run assets; a farm whose range run fails is re-run
-    day by day (`materialize_stage`), so a bad day fails alone and is named."""
-    assets = list(defs.assets or [])
-    resources = dict(defs.resources or {})
+    day by day (`materialize_stage`), so a bad day fails alone and is named.
+
+    `workers` > 1 runs that many farms at once, each in its own process (spawned: it loads the code
+    location's assets, with `defs`' resources and the same persistent instance), as the daemon runs
+    a backfill's per-farm runs side by side; an ephemeral instance always runs here, one farm after
+    the other."""
     outcome = StageOutcome(stage)
     by_farm: dict[str, list[dg.MultiPartitionKey]] = {}
     for key in keys:
         by_farm.setdefault(key.keys_by_dimension["farm"], []).append(key)
-    for farm, farm_keys in progress(list(by_farm.items()), stage, total=len(by_farm), unit="farm ranges"):
-        farm_keys = sorted(farm_keys, key=lambda k: k.keys_by_dimension["date"])
-        days = [dt.date.fromisoformat(k.keys_by_dimension["date"]) for k in farm_keys]
-        if len(farm_keys) > 1 and (days[-1] - days[0]).days + 1 == len(days):
-            result = dg.materialize(assets, instance=instance, resources=resources, run_config=QUIET,
-                                    selection=list(selection), raise_on_error=False,
-                                    tags={"saqi/stage": stage, RANGE_START: str(farm_keys[0]),
-                                          RANGE_END: str(farm_keys[-1])})
-            if result.success:
-                outcome.succeeded.extend(str(k) for k in farm_keys)
-                continue
-        single = materialize_stage(defs, stage, selection, farm_keys, instance)
-        outcome.succeeded.extend(single.succeeded)
-        outcome.failed.update(single.failed)
+    if workers > 1 and len(by_farm) > 1 and instance.is_persistent:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        resources = {name: (type(r), r.model_dump(exclude_unset=True)) for name, r in (defs.resources or {}).items()}
+        with ProcessPoolExecutor(min(workers, len(by_farm)), mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = [pool.submit(_farm_range_worker, instance.get_ref(), resources, stage, list(selection), farm,
+                                   sorted(k.keys_by_dimension["date"] for k in farm_keys))
+                       for farm, farm_keys in by_farm.items()]
+            for future in progress(as_completed(futures), stage, total=len(futures), unit="farm ranges"):
+                done = future.result()
+                outcome.succeeded.extend(done.succeeded)
+                outcome.failed.update(done.failed)
+        return outcome
+    for _farm, farm_keys in progress(list(by_farm.items()), stage, total=len(by_farm), unit="farm ranges"):
+        done = _farm_range(defs, stage, selection, farm_keys, instance)
+        outcome.succeeded.extend(done.succeeded)
+        outcome.failed.update(done.failed)
     return outcome
 
 

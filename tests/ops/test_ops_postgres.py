@@ -59,7 +59,7 @@ def test_materialisations_land_in_the_postgres_event_log(tmp_path, database):
 
     keys = [day_key("chtouka", dt.date(2025, 10, 1)), day_key("chtouka", dt.date(2025, 10, 2))]
     with dg.DagsterInstance.from_config(str(home)) as instance:
-        assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
+        assert type(instance.event_log_storage).__name__ == "PooledPostgresEventLogStorage"
         outcome = materialize_stage(test_defs, "weather", ["weather"], keys, instance)
         assert outcome.succeeded == ["2025-10-01|chtouka", "2025-10-02|chtouka"] and not outcome.failed
         records = instance.fetch_materializations(dg.AssetKey("weather"), limit=10).records
@@ -73,3 +73,40 @@ def test_materialisations_land_in_the_postgres_event_log(tmp_path, database):
         assert cursor.fetchone()[0] == 2
         cursor.execute("SELECT count(*) FROM runs")
         assert cursor.fetchone()[0] == 2
+
+
+def test_pooled_storages_record_a_batched_range_and_survive_a_server_side_disconnect(tmp_path, database, monkeypatch):
+    """The deployment's storages keep a pool (pg_storage.py); a 30-day ranged run with batched event
+    writes records one materialisation per day and asset; after PostgreSQL kills every connection of
+    the database, the next run reconnects (pool_pre_ping) instead of failing."""
+    import datetime as dt
+
+    import psycopg2
+    from sqlalchemy.pool import QueuePool
+
+    from pipelines.orchestration.pg_storage import enable_event_batches
+    from pipelines.orchestration.runs import materialize_ranges
+
+    monkeypatch.delenv("DAGSTER_EVENT_BATCH_SIZE", raising=False)
+    enable_event_batches()
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(ROOT / "configs" / "deploy" / "dagster-postgres.yaml", home / "dagster.yaml")
+    storage = SaqiStorage(data_root=str(tmp_path / "data"), landing_dir=str(tmp_path / "landing"),
+                          configs=str(configs_dir()))
+    test_defs = dg.Definitions(assets=list(defs.assets), resources={"storage": storage})
+    days = [dt.date(2025, 10, 1) + dt.timedelta(days=i) for i in range(30)]
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        for store in (instance.run_storage, instance.event_log_storage, instance.schedule_storage):
+            assert isinstance(store._engine.pool, QueuePool), type(store).__name__
+        outcome = materialize_ranges(test_defs, "daily", ["weather", "reference_et"],
+                                     [day_key("chtouka", d) for d in days], instance)
+        assert len(outcome.succeeded) == 30 and not outcome.failed
+        with psycopg2.connect(dbname="postgres", connect_timeout=5, **PG) as admin, admin.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (database,))
+        again = materialize_stage(test_defs, "weather", ["weather"], [day_key("chtouka", days[-1])], instance)
+        assert again.succeeded == [f"{days[-1]}|chtouka"] and not again.failed
+    with psycopg2.connect(dbname=database, connect_timeout=5, **PG) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT asset_key, count(DISTINCT partition) FROM event_logs "
+                       "WHERE dagster_event_type = 'ASSET_MATERIALIZATION' GROUP BY asset_key ORDER BY asset_key")
+        assert cursor.fetchall() == [('["reference_et"]', 30), ('["weather"]', 30)]

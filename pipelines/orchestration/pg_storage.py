@@ -1,0 +1,83 @@
+"""PostgreSQL instance storage that keeps its connections (wiring module: imports dagster).
+
+dagster-postgres opens a new connection for every statement outside the webserver (SQLAlchemy
+`NullPool`): a run that records many partitions pays a TCP + authentication handshake (~3–4 ms
+on this machine) several times per event, so a season backfill of daily plans (4 assets ×
+273 days × farms) spends most of its time connecting. These subclasses hold a small pool per
+process instead, the mode dagster-postgres itself uses in the webserver
+(`optimize_for_webserver`: `pool_size` 1 plus overflow), with `pool_pre_ping` so a PostgreSQL
+restart costs a reconnect, not an error, and `pool_recycle` below the server's idle limits.
+Configured in `configs/deploy/dagster-postgres.yaml` (`run_storage`, `event_log_storage`,
+`schedule_storage`); measured in `benchmarks/bench_backfill.py` and docs/scale.md.
+
+Dagster's batched event writes (`DAGSTER_EVENT_BATCH_SIZE`, one INSERT for the materialisations
+of a ranged step) are switched on where the runs are launched (`EVENT_BATCH_SIZE`, set by
+`enable_event_batches`).
+"""
+from __future__ import annotations
+
+import os
+
+from dagster_postgres.event_log import PostgresEventLogStorage
+from dagster_postgres.run_storage import PostgresRunStorage
+from dagster_postgres.schedule_storage import PostgresScheduleStorage
+from dagster_postgres.utils import create_pg_engine, get_token_provider_from_config, pg_url_from_config
+
+POOL_SIZE = 1  # connections kept open per storage and process
+MAX_OVERFLOW = 4  # extra connections while threads (event batching, watchers) overlap, closed after use
+POOL_RECYCLE_S = 3600
+EVENT_BATCH_SIZE = 1000  # events per INSERT of a ranged step's materialisations
+
+
+def enable_event_batches() -> None:
+    """Ask Dagster to store a step's asset materialisations in batches (unless set already)."""
+    os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", str(EVENT_BATCH_SIZE))
+
+
+def _pooled(storage) -> None:
+    storage._engine.dispose()
+    storage._engine = create_pg_engine(storage.postgres_url, storage._token_provider, isolation_level="AUTOCOMMIT",
+                                       pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW, pool_recycle=POOL_RECYCLE_S,
+                                       pool_pre_ping=True)
+
+
+def _arguments(inst_data, config_value) -> dict:
+    return {"inst_data": inst_data, "postgres_url": pg_url_from_config(config_value),
+            "should_autocreate_tables": config_value.get("should_autocreate_tables", True),
+            "token_provider": get_token_provider_from_config(config_value)}
+
+
+class PooledPostgresEventLogStorage(PostgresEventLogStorage):
+    """`PostgresEventLogStorage` with a connection pool (see the module docstring)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _pooled(self)
+
+    @classmethod
+    def from_config_value(cls, inst_data, config_value):
+        return cls(**_arguments(inst_data, config_value))
+
+
+class PooledPostgresRunStorage(PostgresRunStorage):
+    """`PostgresRunStorage` with a connection pool (see the module docstring)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _pooled(self)
+
+    @classmethod
+    def from_config_value(cls, inst_data, config_value):
+        return cls(**_arguments(inst_data, config_value))
+
+
+class PooledPostgresScheduleStorage(PostgresScheduleStorage):
+    """`PostgresScheduleStorage` with a connection pool (see the module docstring)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _pooled(self)
+
+    @classmethod
+    def from_config_value(cls, inst_data, config_value):
+        return cls(**_arguments(inst_data, config_value))
