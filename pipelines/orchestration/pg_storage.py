@@ -47,37 +47,25 @@ def _arguments(inst_data, config_value) -> dict:
             "token_provider": get_token_provider_from_config(config_value)}
 
 
-class PooledPostgresEventLogStorage(PostgresEventLogStorage):
+class _Pooled:
+    """Mixin: build the storage as dagster-postgres does, then swap its engine for a pooled one."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _pooled(self)
+
+    @classmethod
+    def from_config_value(cls, inst_data, config_value):
+        return cls(**_arguments(inst_data, config_value))
+
+
+class PooledPostgresEventLogStorage(_Pooled, PostgresEventLogStorage):
     """`PostgresEventLogStorage` with a connection pool (see the module docstring)."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        _pooled(self)
 
-    @classmethod
-    def from_config_value(cls, inst_data, config_value):
-        return cls(**_arguments(inst_data, config_value))
-
-
-class PooledPostgresRunStorage(PostgresRunStorage):
+class PooledPostgresRunStorage(_Pooled, PostgresRunStorage):
     """`PostgresRunStorage` with a connection pool (see the module docstring)."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        _pooled(self)
 
-    @classmethod
-    def from_config_value(cls, inst_data, config_value):
-        return cls(**_arguments(inst_data, config_value))
-
-
-class PooledPostgresScheduleStorage(PostgresScheduleStorage):
+class PooledPostgresScheduleStorage(_Pooled, PostgresScheduleStorage):
     """`PostgresScheduleStorage` with a connection pool (see the module docstring)."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        _pooled(self)
-
-    @classmethod
-    def from_config_value(cls, inst_data, config_value):
-        return cls(**_arguments(inst_data, config_value))

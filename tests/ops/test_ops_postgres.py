@@ -46,15 +46,20 @@ def database(monkeypatch):
         admin.close()
 
 
-def test_materialisations_land_in_the_postgres_event_log(tmp_path, database):
-    import psycopg2
-
+def _deployment(tmp_path: Path) -> tuple[Path, dg.Definitions]:
+    """A DAGSTER_HOME with the deployment's dagster.yaml, and the assets on a store under tmp_path."""
     home = tmp_path / "home"
     home.mkdir()
     shutil.copy(ROOT / "configs" / "deploy" / "dagster-postgres.yaml", home / "dagster.yaml")
     storage = SaqiStorage(data_root=str(tmp_path / "data"), landing_dir=str(tmp_path / "landing"),
                           configs=str(configs_dir()))
-    test_defs = dg.Definitions(assets=list(defs.assets), resources={"storage": storage})
+    return home, dg.Definitions(assets=list(defs.assets), resources={"storage": storage})
+
+
+def test_materialisations_land_in_the_postgres_event_log(tmp_path, database):
+    import psycopg2
+
+    home, test_defs = _deployment(tmp_path)
     import datetime as dt
 
     keys = [day_key("chtouka", dt.date(2025, 10, 1)), day_key("chtouka", dt.date(2025, 10, 2))]
@@ -89,12 +94,7 @@ def test_pooled_storages_record_a_batched_range_and_survive_a_server_side_discon
 
     monkeypatch.delenv("DAGSTER_EVENT_BATCH_SIZE", raising=False)
     enable_event_batches()
-    home = tmp_path / "home"
-    home.mkdir()
-    shutil.copy(ROOT / "configs" / "deploy" / "dagster-postgres.yaml", home / "dagster.yaml")
-    storage = SaqiStorage(data_root=str(tmp_path / "data"), landing_dir=str(tmp_path / "landing"),
-                          configs=str(configs_dir()))
-    test_defs = dg.Definitions(assets=list(defs.assets), resources={"storage": storage})
+    home, test_defs = _deployment(tmp_path)
     days = [dt.date(2025, 10, 1) + dt.timedelta(days=i) for i in range(30)]
     with dg.DagsterInstance.from_config(str(home)) as instance:
         for store in (instance.run_storage, instance.event_log_storage, instance.schedule_storage):
