@@ -4,7 +4,8 @@ over a date range, through Dagster against the instance in $DAGSTER_HOME.
 By default the backfill is recorded in the instance and run by the Dagster daemon (`make ui` or
 `dagster-daemon run`), visible and retryable in the UI. `--here` runs the partitions in this
 process instead: daily assets as one run per farm over the range (the assets' single-run
-backfill policy, as the daemon groups them), flights one run per flight; a failed partition
+backfill policy, as the daemon groups them; `--workers` farms at once, default one per core),
+flights one run per flight; a failed partition
 does not stop the others, and the command prints how to retry just the failed ones.
 """
 from __future__ import annotations
@@ -23,6 +24,12 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date; use YYYY-MM-DD") from None
 
 
+def _workers(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of processes; use a whole number ≥ 1")
+    return int(text)
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     cmd = sub.add_parser("backfill", help="materialise daily or flight assets of farms over a date range")
     cmd.add_argument("--farm", action="append", required=True, type=farm_argument,
@@ -33,6 +40,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="daily: weather → ET0 → irrigation plan per farm-day; "
                           "flights: every stage of each registered flight")
     cmd.add_argument("--here", action="store_true", help="run the partitions in this process instead of via the daemon")
+    cmd.add_argument("--workers", type=_workers, default=os.cpu_count() or 1, metavar="N",
+                     help="with --here and daily assets: farms run side by side in N processes (default: the cores)")
     cmd.set_defaults(handler=run)
 
 
@@ -68,8 +77,12 @@ def run(args: argparse.Namespace) -> int:
             print(f"backfill {backfill_id}: {len(keys)} partitions of {', '.join(BACKFILL_ASSETS[args.assets])} "
                   f"queued for the Dagster daemon (UI: /overview/backfills/{backfill_id})")
             return 0
-        run = materialize_ranges if args.assets == "daily" else materialize_stage
-        outcome = run(defs, f"backfill {title}", BACKFILL_ASSETS[args.assets], keys, instance, progress=track)
+        if args.assets == "daily":
+            outcome = materialize_ranges(defs, f"backfill {title}", BACKFILL_ASSETS["daily"], keys, instance,
+                                         progress=track, workers=args.workers)
+        else:
+            outcome = materialize_stage(defs, f"backfill {title}", BACKFILL_ASSETS["flights"], keys, instance,
+                                        progress=track)
     print(f"{len(outcome.succeeded)} partitions succeeded, {len(outcome.failed)} failed")
     for key, reason in outcome.failed.items():
         print(f"  FAILED {key}: {reason}")

@@ -1,5 +1,6 @@
 """The season-backfill benchmark's quick size: 3 farms × 30 days backfilled as one run per farm on
-a PostgreSQL instance give, for the farm also run day by day, the same recommendations cube and
+a PostgreSQL instance, farms side by side in worker processes, give the same cube for every copy
+of the farm and, for the farm also run day by day, the same recommendations cube and
 the same daily zone plans (written together, one catalogue rebuild per range)."""
 from __future__ import annotations
 
@@ -19,8 +20,11 @@ def test_season_backfill_ranges_equal_day_by_day(tmp_path):
     result = season_backfill(n_farms, n_days, baseline_days, tmp_path)
     assert result.range_failed == [] and result.baseline_failed == []
     assert len(result.farms) == 3 and len(result.days) == 30 and len(result.baseline_days) == 4
+    first = tables.read_recommendations(cube.farm_store(result.range_root, result.farms[0]))
     for farm in result.farms:  # every farm got each of its 30 days, and nothing else
         planned = tables.read_recommendations(cube.farm_store(result.range_root, farm))
+        for name in first.data_vars:  # copies of one farm, run in different worker processes: the same plan
+            np.testing.assert_array_equal(planned[name].values, first[name].values, err_msg=f"{farm} {name}")
         written = np.isfinite(planned["depletion_mm"]).any("parcel")
         assert int(written.sum()) == 30
         assert str(planned.date.values[written.values][-1])[:10] == str(result.days[-1])
