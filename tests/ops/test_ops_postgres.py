@@ -110,3 +110,14 @@ def test_pooled_storages_record_a_batched_range_and_survive_a_server_side_discon
         cursor.execute("SELECT asset_key, count(DISTINCT partition) FROM event_logs "
                        "WHERE dagster_event_type = 'ASSET_MATERIALIZATION' GROUP BY asset_key ORDER BY asset_key")
         assert cursor.fetchall() == [('["reference_et"]', 30), ('["weather"]', 30)]
+
+
+@pytest.mark.parametrize("config", ["dagster-postgres.yaml", "dagster-serve.yaml"])
+def test_deployment_configs_pool_every_storage(tmp_path, database, config):
+    """Both PostgreSQL instance configs (shared deployment, `make serve`) load the pooled storages."""
+    from sqlalchemy.pool import QueuePool
+
+    shutil.copy(ROOT / "configs" / "deploy" / config, tmp_path / "dagster.yaml")
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        for store in (instance.run_storage, instance.event_log_storage, instance.schedule_storage):
+            assert type(store).__name__.startswith("PooledPostgres") and isinstance(store._engine.pool, QueuePool)
