@@ -8,7 +8,8 @@ import datetime as dt
 import pandas as pd
 import xarray as xr
 
-from models.irrigation.farm_plan import farm_plan, farm_plans
+from models.irrigation.farm_plan import RECENT_DAYS, _used_m3, farm_plan, farm_plans
+from models.irrigation.season_range import range_views
 from pipelines.core.config import load_farm
 from pipelines.plans.farm_inputs import farm_inputs
 
@@ -49,3 +50,26 @@ def test_range_equals_each_day_with_flights_and_trees(tmp_path):
     ranged = _check(farm, inputs, days)
     sources = {str(s) for _, _, b, _ in ranged for s in b["kcb_source"].values.ravel()}
     assert {"ndvi", "ndvi_extrapolated"} <= sources
+
+
+def _used_m3_xarray(balance: xr.Dataset, day: pd.Timestamp) -> tuple[float, float, float]:
+    """The xarray form `farm_plan._used_m3` had before the numpy one (the reference)."""
+    gross = (balance["irrigation_mm"].fillna(0.0) * balance["area_m2"] / 1000.0).sum("parcel")
+    before = gross.sel(date=slice(None, day - pd.Timedelta(days=1)))
+    month = before.sel(date=slice(day.replace(day=1), None))
+    recent = before.isel(date=slice(-RECENT_DAYS, None))
+    return float(before.sum()), float(month.sum()), float(recent.mean()) if recent.size else 0.0
+
+
+def test_used_volumes_of_a_range_view_equal_xarray_to_the_bit(tmp_path):
+    """The allocation's used volumes from a day view of the range balance (shared per-day gross
+    volumes) are the xarray sums of that day's own Dataset, bit for bit, on every day of the season."""
+    farm, inputs = _inputs(tmp_path, flown=True)
+    days = [farm.season.start + dt.timedelta(days=i) for i in range(0, 273, 4)]
+    views = list(range_views(inputs.parcels, inputs.weather, inputs.et0_mm, farm.season.start, days,
+                             inputs.observations, inputs.irrigation_events, lat_deg=farm.location.lat_deg,
+                             assume_planned_irrigation=True))
+    for day, view in views:
+        own = view.dataset()
+        assert _used_m3(view, day) == _used_m3_xarray(own, day) == _used_m3(own, day)
+    assert _used_m3(views[-1][1], views[-1][0])[0] > 0
