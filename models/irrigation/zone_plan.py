@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import xarray as xr
 
@@ -100,8 +101,20 @@ def parcel_plan_as_zones(farm: Farm, inputs: FarmInputs, date) -> tuple[pd.DataF
 
 
 def as_zones(plan: pd.DataFrame, balance: xr.Dataset, note: str) -> tuple[pd.DataFrame, xr.Dataset, str]:
-    """A per-parcel (plan, balance, note) as zone 0 of each parcel."""
-    areas = balance["area_m2"].to_series()
-    zones = pd.DataFrame({"parcel": areas.index, "parent": areas.index, "zone": 0, "area_m2": areas.to_numpy(),
-                          "note": ""})
-    return zone_rows(plan, zones), balance, f"{NO_ZONES}: per-parcel plan; {note}"
+    """A per-parcel (plan, balance, note) as zone 0 of each parcel: `zone_rows` with one zone per
+    parcel (its own id and area, no zone note, a spread of 0 mm where the parcel has a depletion),
+    without its per-zone lookups."""
+    parcels = pd.Index(balance["parcel"].values)
+    at = parcels.get_indexer(plan["parcel"]) if parcels.is_unique else np.array([-1])
+    if (at < 0).any():  # not one balance parcel per plan row: the general path
+        areas = balance["area_m2"].to_series()
+        zones = pd.DataFrame({"parcel": areas.index, "parent": areas.index, "zone": 0, "area_m2": areas.to_numpy(),
+                              "note": ""})
+        return zone_rows(plan, zones), balance, f"{NO_ZONES}: per-parcel plan; {note}"
+    depletion = plan["depletion_mm"].to_numpy(float)
+    rows = plan.rename(columns={"parcel": "zone_id"}).assign(
+        parcel=plan["parcel"].to_numpy(), zone=np.zeros(len(plan), dtype=int),
+        area_m2=np.round(balance["area_m2"].values[at], 1), notes=[n if n else "" for n in plan["notes"]],
+        depletion_spread_mm=np.where(np.isnan(depletion), np.nan, 0.0))[PLAN_COLUMNS]
+    order = np.argsort(rows["parcel"].to_numpy(), kind="stable")  # zone_rows' sort by (parcel, zone 0)
+    return rows.take(order).reset_index(drop=True), balance, f"{NO_ZONES}: per-parcel plan; {note}"

@@ -10,6 +10,7 @@ import xarray as xr
 
 from models.irrigation.farm_plan import RECENT_DAYS, _used_m3, farm_plan, farm_plans
 from models.irrigation.season_range import range_views
+from models.irrigation.zone_plan import as_zones, zone_rows
 from pipelines.core.config import load_farm
 from pipelines.plans.farm_inputs import farm_inputs
 
@@ -73,3 +74,18 @@ def test_used_volumes_of_a_range_view_equal_xarray_to_the_bit(tmp_path):
         own = view.dataset()
         assert _used_m3(view, day) == _used_m3_xarray(own, day) == _used_m3(own, day)
     assert _used_m3(views[-1][1], views[-1][0])[0] > 0
+
+
+def test_parcel_plan_as_zone_zero_equals_the_general_zone_rows(tmp_path):
+    """`as_zones`' direct path (one zone 0 per parcel) gives `zone_rows`' frame with a zones table of
+    one zone per parcel, exactly (order, dtypes, notes, spreads: 0 mm, or NaN out of season)."""
+    farm, inputs = _inputs(tmp_path, flown=False)
+    for day in (dt.date(2025, 10, 1), dt.date(2026, 3, 15)):
+        plan, balance, note = farm_plan(farm, inputs, day)
+        areas = balance["area_m2"].to_series()
+        zones = pd.DataFrame({"parcel": areas.index, "parent": areas.index, "zone": 0, "area_m2": areas.to_numpy(),
+                              "note": ""})
+        fast, _, fast_note = as_zones(plan.iloc[::-1].reset_index(drop=True), balance, note)
+        pd.testing.assert_frame_equal(fast, zone_rows(plan, zones), check_exact=True)
+        assert fast_note.endswith(note)
+        assert fast["depletion_spread_mm"].isna().sum() == plan["depletion_mm"].isna().sum()
