@@ -6,8 +6,9 @@ array and its metadata anew and zarr's consolidation reads them back (~25 ms a g
 backfill's write). Here the first product, staged by `to_zarr` and consolidated, is the template:
 a later product of the same layout is staged as the template's files with the data variable's
 attributes and the version stamp set in its `zarr.json` and in the group's consolidated metadata,
-and its data chunks written by zarr (the template's codecs). It is published as any product is
-(`cube.staged_product`: lock, private staging, atomic swap).
+and its data chunk encoded with the template's codecs (bytes, little endian, then Blosc: the
+encoder is checked to give the template's own chunk bytes; else zarr writes the data). It is
+published as any product is (`cube.staged_product`: lock, private staging, atomic swap).
 
 Same layout: one float data variable with string attributes, the same dimensions, shape and
 coordinate values (coordinates are written once, in the template), no Dataset attributes.
@@ -15,12 +16,15 @@ coordinate values (coordinates are written once, in the template), no Dataset at
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
 import zarr
+from numcodecs import Blosc
 
 ZARR_JSON = "zarr.json"
 
@@ -46,6 +50,7 @@ class Template:
 
     layout: tuple
     files: dict[str, bytes]
+    encode: Callable[[np.ndarray], bytes] | None = None
 
     @classmethod
     def of(cls, staging: Path, dataset: xr.Dataset) -> Template | None:
@@ -58,7 +63,7 @@ class Template:
         name = layout[0]
         if ZARR_JSON not in files or f"{name}/{ZARR_JSON}" not in files:
             return None
-        return cls(layout, files)
+        return cls(layout, files, _checked_encoder(files, name, dataset[name].values))
 
     def fits(self, dataset: xr.Dataset) -> bool:
         """Whether `dataset` has the template's layout."""
@@ -69,21 +74,52 @@ class Template:
         name = self.layout[0]
         variable = dataset[name]
         chunks = f"{name}/c/"
-        for relative, content in self.files.items():
-            if not relative.startswith(chunks):
-                target = staging / relative
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(content)
+        kept = {relative: content for relative, content in self.files.items() if not relative.startswith(chunks)}
+        for folder in sorted({os.path.dirname(relative) for relative in [*kept, _chunk_key(name, variable.ndim)]}):
+            os.makedirs(staging / folder, exist_ok=True)
+        for relative, content in kept.items():
+            (staging / relative).write_bytes(content)
         array_meta = json.loads(self.files[f"{name}/{ZARR_JSON}"])
         array_meta["attributes"].update(variable.attrs)
         root = json.loads(self.files[ZARR_JSON])
         root["attributes"][version_attr] = version
         root["consolidated_metadata"]["metadata"][name]["attributes"] = array_meta["attributes"]
         _write_json(staging / name / ZARR_JSON, array_meta)
-        zarr.open_array(str(staging), path=name, mode="r+", zarr_format=3)[...] = np.asarray(variable.values)
+        values = np.asarray(variable.values)
+        if self.encode is None:
+            zarr.open_array(str(staging), path=name, mode="r+", zarr_format=3)[...] = values
+        elif not np.isnan(values).all():  # an all-fill chunk is not stored (zarr's write_empty_chunks=False)
+            (staging / _chunk_key(name, values.ndim)).write_bytes(self.encode(values))
         _write_json(staging / ZARR_JSON, root)   # the group's metadata last, as zarr's consolidation does
 
 
 def _write_json(path: Path, document: dict) -> None:
     """zarr's own serialisation of a metadata document (2-space indent, NaN allowed)."""
     path.write_bytes(json.dumps(document, indent=2, allow_nan=True).encode())
+
+
+def _chunk_key(name: str, ndim: int) -> str:
+    """The key of a one-chunk array's chunk (default chunk key encoding, '/' separator)."""
+    return "/".join([name, "c", *["0"] * ndim])
+
+
+def _checked_encoder(files: dict[str, bytes], name: str, values: np.ndarray) -> Callable[[np.ndarray], bytes] | None:
+    """An encoder of the data variable's one chunk (bytes codec, little endian, then Blosc, the
+    template's configuration) when it gives the template's own chunk bytes; else None."""
+    meta = json.loads(files[f"{name}/{ZARR_JSON}"])
+    codecs = [c["name"] for c in meta["codecs"]]
+    one_chunk = meta["chunk_grid"]["configuration"]["chunk_shape"] == meta["shape"]
+    key = _chunk_key(name, len(meta["shape"]))
+    if (codecs != ["bytes", "blosc"] or meta["codecs"][0]["configuration"].get("endian") != "little"
+            or not one_chunk or meta["fill_value"] != "NaN" or meta["chunk_key_encoding"]["name"] != "default"
+            or meta["chunk_key_encoding"]["configuration"].get("separator") != "/" or key not in files):
+        return None
+    config = dict(meta["codecs"][1]["configuration"])
+    config["shuffle"] = {"noshuffle": Blosc.NOSHUFFLE, "shuffle": Blosc.SHUFFLE,
+                         "bitshuffle": Blosc.BITSHUFFLE}[config["shuffle"]]
+    blosc = Blosc.from_config(config)
+    dtype = np.dtype(meta["data_type"]).newbyteorder("<")
+
+    def encode(data: np.ndarray) -> bytes:
+        return bytes(blosc.encode(np.ascontiguousarray(data, dtype=dtype).view(np.uint8)))
+    return encode if encode(values) == files[key] else None
