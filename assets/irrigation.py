@@ -132,19 +132,21 @@ PLAN_CHECKS = [
 ]
 
 
+CUBE_COLUMNS = ("depth_mm", "net_depth_mm", "volume_m3", "depletion_mm", "taw_mm", "raw_mm", "ks", "kcb", "etc_mm")
+CUBE_OPTIONAL = ("litres_per_plant", "run_time_h", "pulses", "leaching_fraction", "quota_cut_m3", "quota_cut_mm",
+                 "quota_deficit_stage")
+
+
 def _cube_rows(plan: pd.DataFrame, season_start: dt.date) -> pd.DataFrame:
-    rows = plan.set_index("parcel")
-    numeric = pd.DataFrame(index=rows.index)
-    for column in ("depth_mm", "net_depth_mm", "volume_m3", "depletion_mm", "taw_mm", "raw_mm", "ks", "kcb", "etc_mm"):
-        numeric[column] = rows[column].astype("float64")
-    for column in ("litres_per_plant", "run_time_h", "pulses", "leaching_fraction", "quota_cut_m3", "quota_cut_mm",
-                   "quota_deficit_stage"):
-        numeric[column] = rows[column].astype("float64") if column in rows else np.nan
-    numeric["irrigate_today"] = rows["irrigate_today"].astype("float64")
-    numeric["stress"] = rows["stress"].astype("float64")
-    next_date = pd.to_datetime(rows["next_irrigation_date"])
-    numeric["next_irrigation_date"] = (next_date - pd.Timestamp(season_start)).dt.days.astype("float64")
-    return numeric
+    """The day's cells of the recommendations cube per parcel (float64; next date in days since the
+    season start), built in one frame from the plan's columns."""
+    nan = np.full(len(plan), np.nan)
+    numeric = {column: plan[column].to_numpy(dtype="float64") for column in CUBE_COLUMNS}
+    numeric |= {column: plan[column].to_numpy(dtype="float64") if column in plan else nan for column in CUBE_OPTIONAL}
+    numeric |= {column: plan[column].to_numpy(dtype="float64") for column in ("irrigate_today", "stress")}
+    next_date = pd.to_datetime(plan["next_irrigation_date"])
+    numeric["next_irrigation_date"] = (next_date - pd.Timestamp(season_start)).dt.days.to_numpy(dtype="float64")
+    return pd.DataFrame(numeric, index=pd.Index(plan["parcel"].to_numpy(), name="parcel"))
 
 
 @dg.asset(partitions_def=farm_days, group_name="irrigation", owners=OWNERS["irrigation"], kinds={"zarr", "numpy"},
