@@ -17,7 +17,7 @@ import xarray as xr
 
 from models.irrigation import quota
 from models.irrigation.localized import run_time
-from models.irrigation.recommendation import recommend
+from models.irrigation.recommendation import recommend, recommend_columns
 from models.irrigation.season import BalanceView, season_balance
 from models.irrigation.season_range import range_views
 from pipelines.core.config import Farm, load_crop
@@ -123,11 +123,10 @@ def _used_m3(balance: xr.Dataset | BalanceView, day: pd.Timestamp) -> tuple[floa
     return float(np.sum(before)), float(np.sum(month)), float(np.nanmean(recent)) if recent.size else 0.0
 
 
-def _crop_rules(crops: dict, plan: pd.DataFrame, day: pd.Timestamp) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """(quota priority, RDI fraction, RDI reason) per plan row for the crop stage of `day`'s month."""
-    for crop in set(plan["crop"]) - set(crops):
+def _crop_rules(crops: dict, names: list[str], day: pd.Timestamp) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(quota priority, RDI fraction, RDI reason) per plan row (crop `names`) for the crop stage of `day`'s month."""
+    for crop in set(names) - set(crops):
         crops[crop] = load_crop(crop)
-    names = plan["crop"].tolist()
     priority = np.array([crops[c].quota_priority for c in names])
     stages = [next((s for s in crops[c].deficit_stages if day.month in s.months), None) for c in names]
     rdi = np.array([s.fraction if s else 1.0 for s in stages])
@@ -136,34 +135,52 @@ def _crop_rules(crops: dict, plan: pd.DataFrame, day: pd.Timestamp) -> tuple[np.
     return priority, rdi, reasons
 
 
-def apply_quota(plan: pd.DataFrame, balance: xr.Dataset | BalanceView, farm: Farm, date,
-                crops: dict | None = None) -> tuple[pd.DataFrame, str]:
-    """Cut today's plan to the farm's allowance (`quota.allocate`); depths, volumes, litres and run
-    times become what the allowance permits, and quota_cut_m3/mm and quota_reason say what was cut.
-    `crops`: crop id -> Crop already loaded (filled in here; a range of days loads each crop once)."""
+def _sum(values) -> float:
+    """`Series.sum` of floats: NaN counted as 0, then numpy's sum (pandas nanops.nansum)."""
+    values = np.asarray(values, dtype=float)
+    return float(np.sum(np.where(np.isnan(values), 0.0, values)))
+
+
+def quota_changes(columns, balance: BalanceView, farm: Farm, date, crops: dict) -> tuple[dict, str]:
+    """The columns `apply_quota` adds or replaces (name -> values, in that order) and its note, from
+    the plan's columns (name -> values: `recommend_columns`, or a plan's)."""
     day = pd.Timestamp(date)
-    balance = balance if isinstance(balance, BalanceView) else BalanceView.of(balance)
     limits = farm.water.quota if farm.water is not None else None
+    asked = np.asarray(columns["volume_m3"], dtype=float)
+    asked_m3 = _sum(asked)
     used_season, used_month, recent = _used_m3(balance, day)
     allowance, why = quota.daily_allowance_m3(day.date(), farm.season.end, limits.season_m3 if limits else None,
                                               limits.monthly_m3 if limits else None, used_season, used_month,
-                                              float(plan["volume_m3"].sum()), recent)
-    priority, rdi, reasons = _crop_rules({} if crops is None else crops, plan, day)
-    allowed, why_cut = quota.allocate(plan["volume_m3"].to_numpy(float), priority, rdi, reasons, allowance)
-    why_cut = [r.replace("quota: priority", f"allocation short: {c}, priority") for r, c in zip(why_cut, plan["crop"])]
-    out = quota.quota_columns(plan, allowed, why_cut, rdi)
-    asked = plan["volume_m3"].to_numpy(float)
-    scale = np.divide(allowed, asked, out=np.ones(len(out)), where=asked > 0)
+                                              asked_m3, recent)
+    names = list(columns["crop"])
+    priority, rdi, reasons = _crop_rules(crops, names, day)
+    allowed, why_cut = quota.allocate(asked, priority, rdi, reasons, allowance)
+    why_cut = [r.replace("quota: priority", f"allocation short: {c}, priority") for r, c in zip(why_cut, names)]
+    changed = quota.quota_arrays(asked, columns["area_m2"], allowed, why_cut, rdi)
+    scale = np.divide(allowed, asked, out=np.ones(len(asked)), where=asked > 0)
     for column in ("depth_mm", "net_depth_mm", "leaching_mm", "volume_m3", "litres_per_plant"):
-        out[column] = np.round(out[column].to_numpy(float) * scale, 1)
-    hours, pulses, per_pulse = run_time(out["depth_mm"].to_numpy(float),
-                                        balance["application_rate_mm_h"].astype(float),
+        changed[column] = np.round(np.asarray(columns[column], dtype=float) * scale, 1)
+    hours, pulses, per_pulse = run_time(changed["depth_mm"], balance["application_rate_mm_h"].astype(float),
                                         balance["max_pulse_h"].astype(float))
-    out["run_time_h"], out["pulses"], out["pulse_h"] = np.round(hours, 2), pulses, np.round(per_pulse, 2)
-    cut = float(out["quota_cut_m3"].sum())
-    note = (f"allocation: {why}; today {plan['volume_m3'].sum():.0f} m³ asked, {allowance:.0f} m³ allowed, "
-            f"{cut:.0f} m³ cut on {int((out['quota_cut_m3'] > 0).sum())} parcels" if np.isfinite(allowance)
+    changed["run_time_h"], changed["pulses"], changed["pulse_h"] = np.round(hours, 2), pulses, np.round(per_pulse, 2)
+    cut = _sum(changed["quota_cut_m3"])
+    note = (f"allocation: {why}; today {asked_m3:.0f} m³ asked, {allowance:.0f} m³ allowed, "
+            f"{cut:.0f} m³ cut on {int((changed['quota_cut_m3'] > 0).sum())} parcels" if np.isfinite(allowance)
             else "allocation: none configured")
+    return changed, note
+
+
+def apply_quota(plan: pd.DataFrame, balance: xr.Dataset | BalanceView, farm: Farm, date,
+                crops: dict | None = None) -> tuple[pd.DataFrame, str]:
+    """Cut today's plan to the farm's allowance (`quota.allocate`); depths, volumes, litres and run
+    times become what the allowance permits, and quota_cut_m3/mm and quota_reason say what was cut
+    (`quota_changes`). `crops`: crop id -> Crop already loaded (filled in here)."""
+    balance = balance if isinstance(balance, BalanceView) else BalanceView.of(balance)
+    changed, note = quota_changes({name: plan[name].to_numpy() for name in plan.columns}, balance, farm, date,
+                                  {} if crops is None else crops)
+    out = plan.copy()
+    for name, values in changed.items():
+        out[name] = values
     return out, note
 
 
@@ -186,9 +203,10 @@ def farm_plans(farm: Farm, inputs: FarmInputs, days, parcels: pd.DataFrame | Non
                         inputs.irrigation_events if events is None else events, lat_deg=farm.location.lat_deg,
                         assume_planned_irrigation=True, soil_moisture=inputs.soil_moisture)
     crops: dict = {}
-    for day, view in views:
-        plan = recommend(view, day.date(), inputs.forecast)
-        plan, quota_note = apply_quota(plan, view, farm, day.date(), crops)
+    for day, view in views:  # the plan's frame made once, from its columns after the allocation
+        columns = recommend_columns(view, day.date(), inputs.forecast)
+        changed, quota_note = quota_changes(columns, view, farm, day.date(), crops)
+        plan = pd.DataFrame({**columns, **changed})
         yield day.date(), plan, view.dataset(), "; ".join([inputs.observation_note, inputs.forecast_note, quota_note])
 
 

@@ -66,6 +66,11 @@ def _status(balance: BalanceView, position: int) -> np.ndarray:
 
 
 def recommend(balance: xr.Dataset | BalanceView, date, forecast: pd.DataFrame | None = None) -> pd.DataFrame:
+    """`recommend_columns` as a DataFrame (one row per parcel)."""
+    return pd.DataFrame(recommend_columns(balance, date, forecast))
+
+
+def recommend_columns(balance: xr.Dataset | BalanceView, date, forecast: pd.DataFrame | None = None) -> dict:
     """One row per parcel: irrigate_today, net/gross depth (mm), leaching share, volume (m³), litres
     per plant, run time (h) in pulses, interval, next date and depth, and the balance's state.
 
@@ -127,7 +132,7 @@ def recommend(balance: xr.Dataset | BalanceView, date, forecast: pd.DataFrame | 
     area = balance["area_m2"]
     week = slice(0, OUTLOOK_DAYS)
     notes = ["; ".join(filter(None, [s, f])) for s, f in zip(status, balance["parcel_flags"])]
-    return pd.DataFrame({
+    return {
         "parcel": balance["parcel"], "sector": balance["sector"], "crop": balance["crop"],
         "irrigation_method": balance["irrigation_method"], "area_m2": np.round(area, 1),
         "irrigate_today": irrigate, "net_depth_mm": np.round(net, 1), "depth_mm": np.round(gross, 1),
@@ -147,7 +152,7 @@ def recommend(balance: xr.Dataset | BalanceView, date, forecast: pd.DataFrame | 
         "outlook_etc_mm": np.round(kc * factor * et0[week].sum(), 1),
         "outlook_rain_mm": np.round(np.full(len(dr), rain[week].sum()), 1),
         "outlook_depletion_mm": np.round(np.where(in_crop, path[:, OUTLOOK_DAYS - 1], np.nan), 1),
-        "outlook_source": outlook_source, "status": status, "notes": notes})
+        "outlook_source": outlook_source, "status": status, "notes": notes}
 
 
 def sector_plan(plan: pd.DataFrame) -> pd.DataFrame:
