@@ -32,6 +32,7 @@ import pandas as pd
 
 from assets._metadata import OWNERS, number, section, shown, table
 from models.irrigation.et0 import reference_et_method, reference_et_mm
+from models.irrigation.season import BalanceView
 from models.irrigation.weather import read_weather
 from pipelines.orchestration.partitions import farm_day, farm_days, farm_of_day
 from pipelines.orchestration.resources import SaqiStorage
@@ -149,6 +150,13 @@ def _cube_rows(plan: pd.DataFrame, season_start: dt.date) -> pd.DataFrame:
     return pd.DataFrame(numeric, index=pd.Index(plan["parcel"].to_numpy(), name="parcel"))
 
 
+def _et0_mm(balance, day: dt.date) -> float:
+    """The day's ET0 (mm) of a plan's balance (Dataset, or the `BalanceView` of a backfilled range)."""
+    if isinstance(balance, BalanceView):
+        return float(balance["et0_mm"][balance.dates.get_loc(pd.Timestamp(day))])
+    return float(balance["et0_mm"].sel(date=pd.Timestamp(day)).values.ravel()[0])
+
+
 @dg.asset(partitions_def=farm_days, group_name="irrigation", owners=OWNERS["irrigation"], kinds={"zarr", "numpy"},
           code_version="1", deps=[reference_et, dg.AssetDep("parcel_timeseries", partition_mapping=farm_of_day)],
           description=section(__doc__, "irrigation_plan"), check_specs=PLAN_CHECKS, backfill_policy=SINGLE_RUN)
@@ -157,9 +165,10 @@ def irrigation_plan(context: dg.AssetExecutionContext, storage: SaqiStorage) -> 
     for farm_id, days in _days(context).items():
         farm = storage.farm(farm_id)
         written = {}
-        for day, plan, balance, note in read_farm_plans(farm, days, storage.stores_root, storage.landing_dir):
+        for day, plan, balance, note in read_farm_plans(farm, days, storage.stores_root, storage.landing_dir,
+                                                        views=True):
             rows = _cube_rows(plan, farm.season.start)
-            rows["et0_mm"] = float(balance["et0_mm"].sel(date=pd.Timestamp(day)).values.ravel()[0])
+            rows["et0_mm"] = _et0_mm(balance, day)
             written[day] = rows
             single = len(context.partition_keys) == 1
             plans.append(plan.assign(parcel=plan["parcel"] if single else f"{farm_id} {day} " + plan["parcel"]))

@@ -53,7 +53,7 @@ def zone_irrigation_plan(context: dg.AssetExecutionContext, storage: SaqiStorage
         farm = storage.farm(farm_id)
         written = {}
         for day, plan, _, note in read_farm_plans(farm, days, storage.stores_root, storage.landing_dir,
-                                                  zones=True):
+                                                  zones=True, views=True):
             written[zone_plan_group(day)] = zone_plan_product(day, plan, note)
             ok = ok and bool((plan[["depth_mm", "volume_m3"]].fillna(0) >= 0).all().all())
         cube.write_products(storage.store(farm_id), written)  # one catalogue rebuild for the range's days

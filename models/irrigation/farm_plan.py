@@ -195,19 +195,21 @@ def farm_plan(farm: Farm, inputs: FarmInputs, date, parcels: pd.DataFrame | None
 
 
 def farm_plans(farm: Farm, inputs: FarmInputs, days, parcels: pd.DataFrame | None = None,
-               observations: pd.DataFrame | None = None, events: pd.DataFrame | None = None):
+               observations: pd.DataFrame | None = None, events: pd.DataFrame | None = None, views: bool = False):
     """(day, plan, balance, note) for each of `days`, each the same as `farm_plan(farm, inputs, day, …)`,
-    from one run of the balance over the range (`season_range.range_balances`)."""
-    views = range_views(inputs.parcels if parcels is None else parcels, inputs.weather, inputs.et0_mm,
-                        farm.season.start, days, inputs.observations if observations is None else observations,
-                        inputs.irrigation_events if events is None else events, lat_deg=farm.location.lat_deg,
-                        assume_planned_irrigation=True, soil_moisture=inputs.soil_moisture)
+    from one run of the balance over the range (`season_range.range_views`). `views`: the balance is
+    the day's `BalanceView` (numpy reads; `.dataset()` is the Dataset) for callers reading few of it."""
+    ranged = range_views(inputs.parcels if parcels is None else parcels, inputs.weather, inputs.et0_mm,
+                         farm.season.start, days, inputs.observations if observations is None else observations,
+                         inputs.irrigation_events if events is None else events, lat_deg=farm.location.lat_deg,
+                         assume_planned_irrigation=True, soil_moisture=inputs.soil_moisture)
     crops: dict = {}
-    for day, view in views:  # the plan's frame made once, from its columns after the allocation
+    for day, view in ranged:  # the plan's frame made once, from its columns after the allocation
         columns = recommend_columns(view, day.date(), inputs.forecast)
         changed, quota_note = quota_changes(columns, view, farm, day.date(), crops)
         plan = pd.DataFrame({**columns, **changed})
-        yield day.date(), plan, view.dataset(), "; ".join([inputs.observation_note, inputs.forecast_note, quota_note])
+        note = "; ".join([inputs.observation_note, inputs.forecast_note, quota_note])
+        yield day.date(), plan, view if views else view.dataset(), note
 
 
 def forecast_frame(table: pd.DataFrame, et0_mm: pd.Series) -> pd.DataFrame:

@@ -89,3 +89,17 @@ def test_parcel_plan_as_zone_zero_equals_the_general_zone_rows(tmp_path):
         pd.testing.assert_frame_equal(fast, zone_rows(plan, zones), check_exact=True)
         assert fast_note.endswith(note)
         assert fast["depletion_spread_mm"].isna().sum() == plan["depletion_mm"].isna().sum()
+
+
+def test_range_views_give_the_same_plans_and_balances(tmp_path):
+    """`farm_plans(…, views=True)` yields the same plans, and day views whose Dataset and arrays are the
+    day's balance (what the assets read: et0 of the day)."""
+    farm, inputs = _inputs(tmp_path, flown=True)
+    days = [dt.date(2026, 1, 30) + dt.timedelta(days=i) for i in range(0, 40, 9)]
+    for (day, plan, balance, note), (_, view_plan, view, view_note) in zip(
+            farm_plans(farm, inputs, days), farm_plans(farm, inputs, days, views=True), strict=True):
+        pd.testing.assert_frame_equal(view_plan, plan, check_exact=True)
+        assert view_note == note
+        xr.testing.assert_identical(view.dataset(), balance)
+        assert view["et0_mm"][-1] == balance["et0_mm"].sel(date=pd.Timestamp(day)).item()
+        assert (view["kcb_source"] == balance["kcb_source"].values).all()
