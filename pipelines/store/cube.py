@@ -238,7 +238,7 @@ def write_products(store: Store, products: dict[str, xr.DataArray | xr.Dataset])
 def _keep_template(dataset: xr.Dataset, templates: list[Template]) -> Callable[[Store], None]:
     """A `staged_product` hook appending the template of `dataset`'s staged group (if it has one) to `templates`."""
     def keep(staging: Store) -> None:
-        templates.extend(filter(None, [Template.of(Path(staging), dataset)]))
+        templates.extend(filter(None, [Template.of(Path(staging), dataset, VERSION_ATTR)]))
     return keep
 
 
@@ -246,7 +246,7 @@ def _write_templated(store: Store, group: str, dataset: xr.Dataset, template: Te
     """Stage `dataset` from `template`'s files, stamped with a fresh version, and publish it."""
     version = _new_version()
     with staged_product(store, group, catalogue=False, version=version) as staging:
-        template.stage(Path(staging), dataset, VERSION_ATTR, version)
+        template.stage(Path(staging), dataset, version)
 
 
 def read_product(store: Store, group: str, **open_options) -> xr.Dataset:

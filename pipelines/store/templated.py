@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,8 +31,8 @@ ZARR_JSON = "zarr.json"
 
 
 def _layout(dataset: xr.Dataset) -> tuple | None:
-    """What two products must share for one to be staged from the other's files; None when the
-    product is not one this module copies (it is then written by `to_zarr`)."""
+    """What two products must share, besides their coordinate values, for one to be staged from the
+    other's files; None when the product is not one this module copies (`to_zarr` writes it)."""
     if len(dataset.data_vars) != 1 or dataset.attrs:
         return None
     name, variable = next(iter(dataset.data_vars.items()))
@@ -40,62 +41,82 @@ def _layout(dataset: xr.Dataset) -> tuple | None:
     coords = list(dataset.coords)
     if set(coords) != set(variable.dims) or any(dataset[c].encoding or dataset[c].attrs for c in coords):
         return None
-    coords = tuple((c, dataset[c].dtype.str, tuple(dataset[c].values.tolist())) for c in variable.dims)
+    coords = tuple((c, dataset[c].dtype.str) for c in variable.dims)
     return name, variable.dims, variable.shape, variable.dtype.str, tuple(variable.attrs), coords
 
 
 @dataclass
 class Template:
-    """A staged product's files (relative path -> bytes) and the layout they were written for."""
+    """A staged product's files (relative path -> bytes), the layout and coordinate values they were
+    written for, and its two metadata documents as text with a marker in place of each attribute
+    value that changes (the version stamp, the data variable's attributes)."""
 
     layout: tuple
+    coords: dict[str, np.ndarray]
     files: dict[str, bytes]
+    texts: dict[str, str]
+    marks: dict[str, str]
     encode: Callable[[np.ndarray], bytes] | None = None
 
     @classmethod
-    def of(cls, staging: Path, dataset: xr.Dataset) -> Template | None:
-        """The template of `dataset` as staged, stamped and consolidated at `staging`, or None."""
+    def of(cls, staging: Path, dataset: xr.Dataset, version_attr: str) -> Template | None:
+        """The template of `dataset` as staged, stamped (`version_attr`) and consolidated at `staging`, or None."""
         layout = _layout(dataset)
         if layout is None:
             return None
         files = {path.relative_to(staging).as_posix(): path.read_bytes()
                  for path in sorted(staging.rglob("*")) if path.is_file()}
         name = layout[0]
-        if ZARR_JSON not in files or f"{name}/{ZARR_JSON}" not in files:
+        array_key = f"{name}/{ZARR_JSON}"
+        if ZARR_JSON not in files or array_key not in files:
             return None
-        return cls(layout, files, _checked_encoder(files, name, dataset[name].values))
+        token = uuid.uuid4().hex
+        marks = {key: f"@@{token}-{k}@@" for k, key in enumerate([version_attr, *dataset[name].attrs])}
+        array_meta, root = json.loads(files[array_key]), json.loads(files[ZARR_JSON])
+        array_meta["attributes"].update({key: marks[key] for key in dataset[name].attrs})
+        root["attributes"][version_attr] = marks[version_attr]
+        root["consolidated_metadata"]["metadata"][name]["attributes"] = array_meta["attributes"]
+        texts = {array_key: _json(array_meta), ZARR_JSON: _json(root)}
+        return cls(layout, {c: dataset[c].values for c in dataset.coords}, files, texts, marks,
+                   _checked_encoder(files, name, dataset[name].values))
 
     def fits(self, dataset: xr.Dataset) -> bool:
-        """Whether `dataset` has the template's layout."""
-        return _layout(dataset) == self.layout
+        """Whether `dataset` has the template's layout and coordinate values."""
+        return _layout(dataset) == self.layout and all(np.array_equal(dataset[c].values, values)
+                                                       for c, values in self.coords.items())
 
-    def stage(self, staging: Path, dataset: xr.Dataset, version_attr: str, version: str) -> None:
+    def stage(self, staging: Path, dataset: xr.Dataset, version: str) -> None:
         """Write `dataset` (fitting the template) at `staging`, stamped with `version`."""
         name = self.layout[0]
         variable = dataset[name]
         chunks = f"{name}/c/"
-        kept = {relative: content for relative, content in self.files.items() if not relative.startswith(chunks)}
+        kept = {relative: content for relative, content in self.files.items()
+                if not relative.startswith(chunks) and relative not in self.texts}
         for folder in sorted({os.path.dirname(relative) for relative in [*kept, _chunk_key(name, variable.ndim)]}):
             os.makedirs(staging / folder, exist_ok=True)
         for relative, content in kept.items():
             (staging / relative).write_bytes(content)
-        array_meta = json.loads(self.files[f"{name}/{ZARR_JSON}"])
-        array_meta["attributes"].update(variable.attrs)
-        root = json.loads(self.files[ZARR_JSON])
-        root["attributes"][version_attr] = version
-        root["consolidated_metadata"]["metadata"][name]["attributes"] = array_meta["attributes"]
-        _write_json(staging / name / ZARR_JSON, array_meta)
-        values = np.asarray(variable.values)
+        values = dict(zip(self.marks.values(), [version, *variable.attrs.values()]))
+        array_key = f"{name}/{ZARR_JSON}"
+        (staging / array_key).write_bytes(_filled(self.texts[array_key], values))
+        data = np.asarray(variable.values)
         if self.encode is None:
-            zarr.open_array(str(staging), path=name, mode="r+", zarr_format=3)[...] = values
-        elif not np.isnan(values).all():  # an all-fill chunk is not stored (zarr's write_empty_chunks=False)
-            (staging / _chunk_key(name, values.ndim)).write_bytes(self.encode(values))
-        _write_json(staging / ZARR_JSON, root)   # the group's metadata last, as zarr's consolidation does
+            zarr.open_array(str(staging), path=name, mode="r+", zarr_format=3)[...] = data
+        elif not np.isnan(data).all():  # an all-fill chunk is not stored (zarr's write_empty_chunks=False)
+            (staging / _chunk_key(name, data.ndim)).write_bytes(self.encode(data))
+        (staging / ZARR_JSON).write_bytes(_filled(self.texts[ZARR_JSON], values))   # last, as zarr consolidates
 
 
-def _write_json(path: Path, document: dict) -> None:
+def _json(document: dict) -> str:
     """zarr's own serialisation of a metadata document (2-space indent, NaN allowed)."""
-    path.write_bytes(json.dumps(document, indent=2, allow_nan=True).encode())
+    return json.dumps(document, indent=2, allow_nan=True)
+
+
+def _filled(text: str, values: dict[str, str]) -> bytes:
+    """`text` with each marker's JSON string replaced by its value's (the bytes `_json` gives the document)."""
+    for mark, value in values.items():
+        text = text.replace(json.dumps(mark), json.dumps(value))
+    return text.encode()
 
 
 def _chunk_key(name: str, ndim: int) -> str:
