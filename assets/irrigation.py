@@ -32,6 +32,7 @@ import pandas as pd
 
 from assets._metadata import OWNERS, number, section, shown, table
 from models.irrigation.et0 import reference_et_method, reference_et_mm
+from models.irrigation.season import BalanceView
 from models.irrigation.weather import read_weather
 from pipelines.orchestration.partitions import farm_day, farm_days, farm_of_day
 from pipelines.orchestration.resources import SaqiStorage
@@ -132,19 +133,28 @@ PLAN_CHECKS = [
 ]
 
 
+CUBE_COLUMNS = ("depth_mm", "net_depth_mm", "volume_m3", "depletion_mm", "taw_mm", "raw_mm", "ks", "kcb", "etc_mm")
+CUBE_OPTIONAL = ("litres_per_plant", "run_time_h", "pulses", "leaching_fraction", "quota_cut_m3", "quota_cut_mm",
+                 "quota_deficit_stage")
+
+
 def _cube_rows(plan: pd.DataFrame, season_start: dt.date) -> pd.DataFrame:
-    rows = plan.set_index("parcel")
-    numeric = pd.DataFrame(index=rows.index)
-    for column in ("depth_mm", "net_depth_mm", "volume_m3", "depletion_mm", "taw_mm", "raw_mm", "ks", "kcb", "etc_mm"):
-        numeric[column] = rows[column].astype("float64")
-    for column in ("litres_per_plant", "run_time_h", "pulses", "leaching_fraction", "quota_cut_m3", "quota_cut_mm",
-                   "quota_deficit_stage"):
-        numeric[column] = rows[column].astype("float64") if column in rows else np.nan
-    numeric["irrigate_today"] = rows["irrigate_today"].astype("float64")
-    numeric["stress"] = rows["stress"].astype("float64")
-    next_date = pd.to_datetime(rows["next_irrigation_date"])
-    numeric["next_irrigation_date"] = (next_date - pd.Timestamp(season_start)).dt.days.astype("float64")
-    return numeric
+    """The day's cells of the recommendations cube per parcel (float64; next date in days since the
+    season start), built in one frame from the plan's columns."""
+    nan = np.full(len(plan), np.nan)
+    numeric = {column: plan[column].to_numpy(dtype="float64") for column in CUBE_COLUMNS}
+    numeric |= {column: plan[column].to_numpy(dtype="float64") if column in plan else nan for column in CUBE_OPTIONAL}
+    numeric |= {column: plan[column].to_numpy(dtype="float64") for column in ("irrigate_today", "stress")}
+    next_date = pd.to_datetime(plan["next_irrigation_date"])
+    numeric["next_irrigation_date"] = (next_date - pd.Timestamp(season_start)).dt.days.to_numpy(dtype="float64")
+    return pd.DataFrame(numeric, index=pd.Index(plan["parcel"].to_numpy(), name="parcel"))
+
+
+def _et0_mm(balance, day: dt.date) -> float:
+    """The day's ET0 (mm) of a plan's balance (Dataset, or the `BalanceView` of a backfilled range)."""
+    if isinstance(balance, BalanceView):
+        return float(balance["et0_mm"][balance.dates.get_loc(pd.Timestamp(day))])
+    return float(balance["et0_mm"].sel(date=pd.Timestamp(day)).values.ravel()[0])
 
 
 @dg.asset(partitions_def=farm_days, group_name="irrigation", owners=OWNERS["irrigation"], kinds={"zarr", "numpy"},
@@ -155,9 +165,10 @@ def irrigation_plan(context: dg.AssetExecutionContext, storage: SaqiStorage) -> 
     for farm_id, days in _days(context).items():
         farm = storage.farm(farm_id)
         written = {}
-        for day, plan, balance, note in read_farm_plans(farm, days, storage.stores_root, storage.landing_dir):
+        for day, plan, balance, note in read_farm_plans(farm, days, storage.stores_root, storage.landing_dir,
+                                                        views=True):
             rows = _cube_rows(plan, farm.season.start)
-            rows["et0_mm"] = float(balance["et0_mm"].sel(date=pd.Timestamp(day)).values.ravel()[0])
+            rows["et0_mm"] = _et0_mm(balance, day)
             written[day] = rows
             single = len(context.partition_keys) == 1
             plans.append(plan.assign(parcel=plan["parcel"] if single else f"{farm_id} {day} " + plan["parcel"]))

@@ -29,6 +29,16 @@ NUMERIC = ["zone", "area_m2", "depth_mm", "volume_m3", "depletion_mm", "raw_mm",
            "depletion_spread_mm"]
 
 
+def zone_plan_product(day, plan, note: str) -> xr.DataArray:
+    """The day's `zone_plans/<date>` product: (zone_id, variable) float64 of NUMERIC and irrigate_today."""
+    variables = [*NUMERIC, "irrigate_today"]
+    values = np.column_stack([plan[column].to_numpy(dtype="float64") for column in variables])
+    return xr.DataArray(values, dims=("zone_id", "variable"), name="zone_plan",
+                        coords={"zone_id": np.array(plan["zone_id"], dtype=object),
+                                "variable": np.array(variables, dtype=object)},
+                        attrs={"date": day.isoformat(), "note": note})
+
+
 @dg.asset(partitions_def=farm_days, group_name="irrigation", owners=OWNERS["irrigation"], kinds={"zarr", "numpy"},
           code_version="1", description=card(__doc__),
           deps=["reference_et", dg.AssetDep("management_zones", partition_mapping=all_flights),
@@ -43,13 +53,8 @@ def zone_irrigation_plan(context: dg.AssetExecutionContext, storage: SaqiStorage
         farm = storage.farm(farm_id)
         written = {}
         for day, plan, _, note in read_farm_plans(farm, days, storage.stores_root, storage.landing_dir,
-                                                  zones=True):
-            values = plan[NUMERIC].astype("float64").assign(irrigate_today=plan["irrigate_today"].astype("float64"))
-            product = xr.DataArray(values.to_numpy(), dims=("zone_id", "variable"), name="zone_plan",
-                                   coords={"zone_id": np.array(plan["zone_id"], dtype=object),
-                                           "variable": np.array(values.columns, dtype=object)},
-                                   attrs={"date": day.isoformat(), "note": note})
-            written[zone_plan_group(day)] = product
+                                                  zones=True, views=True):
+            written[zone_plan_group(day)] = zone_plan_product(day, plan, note)
             ok = ok and bool((plan[["depth_mm", "volume_m3"]].fillna(0) >= 0).all().all())
         cube.write_products(storage.store(farm_id), written)  # one catalogue rebuild for the range's days
     visible = plan[SHOWN].copy()

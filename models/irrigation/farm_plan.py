@@ -17,9 +17,9 @@ import xarray as xr
 
 from models.irrigation import quota
 from models.irrigation.localized import run_time
-from models.irrigation.recommendation import recommend
-from models.irrigation.season import season_balance
-from models.irrigation.season_range import range_balances
+from models.irrigation.recommendation import recommend, recommend_columns
+from models.irrigation.season import BalanceView, season_balance
+from models.irrigation.season_range import range_views
 from pipelines.core.config import Farm, load_crop
 
 NO_FLIGHTS = "no flights in the store yet: Kcb from FAO-56 stage tables only"
@@ -99,46 +99,88 @@ def farm_season(farm: Farm, inputs: FarmInputs, end: dt.date | None = None, parc
 RECENT_DAYS = 14
 
 
-def _used_m3(balance: xr.Dataset, day: pd.Timestamp) -> tuple[float, float, float]:
+def _gross_m3(balance: BalanceView) -> np.ndarray:
+    """Gross volume applied per day of the whole range (m³): Σ over parcels of irrigation_mm × area_m2 / 1000
+    (1 mm on 1 m² = 1 L), computed once per range balance and shared by its day views."""
+    if "gross_m3" not in balance.cache:
+        irrigation = balance.day(balance.full.sizes["date"])["irrigation_mm"]
+        filled = np.where(np.isnan(irrigation), 0.0, irrigation)
+        balance.cache["gross_m3"] = np.sum(filled * balance["area_m2"][:, None] / 1000.0, axis=0)
+    return balance.cache["gross_m3"]
+
+
+def _used_m3(balance: xr.Dataset | BalanceView, day: pd.Timestamp) -> tuple[float, float, float]:
     """(season, month, recent daily mean) gross volume applied before `day` by the balance (recorded
-    or as planned), m³."""
-    gross = (balance["irrigation_mm"].fillna(0.0) * balance["area_m2"] / 1000.0).sum("parcel")
-    before = gross.sel(date=slice(None, day - pd.Timedelta(days=1)))
-    month = before.sel(date=slice(day.replace(day=1), None))
-    recent = before.isel(date=slice(-RECENT_DAYS, None))
-    return float(before.sum()), float(month.sum()), float(recent.mean()) if recent.size else 0.0
+    or as planned), m³: the sums and mean over the days before `day` of the view, in the order and with
+    the reductions of xarray's (the numbers are the same to the bit)."""
+    balance = balance if isinstance(balance, BalanceView) else BalanceView.of(balance)
+    dates = balance.dates
+    end = int(dates.searchsorted(day))
+    gross = _gross_m3(balance)
+    before = gross[:end]
+    month = gross[int(dates.searchsorted(day.replace(day=1))):end]
+    recent = before[-RECENT_DAYS:]
+    return float(np.sum(before)), float(np.sum(month)), float(np.nanmean(recent)) if recent.size else 0.0
 
 
-def apply_quota(plan: pd.DataFrame, balance: xr.Dataset, farm: Farm, date) -> tuple[pd.DataFrame, str]:
-    """Cut today's plan to the farm's allowance (`quota.allocate`); depths, volumes, litres and run
-    times become what the allowance permits, and quota_cut_m3/mm and quota_reason say what was cut."""
+def _crop_rules(crops: dict, names: list[str], day: pd.Timestamp) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(quota priority, RDI fraction, RDI reason) per plan row (crop `names`) for the crop stage of `day`'s month."""
+    for crop in set(names) - set(crops):
+        crops[crop] = load_crop(crop)
+    priority = np.array([crops[c].quota_priority for c in names])
+    stages = [next((s for s in crops[c].deficit_stages if day.month in s.months), None) for c in names]
+    rdi = np.array([s.fraction if s else 1.0 for s in stages])
+    reasons = [f"RDI {c} {s.name}: {s.fraction:.0%} of demand ({s.source.split(':')[0]})" if s else ""
+               for c, s in zip(names, stages)]
+    return priority, rdi, reasons
+
+
+def _sum(values) -> float:
+    """`Series.sum` of floats: NaN counted as 0, then numpy's sum (pandas nanops.nansum)."""
+    values = np.asarray(values, dtype=float)
+    return float(np.sum(np.where(np.isnan(values), 0.0, values)))
+
+
+def quota_changes(columns, balance: BalanceView, farm: Farm, date, crops: dict) -> tuple[dict, str]:
+    """The columns `apply_quota` adds or replaces (name -> values, in that order) and its note, from
+    the plan's columns (name -> values: `recommend_columns`, or a plan's)."""
     day = pd.Timestamp(date)
     limits = farm.water.quota if farm.water is not None else None
+    asked = np.asarray(columns["volume_m3"], dtype=float)
+    asked_m3 = _sum(asked)
     used_season, used_month, recent = _used_m3(balance, day)
     allowance, why = quota.daily_allowance_m3(day.date(), farm.season.end, limits.season_m3 if limits else None,
                                               limits.monthly_m3 if limits else None, used_season, used_month,
-                                              float(plan["volume_m3"].sum()), recent)
-    crops = {c: load_crop(c) for c in set(plan["crop"])}
-    priority = np.array([crops[c].quota_priority for c in plan["crop"]])
-    stages = [next((s for s in crops[c].deficit_stages if day.month in s.months), None) for c in plan["crop"]]
-    rdi = np.array([s.fraction if s else 1.0 for s in stages])
-    reasons = [f"RDI {c} {s.name}: {s.fraction:.0%} of demand ({s.source.split(':')[0]})" if s else ""
-               for c, s in zip(plan["crop"], stages)]
-    allowed, why_cut = quota.allocate(plan["volume_m3"].to_numpy(float), priority, rdi, reasons, allowance)
-    why_cut = [r.replace("quota: priority", f"allocation short: {c}, priority") for r, c in zip(why_cut, plan["crop"])]
-    out = quota.quota_columns(plan, allowed, why_cut, rdi)
-    asked = plan["volume_m3"].to_numpy(float)
-    scale = np.divide(allowed, asked, out=np.ones(len(out)), where=asked > 0)
+                                              asked_m3, recent)
+    names = list(columns["crop"])
+    priority, rdi, reasons = _crop_rules(crops, names, day)
+    allowed, why_cut = quota.allocate(asked, priority, rdi, reasons, allowance)
+    why_cut = [r.replace("quota: priority", f"allocation short: {c}, priority") for r, c in zip(why_cut, names)]
+    changed = quota.quota_arrays(asked, columns["area_m2"], allowed, why_cut, rdi)
+    scale = np.divide(allowed, asked, out=np.ones(len(asked)), where=asked > 0)
     for column in ("depth_mm", "net_depth_mm", "leaching_mm", "volume_m3", "litres_per_plant"):
-        out[column] = np.round(out[column].to_numpy(float) * scale, 1)
-    hours, pulses, per_pulse = run_time(out["depth_mm"].to_numpy(float),
-                                        balance["application_rate_mm_h"].values.astype(float),
-                                        balance["max_pulse_h"].values.astype(float))
-    out["run_time_h"], out["pulses"], out["pulse_h"] = np.round(hours, 2), pulses, np.round(per_pulse, 2)
-    cut = float(out["quota_cut_m3"].sum())
-    note = (f"allocation: {why}; today {plan['volume_m3'].sum():.0f} m³ asked, {allowance:.0f} m³ allowed, "
-            f"{cut:.0f} m³ cut on {int((out['quota_cut_m3'] > 0).sum())} parcels" if np.isfinite(allowance)
+        changed[column] = np.round(np.asarray(columns[column], dtype=float) * scale, 1)
+    hours, pulses, per_pulse = run_time(changed["depth_mm"], balance["application_rate_mm_h"].astype(float),
+                                        balance["max_pulse_h"].astype(float))
+    changed["run_time_h"], changed["pulses"], changed["pulse_h"] = np.round(hours, 2), pulses, np.round(per_pulse, 2)
+    cut = _sum(changed["quota_cut_m3"])
+    note = (f"allocation: {why}; today {asked_m3:.0f} m³ asked, {allowance:.0f} m³ allowed, "
+            f"{cut:.0f} m³ cut on {int((changed['quota_cut_m3'] > 0).sum())} parcels" if np.isfinite(allowance)
             else "allocation: none configured")
+    return changed, note
+
+
+def apply_quota(plan: pd.DataFrame, balance: xr.Dataset | BalanceView, farm: Farm, date,
+                crops: dict | None = None) -> tuple[pd.DataFrame, str]:
+    """Cut today's plan to the farm's allowance (`quota.allocate`); depths, volumes, litres and run
+    times become what the allowance permits, and quota_cut_m3/mm and quota_reason say what was cut
+    (`quota_changes`). `crops`: crop id -> Crop already loaded (filled in here)."""
+    balance = balance if isinstance(balance, BalanceView) else BalanceView.of(balance)
+    changed, note = quota_changes({name: plan[name].to_numpy() for name in plan.columns}, balance, farm, date,
+                                  {} if crops is None else crops)
+    out = plan.copy()
+    for name, values in changed.items():
+        out[name] = values
     return out, note
 
 
@@ -153,17 +195,21 @@ def farm_plan(farm: Farm, inputs: FarmInputs, date, parcels: pd.DataFrame | None
 
 
 def farm_plans(farm: Farm, inputs: FarmInputs, days, parcels: pd.DataFrame | None = None,
-               observations: pd.DataFrame | None = None, events: pd.DataFrame | None = None):
+               observations: pd.DataFrame | None = None, events: pd.DataFrame | None = None, views: bool = False):
     """(day, plan, balance, note) for each of `days`, each the same as `farm_plan(farm, inputs, day, …)`,
-    from one run of the balance over the range (`season_range.range_balances`)."""
-    balances = range_balances(inputs.parcels if parcels is None else parcels, inputs.weather, inputs.et0_mm,
-                              farm.season.start, days, inputs.observations if observations is None else observations,
-                              inputs.irrigation_events if events is None else events, lat_deg=farm.location.lat_deg,
-                              assume_planned_irrigation=True, soil_moisture=inputs.soil_moisture)
-    for day, balance in balances:
-        plan = recommend(balance, day.date(), inputs.forecast)
-        plan, quota_note = apply_quota(plan, balance, farm, day.date())
-        yield day.date(), plan, balance, "; ".join([inputs.observation_note, inputs.forecast_note, quota_note])
+    from one run of the balance over the range (`season_range.range_views`). `views`: the balance is
+    the day's `BalanceView` (numpy reads; `.dataset()` is the Dataset) for callers reading few of it."""
+    ranged = range_views(inputs.parcels if parcels is None else parcels, inputs.weather, inputs.et0_mm,
+                         farm.season.start, days, inputs.observations if observations is None else observations,
+                         inputs.irrigation_events if events is None else events, lat_deg=farm.location.lat_deg,
+                         assume_planned_irrigation=True, soil_moisture=inputs.soil_moisture)
+    crops: dict = {}
+    for day, view in ranged:  # the plan's frame made once, from its columns after the allocation
+        columns = recommend_columns(view, day.date(), inputs.forecast)
+        changed, quota_note = quota_changes(columns, view, farm, day.date(), crops)
+        plan = pd.DataFrame({**columns, **changed})
+        note = "; ".join([inputs.observation_note, inputs.forecast_note, quota_note])
+        yield day.date(), plan, view if views else view.dataset(), note
 
 
 def forecast_frame(table: pd.DataFrame, et0_mm: pd.Series) -> pd.DataFrame:

@@ -84,15 +84,23 @@ def allocate(volume_m3: np.ndarray, priority: np.ndarray, rdi_fraction: np.ndarr
     return allowed, reasons
 
 
+def quota_arrays(volume_m3: np.ndarray, area_m2: np.ndarray, allowed_m3: np.ndarray, reasons: list[str],
+                 rdi_fraction: np.ndarray) -> dict:
+    """quota_cut_m3, quota_cut_mm (cut volume over the area: 1 m³ on 1 m² = 1000 mm), quota_reason and
+    quota_deficit_stage (the cut fell on a stage that tolerates regulated deficit irrigation,
+    `allocate`'s first cut) per row, from today's demand `volume_m3` and what `allocate` allowed."""
+    cut_m3 = np.maximum(np.round(np.asarray(volume_m3, dtype=float) - allowed_m3, 1), 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cut_mm = np.round(cut_m3 * 1000.0 / np.asarray(area_m2, dtype=float), 1)
+    return {"quota_cut_m3": cut_m3, "quota_cut_mm": cut_mm, "quota_reason": reasons,
+            "quota_deficit_stage": (np.asarray(rdi_fraction, dtype=float) < 1.0) & (cut_m3 > 0)}
+
+
 def quota_columns(plan: pd.DataFrame, allowed_m3: np.ndarray, reasons: list[str],
                   rdi_fraction: np.ndarray) -> pd.DataFrame:
-    """Add quota_cut_m3, quota_cut_mm, quota_reason and quota_deficit_stage (the cut fell on a stage
-    that tolerates regulated deficit irrigation, `allocate`'s first cut) to `plan` (needs volume_m3,
-    area_m2)."""
+    """Add `quota_arrays`' columns to `plan` (needs volume_m3, area_m2)."""
     out = plan.copy()
-    cut = np.round(out["volume_m3"].to_numpy(float) - allowed_m3, 1)
-    out["quota_cut_m3"] = np.maximum(cut, 0.0)
-    out["quota_cut_mm"] = np.round(out["quota_cut_m3"] * 1000.0 / out["area_m2"].to_numpy(float), 1)
-    out["quota_reason"] = reasons
-    out["quota_deficit_stage"] = (np.asarray(rdi_fraction, dtype=float) < 1.0) & (out["quota_cut_m3"].to_numpy() > 0)
+    for name, values in quota_arrays(plan["volume_m3"].to_numpy(float), plan["area_m2"].to_numpy(float), allowed_m3,
+                                     reasons, rdi_fraction).items():
+        out[name] = values
     return out

@@ -272,3 +272,40 @@ def balance_dataset(prepared: PreparedBalance, result: dict[str, np.ndarray]) ->
     dataset = xr.Dataset(data, coords=coords, attrs={"method": "FAO-56 dual crop coefficient, ch. 7-8"})
     dataset.attrs["excluded_parcels"] = "; ".join(f"{p}: {f}" for p, f in flags.items() if f.startswith("excluded"))
     return dataset
+
+
+@dataclass
+class BalanceView:
+    """The first `stop` days of a season balance Dataset, read as numpy arrays without xarray's
+    per-read cost (a backfill reads one range balance per plan day: `season_range`).
+
+    `view[name]` is the variable's values as the Dataset holds them, cut to `stop` days along the
+    date axis (always the last); `dataset()` is the Dataset of those days."""
+
+    full: xr.Dataset
+    stop: int
+    arrays: dict
+    cache: dict
+
+    @classmethod
+    def of(cls, dataset: xr.Dataset, stop: int | None = None) -> BalanceView:
+        """The view of `dataset`'s first `stop` days (default: all)."""
+        arrays = {name: (variable.values, "date" in variable.dims) for name, variable in dataset.variables.items()}
+        return cls(dataset, dataset.sizes["date"] if stop is None else stop, arrays, {})
+
+    def day(self, stop: int) -> BalanceView:
+        """The view of the first `stop` days (sharing the arrays and the cache)."""
+        return BalanceView(self.full, stop, self.arrays, self.cache)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        values, dated = self.arrays[name]
+        return values[..., : self.stop] if dated else values
+
+    @property
+    def dates(self) -> pd.DatetimeIndex:
+        """The view's days."""
+        return self.full.indexes["date"][: self.stop]
+
+    def dataset(self) -> xr.Dataset:
+        """The Dataset of the view's days (`isel` of the full one: no copy of the values)."""
+        return self.full if self.stop == self.full.sizes["date"] else self.full.isel(date=slice(0, self.stop))

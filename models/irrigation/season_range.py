@@ -21,7 +21,14 @@ import pandas as pd
 import xarray as xr
 
 from models.irrigation.balance import water_balance
-from models.irrigation.season import PreparedBalance, balance_dataset, parcel_series, prepare_balance, season_climate
+from models.irrigation.season import (
+    BalanceView,
+    PreparedBalance,
+    balance_dataset,
+    parcel_series,
+    prepare_balance,
+    season_climate,
+)
 
 SERIES = ("kcb", "cover_fraction", "kcb_source", "single_kc", "root_depth_m", "height_m")
 DAILY_WEATHER = ("et0_mm", "rain_mm", "u2_ms", "rh_min_pct")
@@ -73,6 +80,18 @@ def range_balances(parcels: pd.DataFrame, weather: pd.DataFrame, et0_mm: pd.Seri
     """(day, balance from `start` to day) for each of `days`, equal to `season_balance(…, end=day)`
     (same arguments; `options`: initial_depletion_fraction, rain_min_fraction_et0,
     assume_planned_irrigation, soil_moisture), from one `water_balance` run."""
+    for day, view in range_views(parcels, weather, et0_mm, start, days, observations, irrigation_events, lat_deg,
+                                 **options):
+        yield day, view.dataset()
+
+
+def range_views(parcels: pd.DataFrame, weather: pd.DataFrame, et0_mm: pd.Series, start,
+                days: Sequence, observations: pd.DataFrame | None = None,
+                irrigation_events: pd.DataFrame | None = None, lat_deg: float | None = None,
+                **options) -> Iterator[tuple[pd.Timestamp, BalanceView]]:
+    """`range_balances` as (day, `BalanceView`): the Dataset of each distinct choice of balance rows
+    is built once over the whole range, and each day is a view of its first days (a day's Dataset,
+    `view.dataset()`, equals `season_balance(…, end=day)`)."""
     days = sorted(pd.Timestamp(d) for d in days)
     prepared = prepare_balance(parcels, weather, et0_mm, start, days[-1], observations, irrigation_events,
                                lat_deg=lat_deg, **options)
@@ -90,13 +109,14 @@ def range_balances(parcels: pd.DataFrame, weather: pd.DataFrame, et0_mm: pd.Seri
     inputs = replace(i, **per_row, **stacked, kcb=np.nan_to_num(kcb), crop_active=crop_active,
                      active=crop_active | before[owner], irrigation_mm=i.irrigation_mm[owner])
     result = water_balance(inputs)
+    views: dict[bytes, BalanceView] = {}
     for day in days:
         index, stop = chosen[day]
-        day_inputs = replace(
-            i, **{name: getattr(inputs, name)[index, :stop] for name in
-                  ("kcb", "height_m", "root_depth_m", "cover_fraction", "irrigation_mm", "active", "crop_active",
-                   "single_kc")},
-            **{name: getattr(i, name)[:stop] for name in DAILY_WEATHER})
-        day_prepared = replace(prepared, dates=prepared.dates[:stop], inputs=day_inputs,
-                               kcb_source=source[index, :stop], rain_mm=prepared.rain_mm[:stop])
-        yield day, balance_dataset(day_prepared, {n: v[index, :stop] for n, v in result.items()})
+        key = index.tobytes()
+        if key not in views:  # the days after a plan day are never read by its plan: one Dataset per row choice
+            full_inputs = replace(i, **{name: getattr(inputs, name)[index] for name in
+                                        ("kcb", "height_m", "root_depth_m", "cover_fraction", "irrigation_mm",
+                                         "active", "crop_active", "single_kc")})
+            full = replace(prepared, inputs=full_inputs, kcb_source=source[index])
+            views[key] = BalanceView.of(balance_dataset(full, {n: v[index] for n, v in result.items()}))
+        yield day, views[key].day(stop)

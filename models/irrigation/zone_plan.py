@@ -18,10 +18,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import xarray as xr
 
 from models.irrigation.farm_plan import FarmInputs, farm_plan
+from models.irrigation.season import BalanceView
 from pipelines.core.config import Farm
 
 NO_ZONES = "no management zones in the store up to the plan date (the management_zones asset writes them per flight)"
@@ -99,9 +101,24 @@ def parcel_plan_as_zones(farm: Farm, inputs: FarmInputs, date) -> tuple[pd.DataF
     return as_zones(*farm_plan(farm, inputs, date))
 
 
-def as_zones(plan: pd.DataFrame, balance: xr.Dataset, note: str) -> tuple[pd.DataFrame, xr.Dataset, str]:
-    """A per-parcel (plan, balance, note) as zone 0 of each parcel."""
-    areas = balance["area_m2"].to_series()
-    zones = pd.DataFrame({"parcel": areas.index, "parent": areas.index, "zone": 0, "area_m2": areas.to_numpy(),
-                          "note": ""})
-    return zone_rows(plan, zones), balance, f"{NO_ZONES}: per-parcel plan; {note}"
+def as_zones(plan: pd.DataFrame, balance: xr.Dataset | BalanceView, note: str) -> tuple[pd.DataFrame, xr.Dataset, str]:
+    """A per-parcel (plan, balance, note) as zone 0 of each parcel: `zone_rows` with one zone per
+    parcel (its own id and area, no zone note, a spread of 0 mm where the parcel has a depletion),
+    built in one frame without its per-zone lookups."""
+    view = balance if isinstance(balance, BalanceView) else BalanceView.of(balance)
+    parcels = pd.Index(view["parcel"])
+    at = parcels.get_indexer(plan["parcel"]) if parcels.is_unique else np.array([-1])
+    if (at < 0).any():  # not one balance parcel per plan row: the general path
+        areas = pd.Series(view["area_m2"], index=parcels)
+        zones = pd.DataFrame({"parcel": areas.index, "parent": areas.index, "zone": 0, "area_m2": areas.to_numpy(),
+                              "note": ""})
+        return zone_rows(plan, zones), balance, f"{NO_ZONES}: per-parcel plan; {note}"
+    depletion = plan["depletion_mm"].to_numpy(float)
+    own = {"zone_id": plan["parcel"].array, "parcel": plan["parcel"].to_numpy(), "zone": np.zeros(len(plan), dtype=int),
+           "area_m2": np.round(view["area_m2"][at], 1), "notes": [n if n else "" for n in plan["notes"]],
+           "depletion_spread_mm": np.where(np.isnan(depletion), np.nan, 0.0)}
+    rows = pd.DataFrame({column: own[column] if column in own else plan[column].array for column in PLAN_COLUMNS})
+    order = np.argsort(rows["parcel"].to_numpy(), kind="stable")  # zone_rows' sort by (parcel, zone 0)
+    if (order != np.arange(len(order))).any():
+        rows = rows.take(order).reset_index(drop=True)
+    return rows, balance, f"{NO_ZONES}: per-parcel plan; {note}"

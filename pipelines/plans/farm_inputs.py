@@ -131,16 +131,18 @@ def read_farm_plan(farm: Farm | str, date: dt.date, data_root: str | Path, landi
 
 
 def read_farm_plans(farm: Farm, days, data_root: str | Path, landing_dir: str | Path | None = None,
-                    zones: bool = False, inputs: FarmInputs | None = None):
+                    zones: bool = False, inputs: FarmInputs | None = None, views: bool = False):
     """(day, plan, balance, note) for each of `days` (sorted), each equal to `read_farm_plan`'s for
     that day; the per-parcel balances of all the days come from one balance run over the range
-    (`farm_plan.farm_plans`), the zone plans of days with zones from one run per day."""
+    (`farm_plan.farm_plans`), the zone plans of days with zones from one run per day. `views`: a
+    balance of the range run is its `BalanceView` (`.dataset()` gives the Dataset; a zoned day's is
+    a Dataset)."""
     base = inputs if inputs is not None else farm_inputs(farm, data_root, landing_dir)
     days = sorted(days)
     store = cube.farm_store(data_root, farm.id)
     zoned = {day for day in days if zones and zoned_flight(store, day) is not None}
     plain = [day for day in days if day not in zoned]
-    ranged = iter(farm_plans(farm, base, plain) if plain else ())
+    ranged = iter(farm_plans(farm, base, plain, views=views) if plain else ())
     for day in days:
         if day in zoned:
             yield day, *zone_plan(farm, zone_inputs(farm, data_root, base, day), day)

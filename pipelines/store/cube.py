@@ -29,6 +29,7 @@ from pipelines.core.keys import farm_id as valid_farm_id
 from pipelines.store import geotiff, publish
 from pipelines.store.lock import product_lock, writer_active
 from pipelines.store.publish import STAGING, Store, is_remote, join
+from pipelines.store.templated import Template
 
 __all__ = ["STAGING", "Store", "farm_store", "flight_group", "raster", "zarr_encoding", "staged_product",
            "write_product", "read_product", "load_product", "has_product", "flights_in_store", "cleanup"]
@@ -106,8 +107,12 @@ def _ensure_groups(store: Store, group: str) -> None:
         _ensure_group(store, "/".join(parts[:i]))
 
 
+def _new_version() -> str:
+    return f"{time.time_ns()}-{uuid.uuid4().hex[:12]}"
+
+
 def _stamp(staging: Store) -> str:
-    version = f"{time.time_ns()}-{uuid.uuid4().hex[:12]}"
+    version = _new_version()
     root = zarr.open_group(str(staging), mode="a", zarr_format=3)
     root.attrs[VERSION_ATTR] = version
     return version
@@ -133,7 +138,8 @@ def consolidate_store(store: Store) -> None:
 
 
 @contextlib.contextmanager
-def staged_product(store: Store, group: str, *, locked: bool = False, catalogue: bool = True) -> Iterator[Store]:
+def staged_product(store: Store, group: str, *, locked: bool = False, catalogue: bool = True,
+                   version: str | None = None, on_staged: Callable[[Store], None] | None = None) -> Iterator[Store]:
     """Yield a private location (Path, or URL for a remote store) to write a product's Zarr group
     into; on success stamp it with a fresh version and publish it in place of the old product.
 
@@ -144,6 +150,8 @@ def staged_product(store: Store, group: str, *, locked: bool = False, catalogue:
     (`geotiff`), the group is moved into place, and the root's consolidated metadata is rebuilt.
     `catalogue=False`: the parent groups exist already and the caller rebuilds the root's
     consolidated metadata itself (`write_products`, once for many products).
+    `version`: the caller staged the group already stamped with it and consolidated (`templated`).
+    `on_staged`: called with the staging location of the finished group, just before publication.
     On an exception the staging group is removed and the published product is untouched. A
     SIGKILLed writer leaves only staging debris, removed by the next write or `cleanup`.
     On a full disk the error is a named `StoreError`.
@@ -151,12 +159,15 @@ def staged_product(store: Store, group: str, *, locked: bool = False, catalogue:
     with contextlib.nullcontext() if locked else product_lock(store, group), publish.staging_area(store) as staging:
         try:
             yield staging
-            version = _stamp(staging)
-            _consolidate(staging)
+            if version is None:
+                version = _stamp(staging)
+                _consolidate(staging)
             cog = geotiff.geotiff_target(group)
             if cog is not None:
                 staged = xr.open_zarr(str(staging), consolidated=True, decode_coords="all")
                 geotiff.write_geotiff(staged[cog[1]], geotiff.geotiff_path(store, *cog), version)
+            if on_staged is not None:
+                on_staged(staging)
             if catalogue:
                 _ensure_groups(store, group)
             publish.publish(store, staging, group)
@@ -185,7 +196,8 @@ def _out_of_space(store: Store, staging: Store) -> bool:
 
 
 def write_product(store: Store, group: str, product: xr.DataArray | xr.Dataset, chunks: dict[str, int] | None = None,
-                  compute: Callable | None = None, *, locked: bool = False, catalogue: bool = True) -> None:
+                  compute: Callable | None = None, *, locked: bool = False, catalogue: bool = True,
+                  on_staged: Callable[[Store], None] | None = None) -> None:
     """Write one product group atomically (replace, never append or duplicate).
 
     Chunks: 512 px along y/x, one layer along band/index, whole along other dims unless `chunks`
@@ -193,7 +205,7 @@ def write_product(store: Store, group: str, product: xr.DataArray | xr.Dataset, 
     (e.g. `lambda writes: client.compute(writes, sync=True)` to run them on a cluster).
     """
     dataset = product.to_dataset() if isinstance(product, xr.DataArray) else product
-    with staged_product(store, group, locked=locked, catalogue=catalogue) as staging:
+    with staged_product(store, group, locked=locked, catalogue=catalogue, on_staged=on_staged) as staging:
         writes = dataset.to_zarr(str(staging), mode="w", consolidated=False, zarr_format=3,
                                  encoding=zarr_encoding(dataset, chunks), compute=compute is None)
         if compute is not None:
@@ -204,15 +216,37 @@ def write_products(store: Store, products: dict[str, xr.DataArray | xr.Dataset])
     """Write many small product groups (e.g. a backfill's daily zone plans), each replaced atomically
     as `write_product` does, with the parent groups made once and the root's consolidated metadata
     rebuilt once after the last (also when one fails): a store-wide rebuild per product made a
-    season of daily groups quadratic in time."""
+    season of daily groups quadratic in time. On a local store, a product with the layout of the
+    first one is staged as a copy of its files with its own data and attributes (`templated`)."""
     for parent in {g.rpartition("/")[0] for g in products}:
         _ensure_groups(store, f"{parent}/product")  # the groups above any product under `parent`
+    templates: list[Template] = []
     try:
         for group, product in products.items():
-            write_product(store, group, product, catalogue=False)
+            dataset = product.to_dataset() if isinstance(product, xr.DataArray) else product
+            if templates and templates[0].fits(dataset):
+                _write_templated(store, group, dataset, templates[0])
+            elif templates or is_remote(store):
+                write_product(store, group, dataset, catalogue=False)
+            else:  # the first product: its staged files are the template of the next ones
+                write_product(store, group, dataset, catalogue=False, on_staged=_keep_template(dataset, templates))
     finally:
         if products:
             consolidate_store(store)
+
+
+def _keep_template(dataset: xr.Dataset, templates: list[Template]) -> Callable[[Store], None]:
+    """A `staged_product` hook appending the template of `dataset`'s staged group (if it has one) to `templates`."""
+    def keep(staging: Store) -> None:
+        templates.extend(filter(None, [Template.of(Path(staging), dataset, VERSION_ATTR)]))
+    return keep
+
+
+def _write_templated(store: Store, group: str, dataset: xr.Dataset, template: Template) -> None:
+    """Stage `dataset` from `template`'s files, stamped with a fresh version, and publish it."""
+    version = _new_version()
+    with staged_product(store, group, catalogue=False, version=version) as staging:
+        template.stage(Path(staging), dataset, version)
 
 
 def read_product(store: Store, group: str, **open_options) -> xr.Dataset:

@@ -106,11 +106,12 @@ def write_days(store: cube.Store, days: dict[dt.date, pd.DataFrame], season: tup
                              "delete the recommendations group to rebuild it for the new layout")
         first_day = first.astype("datetime64[D]")
         updated = existing.copy(deep=True)
+        cells = {name: updated[name].values for name in columns}   # the copy's arrays, written in place
         for date in dates:
             index = int((np.datetime64(date) - first_day).astype(int))
             region = days[date].reindex(parcels)
             for name in columns:
-                updated[name].values[:, index] = region[name].to_numpy(dtype="float64")
+                cells[name][:, index] = region[name].to_numpy(dtype="float64")
         for variable in updated.variables.values():
             variable.encoding = {}
         updated.attrs.pop(cube.VERSION_ATTR, None)
