@@ -183,6 +183,8 @@ def irrigation_plan(context: dg.AssetExecutionContext, storage: SaqiStorage) -> 
     stressed = plan.loc[plan["stress"].fillna(False).astype(bool), "parcel"].tolist()
     visible = plans[-1][[c for c in PLAN_COLUMNS if c in plans[-1]]].copy()
     visible["next_irrigation_date"] = visible["next_irrigation_date"].astype(str)
+    caption = ("today's plan per parcel" if single else f"plan per parcel of {farm_id} on {day} (the range's last "
+               "day; every day's plan is in the recommendations cube)")
     return dg.MaterializeResult(
         metadata=shown({"kcb_source": note, "partitions": len(context.partition_keys),
                         "quota_cut_m3": number(plan["quota_cut_m3"].sum()),
@@ -190,7 +192,7 @@ def irrigation_plan(context: dg.AssetExecutionContext, storage: SaqiStorage) -> 
                   "total_volume_m3": number(plan["volume_m3"].sum()),
                   "mean_depth_mm": number(plan.loc[plan["irrigate_today"],
                                                    "depth_mm"].mean() if plan["irrigate_today"].any() else 0.0),
-                  "et0_mm": number(rows["et0_mm"].iloc[0]), **table(visible, "today's plan per parcel")}),
+                  "et0_mm": number(rows["et0_mm"].iloc[0]), **table(visible, caption)}),
         check_results=[
             dg.AssetCheckResult(check_name="depletion_within_taw", passed=not outside,
                                 description=(f"root-zone depletion outside 0–TAW on {len(outside)} parcels: "

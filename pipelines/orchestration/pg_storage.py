@@ -11,13 +11,18 @@ Configured in `configs/deploy/dagster-postgres.yaml` (`run_storage`, `event_log_
 `schedule_storage`); measured in `benchmarks/bench_backfill.py` and docs/scale.md.
 
 Dagster's batched event writes (`DAGSTER_EVENT_BATCH_SIZE`, one INSERT for the materialisations
-of a ranged step) are switched on where the runs are launched (`EVENT_BATCH_SIZE`, set by
-`enable_event_batches`).
+of a ranged step) are switched on where the code location loads (`enable_event_batches`); the
+event log storage also writes a run's planned-materialisation events in one INSERT (one row per
+asset and partition, as before: `DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS` would write one
+row per asset but then a failed run's partitions no longer show as failed).
 """
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
+from dagster import DagsterEventType, EventLogEntry
+from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
 from dagster_postgres.event_log import PostgresEventLogStorage
 from dagster_postgres.run_storage import PostgresRunStorage
 from dagster_postgres.schedule_storage import PostgresScheduleStorage
@@ -60,7 +65,31 @@ class _Pooled:
 
 
 class PooledPostgresEventLogStorage(_Pooled, PostgresEventLogStorage):
-    """`PostgresEventLogStorage` with a connection pool (see the module docstring)."""
+    """`PostgresEventLogStorage` with a connection pool, and the planned events of a run written in
+    one INSERT (see the module docstring)."""
+
+    def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
+        """dagster-postgres batches materialisations only; a run's ASSET_MATERIALIZATION_PLANNED
+        events (one per asset and partition of a ranged run, sent as one batch at run creation) are
+        stored here as its materialisation batches are: one INSERT of the event rows (each keeps its
+        partition, so a failed run's partitions still show as failed), the asset-key rows updated
+        from the last event of each asset. Other events of the batch are stored one by one."""
+        planned = [e for e in events if e.dagster_event_type == DagsterEventType.ASSET_MATERIALIZATION_PLANNED
+                   and e.get_dagster_event().asset_key is not None]
+        if len(planned) < 2:
+            return super().store_event_batch(events)
+        with self._connect() as conn:
+            ids = [int(row[0]) for row in conn.execute(
+                self.prepare_insert_event_batch(planned).returning(SqlEventLogStorageTable.c.id)).fetchall()]
+        last = {event.get_dagster_event().asset_key: (event, event_id) for event, event_id in zip(planned, ids)}
+        with self.index_transaction() as conn:
+            self._store_asset_event_tags(conn, planned, ids)
+            for event, event_id in last.values():
+                self._store_asset_event(conn, event, event_id)
+        done = {id(event) for event in planned}
+        for event in events:
+            if id(event) not in done:
+                self.store_event(event)
 
 
 class PooledPostgresRunStorage(_Pooled, PostgresRunStorage):

@@ -121,3 +121,36 @@ def test_deployment_configs_pool_every_storage(tmp_path, database, config):
     with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
         for store in (instance.run_storage, instance.event_log_storage, instance.schedule_storage):
             assert type(store).__name__.startswith("PooledPostgres") and isinstance(store._engine.pool, QueuePool)
+
+
+def test_planned_events_written_in_one_batch_keep_each_partition_failed_or_done(tmp_path, database, monkeypatch):
+    """A ranged run's planned events (written in one INSERT by PooledPostgresEventLogStorage) keep one
+    row per partition: a run that fails leaves each of its partitions planned without a materialisation
+    (the UI shows them failed), a run that succeeds materialises each; the asset row names the last run."""
+    import datetime as dt
+
+    from pipelines.orchestration.pg_storage import enable_event_batches
+
+    monkeypatch.delenv("DAGSTER_EVENT_BATCH_SIZE", raising=False)
+    enable_event_batches()
+    home, test_defs = _deployment(tmp_path)
+    weather = dg.AssetKey("weather")
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        def ranged(first: dt.date, last: dt.date) -> dg.ExecuteInProcessResult:
+            return dg.materialize(list(test_defs.assets), instance=instance, resources=dict(test_defs.resources),
+                                  selection=["weather"], raise_on_error=False,
+                                  tags={"dagster/asset_partition_range_start": str(day_key("chtouka", first)),
+                                        "dagster/asset_partition_range_end": str(day_key("chtouka", last))})
+
+        # configs/farms/chtouka/weather.csv ends on 2026-06-30: a range past it fails as a whole
+        failed = ranged(dt.date(2026, 6, 27), dt.date(2026, 7, 2))
+        assert not failed.success
+        attempts = instance.event_log_storage.get_latest_asset_partition_materialization_attempts_without_materializations(
+            weather)
+        assert sorted(attempts) == [f"2026-0{m}-{d:02d}|chtouka" for m, d in
+                                    [(6, 27), (6, 28), (6, 29), (6, 30), (7, 1), (7, 2)]]
+        assert {run_id for run_id, _ in attempts.values()} == {failed.run_id}
+        done = ranged(dt.date(2025, 10, 1), dt.date(2025, 10, 20))
+        assert done.success
+        assert len(instance.get_materialized_partitions(weather)) == 20
+        assert instance.get_asset_records([weather])[0].asset_entry.last_run_id == done.run_id
