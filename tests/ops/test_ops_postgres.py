@@ -145,8 +145,8 @@ def test_planned_events_written_in_one_batch_keep_each_partition_failed_or_done(
         # configs/farms/chtouka/weather.csv ends on 2026-06-30: a range past it fails as a whole
         failed = ranged(dt.date(2026, 6, 27), dt.date(2026, 7, 2))
         assert not failed.success
-        attempts = instance.event_log_storage.get_latest_asset_partition_materialization_attempts_without_materializations(
-            weather)
+        events = instance.event_log_storage
+        attempts = events.get_latest_asset_partition_materialization_attempts_without_materializations(weather)
         assert sorted(attempts) == [f"2026-0{m}-{d:02d}|chtouka" for m, d in
                                     [(6, 27), (6, 28), (6, 29), (6, 30), (7, 1), (7, 2)]]
         assert {run_id for run_id, _ in attempts.values()} == {failed.run_id}
