@@ -59,6 +59,16 @@ def farm_day_ranges(partition_keys) -> dict[str, list[dt.date]]:
     return {farm: sorted(found) for farm, found in sorted(days.items())}
 
 
+def range_table(context: dg.AssetExecutionContext, visible: pd.DataFrame, caption: str) -> dict:
+    """The day's plan table for a one-day run; for a backfilled range, a pointer to the cube instead:
+    Dagster copies a ranged run's metadata into the event of every partition (27 300 copies for a
+    cooperative's season), and the table would show only the range's last day."""
+    if len(context.partition_keys) == 1:
+        return table(visible, caption)
+    return {"plans": "one table per day is shown on one-day runs; a backfilled range's plans are in the "
+                     "farm store (recommendations cube, zone_plans/<date>)"}
+
+
 def _listed(items: list[str], at_most: int = 10) -> str:
     return ", ".join(items[:at_most]) + (f" … ({len(items) - at_most} more)" if len(items) > at_most else "")
 
@@ -183,8 +193,6 @@ def irrigation_plan(context: dg.AssetExecutionContext, storage: SaqiStorage) -> 
     stressed = plan.loc[plan["stress"].fillna(False).astype(bool), "parcel"].tolist()
     visible = plans[-1][[c for c in PLAN_COLUMNS if c in plans[-1]]].copy()
     visible["next_irrigation_date"] = visible["next_irrigation_date"].astype(str)
-    caption = ("today's plan per parcel" if single else f"plan per parcel of {farm_id} on {day} (the range's last "
-               "day; every day's plan is in the recommendations cube)")
     return dg.MaterializeResult(
         metadata=shown({"kcb_source": note, "partitions": len(context.partition_keys),
                         "quota_cut_m3": number(plan["quota_cut_m3"].sum()),
@@ -192,7 +200,8 @@ def irrigation_plan(context: dg.AssetExecutionContext, storage: SaqiStorage) -> 
                   "total_volume_m3": number(plan["volume_m3"].sum()),
                   "mean_depth_mm": number(plan.loc[plan["irrigate_today"],
                                                    "depth_mm"].mean() if plan["irrigate_today"].any() else 0.0),
-                  "et0_mm": number(rows["et0_mm"].iloc[0]), **table(visible, caption)}),
+                  "et0_mm": number(rows["et0_mm"].iloc[0]),
+                  **range_table(context, visible, "today's plan per parcel")}),
         check_results=[
             dg.AssetCheckResult(check_name="depletion_within_taw", passed=not outside,
                                 description=(f"root-zone depletion outside 0–TAW on {len(outside)} parcels: "

@@ -15,8 +15,8 @@ import dagster as dg
 import numpy as np
 import xarray as xr
 
-from assets._metadata import OWNERS, card, number, shown, table
-from assets.irrigation import SINGLE_RUN, farm_day_ranges
+from assets._metadata import OWNERS, card, number, shown
+from assets.irrigation import SINGLE_RUN, farm_day_ranges, range_table
 from pipelines.orchestration.partitions import all_flights, farm_days
 from pipelines.orchestration.resources import SaqiStorage
 from pipelines.plans.farm_inputs import read_farm_plans
@@ -61,5 +61,6 @@ def zone_irrigation_plan(context: dg.AssetExecutionContext, storage: SaqiStorage
     visible["next_irrigation_date"] = visible["next_irrigation_date"].astype(str)
     return dg.MaterializeResult(
         metadata=shown({"note": note, "zones": len(plan), "total_volume_m3": number(plan["volume_m3"].sum()),
-                  "max_spread_mm": number(plan["depletion_spread_mm"].abs().max()), **table(visible, "plan per zone")}),
+                        "max_spread_mm": number(plan["depletion_spread_mm"].abs().max()),
+                        **range_table(context, visible, "plan per zone")}),
         check_results=[dg.AssetCheckResult(check_name="zone_depths_non_negative", passed=ok)])

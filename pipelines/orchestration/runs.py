@@ -155,8 +155,12 @@ def run_farm(defs: dg.Definitions, instance: dg.DagsterInstance, farm: str, flig
                                       progress=progress))
     outcomes.append(materialize_stage(defs, "flight analysis", FLIGHT_ANALYSIS, usable, instance, progress=progress))
     outcomes.append(materialize_stage(defs, "season", FARM_SEASON, [farm], instance, progress=progress))
-    outcomes.append(materialize_ranges(defs, "daily irrigation", DAILY, [day_key(farm, d) for d in days], instance,
-                                       progress=progress))
+    days = sorted(days)  # the season up to yesterday as one range (a backfill), the last day as the schedule runs it
+    history = materialize_ranges(defs, "daily irrigation", DAILY, [day_key(farm, d) for d in days[:-1]], instance,
+                                 progress=progress)
+    today = materialize_stage(defs, "daily irrigation", DAILY, [day_key(farm, d) for d in days[-1:]], instance)
+    outcomes.append(StageOutcome("daily irrigation", history.succeeded + today.succeeded,
+                                 {**history.failed, **today.failed}))
     outcomes.append(materialize_stage(defs, "yield and reports", FARM_OUTPUTS, [farm], instance, progress=progress))
     return outcomes
 
