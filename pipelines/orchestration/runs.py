@@ -69,6 +69,7 @@ def materialize_stage(defs: dg.Definitions, stage: str, selection: Sequence[str]
 
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
+CODE_LOCATION = "pipelines.orchestration.definitions"  # the module workspace.yaml names
 
 
 def _farm_range(defs: dg.Definitions, stage: str, selection: Sequence[str], farm_keys: list[dg.MultiPartitionKey],
@@ -93,10 +94,12 @@ def _farm_range(defs: dg.Definitions, stage: str, selection: Sequence[str], farm
 
 def _farm_range_worker(instance_ref, resources: dict, stage: str, selection: Sequence[str], farm: str,
                        days: list[str]) -> StageOutcome:
-    """`_farm_range` in a worker process: the code location's assets, the caller's resources (given as
-    class and set fields: Dagster resources do not pickle) and instance."""
-    from pipelines.orchestration.definitions import defs
+    """`_farm_range` in a worker process: the code location's assets (loaded by its module name, as
+    Dagster's own run workers load it), the caller's resources (given as class and set fields:
+    Dagster resources do not pickle) and instance."""
+    import importlib
 
+    defs = importlib.import_module(CODE_LOCATION).defs
     worker_defs = dg.Definitions(assets=list(defs.assets or []),
                                  resources={name: kind(**fields) for name, (kind, fields) in resources.items()})
     with dg.DagsterInstance.from_ref(instance_ref) as instance:

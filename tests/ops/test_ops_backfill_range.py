@@ -46,3 +46,15 @@ def test_range_run_equals_day_by_day_runs(tmp_path):
         np.testing.assert_array_equal(ranged[name].values, daily[name].values, err_msg=name)
     before = ranged["depletion_mm"].sel(date=slice(None, np.datetime64(FROM) - np.timedelta64(1, "D")))
     assert bool(np.isnan(before).all()), "only the backfilled days are written"
+
+
+def test_range_workers_load_the_code_location_the_workspace_names():
+    """`materialize_ranges(workers>1)` loads the assets in each worker from the module workspace.yaml serves."""
+    from pathlib import Path
+
+    import yaml
+
+    from pipelines.orchestration.runs import CODE_LOCATION
+
+    workspace = yaml.safe_load((Path(__file__).resolve().parents[2] / "workspace.yaml").read_text(encoding="utf-8"))
+    assert [w["python_module"]["module_name"] for w in workspace["load_from"]] == [CODE_LOCATION]
