@@ -103,3 +103,17 @@ def test_fallback_splits_weeds_off_the_rows():
     assert (truth[weed] == WEED).mean() > 0.9 and (weed[truth == WEED]).mean() > 0.8
     cereal = np.where(np.isin(truth, (CROP, WEED)), CROP, SOIL).astype(np.uint8)
     assert split_weeds_by_rows(cereal, [RowParcel(parcel.geometry, "cereal", None)], transform) == 0
+
+
+def test_frozen_rule_is_the_cv_best_under_the_declared_speed_constraint():
+    """configs/segmentation.yaml: the best CV rule (docs/results/segmentation_cv_labels_480.json, development
+    tiles only) among the strip-local rules with one network pass per pixel (no flips)."""
+    import json
+    from pathlib import Path
+
+    ranking = json.loads((Path(__file__).parents[2] / "docs/results/segmentation_cv_labels_480.json")
+                         .read_text())["ranking"]
+    strip_local = {r.id for r in RULE_GRID if r.strip_local and not r.flips}
+    best = max((r for r in ranking if r["rule"] in strip_local), key=lambda r: r["selection"][0])
+    assert load_recipe().rule.id == best["rule"] == "plain-margin+0.50-weed1.50"
+    assert best["selection"][0] > 0.76
