@@ -9,8 +9,9 @@ stores (`Unsupported codec: bytes`), so every flight raster product of `GEOTIFF_
 One band per layer of the product (band description = band or index name: `nir`, `ndvi`), the
 farm grid's CRS and transform, tiles of 512 px, ZSTD compression (horizontal differencing for
 class codes; no predictor for reflectance and indices, see `FLOAT_PREDICTOR`), internal overviews
-(average for reflectance and indices, nearest for class codes), NaN (floats) or 255 (classes) as nodata, and the Zarr product's `saqi_version` stamp as the TIFF tag
-`SAQI_VERSION`: a COG and the Zarr group carrying the same stamp hold the same pixels.
+(average for reflectance and indices, nearest for class codes), NaN (floats) or 255 (classes) as
+nodata, and the Zarr product's `saqi_version` stamp as the TIFF tag `SAQI_VERSION`: a COG and the Zarr
+group carrying the same stamp hold the same pixels.
 
 The COG is written by `cube.staged_product` from the staged Zarr group that is about to be
 published (same writer, same bytes), into a temporary file beside its target and renamed into
