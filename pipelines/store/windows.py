@@ -4,7 +4,8 @@ Zarr store, write a product strip by strip, so no stage holds a whole 20 000² m
 - `stored_array(store, flight, product)`: the product's Zarr array; slicing it (`a[:, r0:r1, c0:c1]`)
   reads only the chunks the window touches and returns a NumPy array.
 - `LayerStack(array, layers)`: a (layer, y, x) view on some layers of a 3-D product (e.g. NDVI
-  only) with the same slicing; `plane(array, layer)` a (y, x) view on one layer.
+  only) with the same slicing (`[:, rows, cols]`, or `[k, rows, cols]` for its k-th layer);
+  `plane(array, layer)` a (y, x) view on one layer.
 - `staged_raster(...)`: a context manager yielding a writable Zarr array with the layout of
   `cube.raster` + `cube.write_product` (same coordinates, CRS, chunks, codec); on success the
   product is published atomically like `cube.write_product`.
@@ -47,8 +48,10 @@ class LayerStack:
         self.dtype = array.dtype
 
     def __getitem__(self, key):
+        if isinstance(key, tuple) and len(key) == 3 and isinstance(key[0], (int, np.integer)):
+            return np.asarray(self.array[self.layers[key[0]], key[1], key[2]])
         if not (isinstance(key, tuple) and len(key) == 3 and key[0] == slice(None)):
-            raise IndexError("LayerStack supports [:, rows, cols] windows only")
+            raise IndexError("LayerStack supports [:, rows, cols] and [layer, rows, cols] windows only")
         return np.stack([np.asarray(self.array[i, key[1], key[2]]) for i in self.layers])
 
     def __iter__(self):

@@ -112,3 +112,27 @@ def test_weighted_quantiles_match_repeated_values():
     repeated = np.repeat(values, (weights * 4).astype(int))
     expected = [np.quantile(repeated, q, method="inverted_cdf") for q in (0.1, 0.5, 0.9)]
     np.testing.assert_allclose(weighted_quantiles(values, weights, [0.1, 0.5, 0.9]), expected)
+
+
+def _inverted_cdf(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """The definition, by brute force: sort every value, the first whose cumulative weight reaches q · Σw."""
+    keep = weights > 0
+    order = np.argsort(values[keep], kind="stable")
+    v, cw = values[keep][order], np.cumsum(weights[keep][order], dtype=np.float64)
+    if not v.size:
+        return float("nan")
+    return float(v[min(np.searchsorted(cw, q * cw[-1], side="left"), v.size - 1)])
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_weighted_quantiles_equal_the_sorted_definition_with_ties_and_borders(seed):
+    """The partition-based quantiles (no full sort) give the sorted definition's value exactly: rounded
+    values make ties, quarter weights keep the sums exact, sizes run from all-border to all-interior."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.choice([1, 2, 5, 40, 700, 5000]))
+    values = np.round(rng.normal(0.6, 0.15, n), int(rng.choice([1, 2, 4]))).astype(np.float32)
+    border_share = float(rng.choice([0.0, 0.05, 0.3, 1.0]))
+    weights = np.where(rng.random(n) < border_share, rng.choice([0.0, 0.25, 0.5, 0.75], n), 1.0).astype(np.float32)
+    qs = [0.0, 0.1, 0.5, 0.9, 1.0]
+    expected = [_inverted_cdf(values, weights, q) for q in qs]
+    np.testing.assert_array_equal(weighted_quantiles(values, weights, qs), expected)

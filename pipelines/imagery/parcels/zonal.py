@@ -20,8 +20,10 @@ weed / (crop + weed) area, both over the whole parcel.
 """
 from __future__ import annotations
 
+import os
 from bisect import bisect_left
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -33,27 +35,46 @@ from pipelines.imagery.parcels.layer import ParcelSet
 QUANTILES = {"p10": 0.10, "p50": 0.50, "p90": 0.90}
 STATS = ("count", "mean", "std", *QUANTILES)
 CROP, WEED, NODATA = 1, 2, 255
+LAYER_THREADS = min(4, os.cpu_count() or 1)
+"""Threads reading and summarising a parcel's layers side by side (Zarr's Blosc decoding, NumPy's
+partition and reductions release the GIL); memory: one layer window per thread."""
 
 
 def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs: Sequence[float]) -> list[float]:
-    """Weighted inverse-CDF quantiles of `values` (1-D); weight-1 values need only a value sort."""
+    """Weighted inverse-CDF quantiles of `values` (1-D): for each q, the smallest v with
+    Σ_{v_i ≤ v} w_i ≥ q · Σ w (exact, as a sort of every value would give).
+
+    Weight-1 values (a parcel's interior) are not sorted: they enter Σ_{v_i ≤ v} w_i by their
+    count, and with W = the border pixels' total weight (< 1 each) the answer's rank among them
+    lies in [⌊q·Σw − W⌋ − 1, ⌈q·Σw⌉], so one `np.partition` at those ranks (O(n), Hoare's
+    selection) and a sort of the few values between them replace a full sort (O(n log n)); the
+    fractional border values are sorted with their cumulative weights.
+    """
     full = weights >= 1.0
-    inner = np.sort(values[full])
+    inner = values[full]
     border = np.flatnonzero((weights > 0) & ~full)
     order = np.argsort(values[border])
     part_v, part_cw = values[border][order], np.cumsum(weights[border][order], dtype=np.float64)
-    total = inner.size + (part_cw[-1] if part_cw.size else 0.0)
-
-    def below(v: float) -> float:
-        k = np.searchsorted(part_v, v, side="right")
-        return np.searchsorted(inner, v, side="right") + (part_cw[k - 1] if k else 0.0)
-
+    border_w = float(part_cw[-1]) if part_cw.size else 0.0
+    n = inner.size
+    total = n + border_w
+    spans = [(max(0, int(np.floor(q * total - border_w)) - 1), min(n - 1, int(np.ceil(q * total)))) for q in qs]
+    if n:
+        inner = np.partition(inner, sorted({k for span in spans for k in span}))
     out = []
-    for q in qs:
+    for q, (lo, hi) in zip(qs, spans):
         target = q * total
-        i = bisect_left(range(inner.size), True, key=lambda n: below(inner[n]) >= target)
-        j = bisect_left(range(part_v.size), True, key=lambda n: below(part_v[n]) >= target)
-        candidates = ([inner[i]] if i < inner.size else []) + ([part_v[j]] if j < part_v.size else [])
+        ranked = np.sort(inner[lo:hi + 1]) if n else inner
+
+        def below(v: float, lo: int = lo, ranked: np.ndarray = ranked) -> float:
+            # weight-1 values at ranks < lo count as ≤ v: the sum is exact on [ranked[0], ranked[-1]];
+            # under ranked[0] it stays below target and over ranked[-1] it reaches it, as the exact one
+            k = np.searchsorted(part_v, v, side="right")
+            return lo + np.searchsorted(ranked, v, side="right") + (part_cw[k - 1] if k else 0.0)
+
+        i = bisect_left(range(ranked.size), True, key=lambda m: below(ranked[m]) >= target)
+        j = bisect_left(range(part_v.size), True, key=lambda m: below(part_v[m]) >= target)
+        candidates = ([ranked[i]] if i < ranked.size else []) + ([part_v[j]] if j < part_v.size else [])
         out.append(float(min(candidates)) if candidates else float("nan"))
     return out
 
@@ -139,6 +160,13 @@ def parcel_statistics(values: np.ndarray, layer_names: Sequence[str], grid: Farm
     quantiles = [k for k in QUANTILES if k in stats]
     moments = [k for k in ("mean", "std") if k in stats or quantiles]
     sparse = classes is None and not quantiles
+    with ThreadPoolExecutor(max_workers=LAYER_THREADS) as pool:
+        return pd.DataFrame(_rows(values, layer_names, grid, parcels, classes, moments, quantiles, sparse, pool))
+
+
+def _rows(values, layer_names: Sequence[str], grid: FarmGrid, parcels: ParcelSet, classes, moments: list[str],
+          quantiles: list[str], sparse: bool, pool: ThreadPoolExecutor) -> list[dict]:
+    """The rows of `parcel_statistics`; a parcel's layers are read and summarised by `pool`'s threads."""
     rows = []
     for pid, geom in zip(parcels.frame["id"], parcels.frame.geometry):
         row: dict = {"parcel_id": pid, "status": "ok", "n_pixels": 0.0, "area_m2": 0.0}
@@ -160,7 +188,6 @@ def parcel_statistics(values: np.ndarray, layer_names: Sequence[str], grid: Farm
             row["status"] = problem or "outside grid"
             rows.append(row)
             continue
-        window = np.asarray(values[:, cover.rows, cover.cols])
         weight = cover.fraction
         if classes is not None:
             window_classes = np.asarray(classes[cover.rows, cover.cols])
@@ -168,16 +195,18 @@ def parcel_statistics(values: np.ndarray, layer_names: Sequence[str], grid: Farm
             weight = np.where(window_classes == CROP, weight, np.float32(0))
         selected = np.flatnonzero(weight.ravel() > 0)
         weight = weight.ravel()[selected]
-        layers = [layer[selected] for layer in window.reshape(len(layer_names), -1)]
-        has_data = np.zeros(selected.size, bool)
-        for layer in layers:
-            has_data |= layer == layer
+
+        def layer_row(k: int, cover=cover, selected=selected, weight=weight) -> tuple[dict, np.ndarray]:
+            layer = np.asarray(values[k, cover.rows, cover.cols]).ravel()[selected]
+            return _layer_stats(layer, weight, quantiles), layer == layer
+
+        found = list(pool.map(layer_row, range(len(layer_names))))
+        has_data = np.logical_or.reduce([finite for _, finite in found]) if found else np.zeros(0, bool)
         row["n_pixels"] = float(weight[has_data].sum(dtype=np.float64))
         row["area_m2"] = row["n_pixels"] * grid.pixel_area_m2
         if row["n_pixels"] == 0:
             row["status"] = "no valid pixels" if classes is None else "no valid crop pixels"
-        for name, layer in zip(layer_names, layers):
-            row.update({f"{name}_{k}": v for k, v in _layer_stats(layer, weight, quantiles).items()
-                        if f"{name}_{k}" in row})
+        for name, (layer_stats, _) in zip(layer_names, found):
+            row.update({f"{name}_{k}": v for k, v in layer_stats.items() if f"{name}_{k}" in row})
         rows.append(row)
     return pd.DataFrame(rows)
