@@ -6,6 +6,11 @@
 - `vegetation_indices`: vegetation indices of one flight, every index its bands allow (NDVI, NDRE,
   GNDVI, SAVI, …), float32, NaN where an input is missing or a denominator is zero. Store:
   `<farm>.zarr/flights/<flight>/indices` (index, y, x).
+- `flight_geotiffs`: Cloud-Optimized GeoTIFF copies of the flight's reflectance, indices and class
+  map for GIS users (QGIS, ArcGIS; GDAL cannot read the Zarr v3 store), one band per layer named
+  after it, stamped with the Zarr product's version. Files:
+  `<data_root>/<farm>.cog/<flight>/{reflectance,indices,classes}.tif`. Exported after the
+  products, off the path to the flight's advice; a copy whose stamp is current is kept.
 
 An RGB camera flight (sensor profile `radiometry: dn`) is stored as relative brightness (camera
 DN / full scale, `calibrated: false`), never as reflectance; its indices (ExG, ExGR, VARI, GLI,
@@ -27,15 +32,17 @@ from pipelines.imagery.indices.product import write_index_product
 from pipelines.imagery.indices.rgb import vigour_index
 from pipelines.imagery.ingest.capture_mosaic import ingest_captures
 from pipelines.imagery.ingest.orthomosaic import ingest_orthomosaic
-from pipelines.imagery.preview import preview_png
+from pipelines.imagery.preview import preview_png, preview_step
 from pipelines.orchestration.partitions import flights
 from pipelines.orchestration.resources import SaqiStorage
 from pipelines.reports.maps import ndvi_map
-from pipelines.store import cube
+from pipelines.store import cube, geotiff, windows
 
 OUT_OF_RANGE_MAX = 0.01
 SATURATION_MAX = 0.02
 ALIGNMENT_MAX_PX = 1.0
+PREVIEW_SIDE_PX = 400
+"""Longer side of the reflectance previews (a decimated read: the sample farm's 1 600 px at step 4)."""
 
 REFLECTANCE_CHECKS = [
     dg.AssetCheckSpec("reflectance_in_physical_range", asset="reflectance",
@@ -87,7 +94,8 @@ def reflectance(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.M
                                      sensor=sensor, reflectance_scale=manifest.get("reflectance_scale"))
     data = cube.read_product(store, cube.flight_group(key, "reflectance"))["reflectance"]
     bands = [str(b) for b in data.band.values]
-    small = data[:, ::4, ::4].values
+    step = preview_step(data.shape[1:], PREVIEW_SIDE_PX)
+    small = windows.stored_array(store, str(key), "reflectance")[:, ::step, ::step]
     out_of_range, saturated = summary["outside_0_1p5_fraction"], summary["saturation_fraction"]
     metadata = {
         "sensor": summary["sensor"], "bands": ", ".join(bands), "method": summary["method"],
@@ -126,17 +134,36 @@ def vegetation_indices(context: dg.AssetExecutionContext, storage: SaqiStorage) 
     key = FlightKey.parse(context.partition_key)
     store = storage.store(key.farm)
     summary = write_index_product(store, str(key))
-    indices = cube.read_product(store, summary.group)["indices"]
-    ndvi = indices.sel(index="ndvi").values if "ndvi" in summary.names else None
-    means = {str(name): float(indices.sel(index=name).mean(skipna=True)) for name in summary.names}
+    grid = storage.grid(key.farm)
+    step = preview_step(grid.shape, 480)
+    ndvi = (windows.plane(windows.stored_array(store, str(key), "indices"), summary.names.index("ndvi"))[::step, ::step]
+            if "ndvi" in summary.names else None)
     return dg.MaterializeResult(metadata=shown({
         "indices": ", ".join(summary.names), "computed_on": summary.computed_on,
         "vigour_index": vigour_index(summary.names) or "none",
         "not_computed": dg.MetadataValue.json(summary.skipped),
-        **{f"{name}_mean": number(v) for name, v in means.items()},
-        **({"ndvi_thumbnail": thumbnail(lambda px: ndvi_map(ndvi, storage.grid(key.farm).resolution_m, max_side_px=px,
+        **{f"{name}_mean": number(v) for name, v in summary.means.items()},
+        **({"ndvi_thumbnail": thumbnail(lambda px: ndvi_map(ndvi, grid.resolution_m * step, max_side_px=px,
                                                            decorated=False).png, "NDVI")}
            if ndvi is not None else {}),
-        **({"ndvi_preview": preview(ndvi_map(ndvi, storage.grid(key.farm).resolution_m, max_side_px=480).png, "NDVI")}
+        **({"ndvi_preview": preview(ndvi_map(ndvi, grid.resolution_m * step, max_side_px=480).png, "NDVI")}
            if ndvi is not None else {}),
+    }))
+
+
+@dg.asset(partitions_def=flights, group_name="imagery", owners=OWNERS["imagery"], kinds={"geotiff", "gdal"},
+          code_version="1", deps=[reflectance, vegetation_indices, "crop_segmentation"],
+          description=section(__doc__, "flight_geotiffs"))
+def flight_geotiffs(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.MaterializeResult:
+    key = FlightKey.parse(context.partition_key)
+    store = storage.store(key.farm)
+    written = geotiff.export_flight(store, str(key))
+    paths = {product: geotiff.geotiff_path(store, str(key), product) for product in written}
+    sizes = {product: Path(path).stat().st_size / 1e6 for product, path in paths.items()
+             if not isinstance(path, str) and Path(path).exists()}
+    return dg.MaterializeResult(metadata=shown({
+        "products": ", ".join(written) or "none",
+        "written": ", ".join(p for p, fresh in written.items() if fresh) or "none (all current)",
+        **{f"{product}_path": str(path) for product, path in paths.items()},
+        **{f"{product}_mb": number(size) for product, size in sizes.items()},
     }))

@@ -14,7 +14,7 @@ import dagster as dg
 from pipelines.core.keys import FlightKey
 
 FLIGHT_INGEST = ("flight_manifest", "reflectance", "vegetation_indices")
-FLIGHT_ANALYSIS = ("crop_segmentation", "parcel_stats", "management_zones")
+FLIGHT_ANALYSIS = ("crop_segmentation", "parcel_stats", "management_zones", "flight_geotiffs")
 MODEL = ("segmentation_model",)
 FARM_SEASON = ("parcel_timeseries",)
 DAILY = ("weather", "reference_et", "irrigation_plan", "zone_irrigation_plan")

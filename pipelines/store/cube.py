@@ -26,7 +26,7 @@ from zarr.codecs import BloscCodec
 from pipelines.core.errors import StoreError, disk_full
 from pipelines.core.grid import FarmGrid
 from pipelines.core.keys import farm_id as valid_farm_id
-from pipelines.store import geotiff, publish
+from pipelines.store import publish
 from pipelines.store.lock import product_lock, writer_active
 from pipelines.store.publish import STAGING, Store, is_remote, join
 from pipelines.store.templated import Template
@@ -145,9 +145,9 @@ def staged_product(store: Store, group: str, *, locked: bool = False, catalogue:
 
     The product's exclusive write lock (`pipelines.store.lock`) is held from staging to publication
     (`locked=True`: the caller already holds it, e.g. for a read-modify-write).
-    On success the staged group's metadata is consolidated, a flight raster product (reflectance,
-    indices, classes) is also published as a Cloud-Optimized GeoTIFF from the staged group
-    (`geotiff`), the group is moved into place, and the root's consolidated metadata is rebuilt.
+    On success the staged group's metadata is consolidated, the group is moved into place, and the
+    root's consolidated metadata is rebuilt. (The GIS copies of flight rasters are exported from
+    the published product afterwards: `geotiff.export_flight`, the `flight_geotiffs` asset.)
     `catalogue=False`: the parent groups exist already and the caller rebuilds the root's
     consolidated metadata itself (`write_products`, once for many products).
     `version`: the caller staged the group already stamped with it and consolidated (`templated`).
@@ -162,10 +162,6 @@ def staged_product(store: Store, group: str, *, locked: bool = False, catalogue:
             if version is None:
                 version = _stamp(staging)
                 _consolidate(staging)
-            cog = geotiff.geotiff_target(group)
-            if cog is not None:
-                staged = xr.open_zarr(str(staging), consolidated=True, decode_coords="all")
-                geotiff.write_geotiff(staged[cog[1]], geotiff.geotiff_path(store, *cog), version)
             if on_staged is not None:
                 on_staged(staging)
             if catalogue:
@@ -173,7 +169,7 @@ def staged_product(store: Store, group: str, *, locked: bool = False, catalogue:
             publish.publish(store, staging, group)
             if catalogue:
                 consolidate_store(store)
-        except Exception as exc:   # a full disk reaches us as OSError(ENOSPC), or wrapped (GDAL "Write error")
+        except Exception as exc:   # a full disk reaches us as OSError(ENOSPC), or wrapped by a library
             if disk_full(exc) or _out_of_space(store, staging):
                 raise StoreError(join(str(store), group), "no space left on the device while writing; the published "
                                  "product is unchanged and the staging folder is removed",

@@ -2,7 +2,7 @@
 
 GDAL 3.10 (the one in the rasterio wheel and in current QGIS builds) cannot read our Zarr v3
 stores (`Unsupported codec: bytes`), so every flight raster product of `GEOTIFF_PRODUCTS`
-(reflectance, indices, classes) is also published as a COG beside the store:
+(reflectance, indices, classes) is also exported as a COG beside the store:
 
     <data_root>/<farm>.cog/<flight>/<product>.tif      e.g. chtouka.cog/chtouka-20260325/indices.tif
 
@@ -13,10 +13,14 @@ class codes; no predictor for reflectance and indices, see `FLOAT_PREDICTOR`), i
 nodata, and the Zarr product's `saqi_version` stamp as the TIFF tag `SAQI_VERSION`: a COG and the Zarr
 group carrying the same stamp hold the same pixels.
 
-The COG is written by `cube.staged_product` from the staged Zarr group that is about to be
-published (same writer, same bytes), into a temporary file beside its target and renamed into
-place (local) or uploaded in one PUT (object store), so a reader sees the old or the new file,
-never half of one.
+The COGs are exported from the published Zarr products by `export_flight` (the `flight_geotiffs`
+asset), under each product's write lock so the pixels and the stamp belong together, into a
+temporary file beside the target that is renamed into place (local) or uploaded in one PUT
+(object store): a reader sees the old or the new file, never half of one. A COG whose stamp is
+the product's is current and is not written again. The export is its own step, off the path
+from a flight to its advice: at 100 ha (20 000² px, 5 + 16 float layers) writing the copies
+costs about as much as everything else the flight does (README, scale benchmark), and a farm
+waiting for irrigation advice should not wait for its GIS files.
 """
 from __future__ import annotations
 
@@ -28,6 +32,9 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from pipelines.core.errors import StoreError, disk_full
+from pipelines.store import cube
+from pipelines.store.lock import product_lock
 from pipelines.store.publish import Store, is_remote, join
 
 GEOTIFF_PRODUCTS = ("reflectance", "indices", "classes")
@@ -169,3 +176,45 @@ def write_geotiff(array: xr.DataArray, target: Store, version: str) -> None:
         staged.unlink(missing_ok=True)
         if remote:
             folder.rmdir()
+
+
+def cog_version(target: Store) -> str | None:
+    """The `SAQI_VERSION` stamp of the COG at `target` (None if absent, unreadable or remote)."""
+    if is_remote(target) or not Path(target).exists():
+        return None
+    import rasterio
+
+    try:
+        with rasterio.open(target) as src:
+            return src.tags().get(VERSION_TAG)
+    except rasterio.errors.RasterioIOError:
+        return None
+
+
+def export_flight(store: Store, flight: str, products: tuple[str, ...] = GEOTIFF_PRODUCTS) -> dict[str, bool]:
+    """Export the COG of each of `products` the flight has; {product: True if written, False if its
+    COG was current already}. A product the flight lacks is left out.
+
+    Raises StoreError (naming the COG) when the disk fills; the previous COG is left in place.
+    """
+    done: dict[str, bool] = {}
+    for product in products:
+        group = cube.flight_group(flight, product)
+        if not cube.has_product(store, group):
+            continue
+        target = geotiff_path(store, flight, product)
+        with product_lock(store, group):
+            version = cube.product_version(store, group)
+            if version is not None and cog_version(target) == version:
+                done[product] = False
+                continue
+            try:
+                write_geotiff(cube.read_product(store, group)[product], target, version or "")
+            except Exception as exc:
+                if disk_full(exc) or "No space left" in str(exc):
+                    raise StoreError(str(target), "no space left on the device while writing the GIS copy; the "
+                                     "previous copy is unchanged", "free disk space and materialise "
+                                     "flight_geotiffs again") from exc
+                raise
+        done[product] = True
+    return done

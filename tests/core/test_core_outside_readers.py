@@ -4,10 +4,12 @@ A flight's reflectance (with a no-data corner), its indices (the project's index
 class map are published on the sample farm's grid (1600 x 1200 px, EPSG:32629, 0.25 m). Then:
 - every product group opens with `xr.open_zarr(store, group=..., decode_coords="all")` while
   warnings are errors (consolidated metadata, issue 16);
-- the COGs at `<farm>.cog/<flight>/<product>.tif` open with rasterio (GDAL 3.10 refuses the Zarr
-  v3 stores: `Unsupported codec: bytes`) with the farm CRS and transform, one band per layer named
-  after it, the same pixels as the Zarr product, ZSTD + predictor, tiled, with overviews, and the
-  Zarr product's version stamp.
+- the COGs exported at `<farm>.cog/<flight>/<product>.tif` (`geotiff.export_flight`, the
+  `flight_geotiffs` asset) open with rasterio (GDAL 3.10 refuses the Zarr v3 stores:
+  `Unsupported codec: bytes`) with the farm CRS and transform, one band per layer named after it,
+  the same pixels as the Zarr product, ZSTD (+ predictor for class codes), tiled, with overviews,
+  and the Zarr product's version stamp; a re-published product's COG is stale until exported
+  again, and a current one is not rewritten.
 """
 from __future__ import annotations
 
@@ -44,6 +46,7 @@ def store(tmp_path_factory, grid):
     cube.write_product(store, cube.flight_group(FLIGHT, "classes"),
                        cube.raster(classes, grid, "classes", attrs={"flag_values": [0, 1, 2, 3, 255],
                                                                     "flag_meanings": "soil crop weed shadow no_data"}))
+    assert geotiff.export_flight(store, FLIGHT) == {"reflectance": True, "indices": True, "classes": True}
     return store
 
 
@@ -125,3 +128,22 @@ def test_overview_factors_are_the_cog_drivers_own(tmp_path, height, width):
     rasterio.shutil.copy(plain, cog, driver="COG", BLOCKSIZE=512, OVERVIEW_RESAMPLING="NEAREST")
     with rasterio.open(cog) as src:
         assert geotiff.overview_factors(height, width) == src.overviews(1)
+
+
+def test_export_follows_the_product_stamp(tmp_path, grid):
+    """Publishing a product does not touch its COG; the export writes it when the stamps differ and
+    keeps it when they agree; a flight without classes exports what it has."""
+    store = tmp_path / "chtouka.zarr"
+    group = cube.flight_group(FLIGHT, "classes")
+    for value in (1, 2):
+        cube.write_product(store, group, cube.raster(np.full(grid.shape, value, np.uint8), grid, "classes"))
+        path = geotiff.geotiff_path(store, FLIGHT, "classes")
+        stale = geotiff.cog_version(path)
+        assert stale != cube.product_version(store, group)
+        assert geotiff.export_flight(store, FLIGHT) == {"classes": True}
+        assert geotiff.cog_version(path) == cube.product_version(store, group)
+        with rasterio.open(path) as src:
+            assert (src.read(1) == value).all()
+        written_at = path.stat().st_mtime_ns
+        assert geotiff.export_flight(store, FLIGHT) == {"classes": False}
+        assert path.stat().st_mtime_ns == written_at

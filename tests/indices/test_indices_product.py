@@ -35,6 +35,8 @@ def test_streamed_indices_equal_in_memory_indices(tmp_path):
     assert written.rio.crs.to_epsg() == 32629
     assert json.loads(written["indices"].attrs["skipped_indices"])["exg"].startswith("needs band")
     assert np.isnan(written["indices"].values[:, 500:520]).all()
+    for k, name in enumerate(summary.names):  # the asset's per-index means, summed while the strips were written
+        assert summary.means[name] == pytest.approx(float(np.nanmean(expected[k].astype(np.float64))), rel=1e-12)
 
 
 def test_flight_without_reflectance_is_reported(tmp_path):

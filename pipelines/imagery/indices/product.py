@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import dask.array as da
@@ -31,13 +31,15 @@ PRODUCT = "indices"
 
 @dataclass(frozen=True)
 class IndexProductSummary:
-    """What was written: index names in layer order, the skipped ones with their reason, and what
-    the formulas ran on (reflectance, or chromatic coordinates of camera DN)."""
+    """What was written: index names in layer order, the skipped ones with their reason, what the
+    formulas ran on (reflectance, or chromatic coordinates of camera DN) and each index's mean
+    over its finite pixels (NaN if none), summed strip by strip in float64 as they were written."""
 
     group: str
     names: list[str]
     skipped: dict[str, str]
     computed_on: str = REFLECTANCE
+    means: dict[str, float] = field(default_factory=dict)
 
 
 def _grid_of(dataset) -> FarmGrid:
@@ -82,6 +84,7 @@ def write_index_product(store: str | Path, flight: str, names: Sequence[str] | N
     group = cube.flight_group(flight, PRODUCT)
     with windows.staged_template(store, group, template, PRODUCT) as target:
         strip = np.empty((len(ok), step, grid.width), dtype=np.float32)
+        sums, counts = np.zeros(len(ok)), np.zeros(len(ok))
         for top in range(0, grid.height, step):
             bottom = min(grid.height, top + step)
             window = np.asarray(source[:, top:bottom, :], dtype=np.float32)
@@ -89,4 +92,8 @@ def write_index_product(store: str | Path, flight: str, names: Sequence[str] | N
                 window, _ = index_inputs(window, band_names, calibrated)
             result = compute_indices(window, band_names, ok, out=strip[:, : bottom - top], catalogue=catalogue)
             target[:, top:bottom, :] = result.values
-    return IndexProductSummary(group, ok, skipped, computed_on)
+            finite = np.isfinite(result.values)
+            sums += np.where(finite, result.values, 0).sum(axis=(1, 2), dtype=np.float64)
+            counts += finite.sum(axis=(1, 2))
+    means = {name: float(total / n) if n else float("nan") for name, total, n in zip(ok, sums, counts)}
+    return IndexProductSummary(group, ok, skipped, computed_on, means)
