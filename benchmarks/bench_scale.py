@@ -170,6 +170,7 @@ def stages(farm_id: str, mosaic: Path, data_root: Path, card_path: Path) -> dict
     from models.segmentation.classes import NO_DATA, flag_attributes
     from models.segmentation.flight_classes import flight_classes
     from pipelines.core.config import load_farm, load_sensor
+    from pipelines.core.errors import StoreError
     from pipelines.core.grid import FarmGrid
     from pipelines.core.keys import FlightKey
     from pipelines.imagery.indices.product import write_index_product
@@ -237,8 +238,12 @@ def stages(farm_id: str, mosaic: Path, data_root: Path, card_path: Path) -> dict
         return contents
 
     contents = timed("reports", reports)
-    timed("GIS copies", lambda: geotiff.export_flight(store, flight))
-    export_s = seconds.pop("GIS copies")
+    try:  # the copies need about one uncompressed copy of the indices as temporary disk (34 GB at 20 000²)
+        timed("GIS copies", lambda: geotiff.export_flight(store, flight))
+        export_s = seconds.pop("GIS copies")
+    except StoreError as error:
+        export_s = float("nan")
+        print(f"GIS copies not measured: {error}", file=sys.stderr)
     peak = max(peaks.values())
     started = time.perf_counter()
     reflectance = windows.stored_array(store, flight, "reflectance")

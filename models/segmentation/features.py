@@ -44,7 +44,9 @@ def channel_statistics(stacks: Sequence[np.ndarray]) -> tuple[list[float], list[
 
 
 def normalise(stack: np.ndarray, mean: Sequence[float], std: Sequence[float]) -> np.ndarray:
-    """Z-score each channel in place-safe float32; NaN becomes 0."""
+    """Z-score each channel into a new float32 array; NaN and ±inf become 0."""
     m = np.asarray(mean, np.float32)[:, None, None]
     s = np.asarray(std, np.float32)[:, None, None]
-    return np.nan_to_num((stack - m) / s, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32, copy=False)
+    out = ((stack - m) / s).astype(np.float32, copy=False)
+    out[~np.isfinite(out)] = 0.0
+    return out

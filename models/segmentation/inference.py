@@ -12,6 +12,7 @@ flips, margin threshold, weed factor chosen by cross-validation) is `decision.se
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +53,8 @@ def blended_strips(card: ModelCard, reflectance: np.ndarray, band_names: Sequenc
     """Yield (top, bottom, probabilities (class, bottom - top, x) float32, valid (bottom - top, x))
     strip by strip, top to bottom: the ramp-weighted sum of the overlapping tiles' softmax (not
     renormalised: compare classes within a pixel only) and where every band is finite.
-    `reflectance` may be lazy (a Zarr array): one strip of rows is read at a time."""
+    `reflectance` may be lazy (a Zarr array): one strip of rows is read at a time (the next one
+    ahead, by a helper thread)."""
     check_bands(card, band_names)
     if tile % MULTIPLE_PX or overlap >= tile // 2:
         raise ValueError(f"tile ({tile}) must be a multiple of {MULTIPLE_PX} and overlap ({overlap}) below tile/2")
@@ -64,27 +66,38 @@ def blended_strips(card: ModelCard, reflectance: np.ndarray, band_names: Sequenc
     weight = _ramp(th, overlap)[:, None] * _ramp(tw, overlap)[None, :]
     row_starts, col_starts = _starts(height, th, th - overlap), _starts(width, tw, tw - overlap)
     carry_top, carry = 0, None
-    for index, top in enumerate(track(row_starts, f"U-Net inference ({len(col_starts)} tiles per strip)",
-                                      unit="strips", every_s=LOG_EVERY_S)):
-        bottom = min(top + th, height)
-        strip = np.zeros((n_classes, th, width), np.float32)
-        if carry is not None:
-            rows = carry.shape[1] - (top - carry_top)
-            if rows > 0:
-                strip[:, :rows] = carry[:, top - carry_top:]
-        window = np.asarray(reflectance[:, top:bottom])
-        features = normalise(feature_stack(window, band_names, card.indices),
-                             card.channel_mean, card.channel_std)
+
+    def prepared(top: int) -> tuple[np.ndarray, np.ndarray]:
+        """The strip's reflectance window and its padded, normalised network input."""
+        window = np.asarray(reflectance[:, top:min(top + th, height)])
+        features = normalise(feature_stack(window, band_names, card.indices), card.channel_mean, card.channel_std)
         features = np.pad(features, ((0, 0), (0, th - features.shape[1]), (0, max(0, tw - width))), mode="reflect")
-        for first in range(0, len(col_starts), batch):
-            lefts = col_starts[first:first + batch]
-            prob = runner(np.stack([features[:, :, c:c + tw] for c in lefts]))
-            for c, p in zip(lefts, prob):
-                span = min(tw, width - c)
-                strip[:, :, c:c + span] += p[:, :, :span] * weight[:, :span]
-        done = row_starts[index + 1] if index + 1 < len(row_starts) else bottom
-        yield top, done, strip[:, : done - top], np.isfinite(window[:, : done - top]).all(axis=0)
-        carry, carry_top = strip, top
+        return window, features
+
+    # the next strip is read and prepared by a helper thread while the network runs on this one
+    # (Zarr decoding and NumPy release the GIL); memory: one more strip
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        pending = reader.submit(prepared, row_starts[0])
+        for index, top in enumerate(track(row_starts, f"U-Net inference ({len(col_starts)} tiles per strip)",
+                                          unit="strips", every_s=LOG_EVERY_S)):
+            bottom = min(top + th, height)
+            strip = np.zeros((n_classes, th, width), np.float32)
+            if carry is not None:
+                rows = carry.shape[1] - (top - carry_top)
+                if rows > 0:
+                    strip[:, :rows] = carry[:, top - carry_top:]
+            window, features = pending.result()
+            if index + 1 < len(row_starts):
+                pending = reader.submit(prepared, row_starts[index + 1])
+            for first in range(0, len(col_starts), batch):
+                lefts = col_starts[first:first + batch]
+                prob = runner(np.stack([features[:, :, c:c + tw] for c in lefts]))
+                for c, p in zip(lefts, prob):
+                    span = min(tw, width - c)
+                    strip[:, :, c:c + span] += p[:, :, :span] * weight[:, :span]
+            done = row_starts[index + 1] if index + 1 < len(row_starts) else bottom
+            yield top, done, strip[:, : done - top], np.isfinite(window[:, : done - top]).all(axis=0)
+            carry, carry_top = strip, top
 
 
 def _card(card_or_checkpoint: ModelCard | str | Path) -> ModelCard:
