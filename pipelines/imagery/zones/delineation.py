@@ -33,11 +33,14 @@ from pipelines.imagery.zones.classes import (
     natural_breaks,
     smoothed,
 )
+from pipelines.store.cube import CHUNK_PX
 
 METHODS = {"kmeans": kmeans_breaks, "natural_breaks": natural_breaks}
 ZONE_COUNTS = range(2, 6)
 ZONE_CELL_M = 0.25
 """Side of the cells zones are delineated on (m): finer flights are block-averaged to it (docs/scale.md)."""
+CELL_BAND = 32
+"""Rows of cells block-averaged at a time by `_cells` (temporaries of a few MB, in cache)."""
 COLUMNS = ["parcel_id", "crop", "zone", "n_zones", "area_m2", "index_mean", "index_std"]
 
 
@@ -136,15 +139,30 @@ def cell_factor(resolution_m: float) -> int:
 
 
 def _cells(index, cover: Coverage, factor: int, grid: FarmGrid) -> np.ndarray:
-    """The index over the parcel's cell window: the pixels' NaN-ignoring block mean (the pixels at factor 1)."""
+    """The index over the parcel's cell window: the pixels' NaN-ignoring block mean (the pixels at factor 1).
+
+    Read in strips of rows aligned on the store's chunk rows (each chunk decoded once) and averaged
+    in bands of `CELL_BAND` cells (cache-sized temporaries); `reduce_mean` of a band of whole blocks
+    gives the same blocks as of the whole window, so memory is one strip, not the 5 cm window."""
     if factor == 1:
         return np.asarray(index[cover.rows, cover.cols])
     r0, c0 = cover.rows.start * factor, cover.cols.start * factor
     r1, c1 = cover.rows.stop * factor, cover.cols.stop * factor
-    padded = np.full((r1 - r0, c1 - c0), np.nan, np.float32)
-    read = np.asarray(index[r0:min(r1, grid.height), c0:min(c1, grid.width)])
-    padded[:read.shape[0], :read.shape[1]] = read
-    return reduce_mean(padded, factor).astype(np.float32)
+    out = np.empty(cover.fraction.shape, np.float32)
+    step = int(np.lcm(CHUNK_PX, factor))
+    tops = [r0, *range((r0 // step + 1) * step, r1, step), r1]
+    for top, bottom in zip(tops[:-1], tops[1:]):
+        read = np.asarray(index[top:min(bottom, grid.height), c0:min(c1, grid.width)])
+        padded = read
+        if read.shape != (bottom - top, c1 - c0):
+            padded = np.full((bottom - top, c1 - c0), np.nan, np.float32)
+            padded[:read.shape[0], :read.shape[1]] = read
+        band = CELL_BAND * factor
+        for row in range(0, bottom - top, band):
+            cell = (top - r0 + row) // factor
+            block = reduce_mean(padded[row:row + band], factor)
+            out[cell:cell + block.shape[0]] = block
+    return out
 
 
 def _on_pixels(labels: np.ndarray, cover: Coverage, fine_cover: Coverage, factor: int) -> np.ndarray:
