@@ -15,6 +15,9 @@ rank 1 = lowest vigour. A zone may be a MultiPolygon (one class, several patches
 """
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -177,6 +180,20 @@ def _on_pixels(labels: np.ndarray, cover: Coverage, fine_cover: Coverage, factor
     return labels[rows, cols]
 
 
+def _one_ahead(fn: Callable, items: Iterable) -> Iterator:
+    """fn(item) for each item in order, the next one computed by a worker thread while the caller
+    works on the current one: a parcel's window is read, block-averaged and covered (Blosc
+    decoding and NumPy release the GIL) while the previous parcel is classified; memory is the
+    inputs of two parcels."""
+    items = iter(items)
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        pending = [worker.submit(fn, item) for item in itertools.islice(items, 1)]
+        while pending:
+            current = pending.pop()
+            pending.extend(worker.submit(fn, item) for item in itertools.islice(items, 1))
+            yield current.result()
+
+
 def management_zones(index: np.ndarray, grid: FarmGrid, parcels: ParcelSet, n_zones: int = 3,
                      min_area_m2: float = 200.0, method: str = "kmeans", smoothing_m: float = 1.0,
                      index_name: str = "ndvi") -> ZoneSet:
@@ -199,14 +216,21 @@ def management_zones(index: np.ndarray, grid: FarmGrid, parcels: ParcelSet, n_zo
     ranks = np.zeros(grid.shape, np.uint8)
     rows, notes = [], {}
     crops = parcels.frame["crop"] if "crop" in parcels.frame.columns else [None] * len(parcels.frame)
-    for pid, crop, outline in zip(parcels.frame["id"], crops, parcels.frame.geometry):
+
+    def inputs(parcel: tuple) -> tuple[Coverage, Coverage, np.ndarray] | str:
+        pid, outline = parcel
         problem = parcels.problem_of(pid)
         cover = None if problem else coverage(outline, cells)
         if cover is None:
-            notes[pid] = f"{problem or 'outside grid'}: no zone"
+            return f"{problem or 'outside grid'}: no zone"
+        return cover, cover if factor == 1 else coverage(outline, grid), _cells(index, cover, factor, grid)
+
+    read = _one_ahead(inputs, zip(parcels.frame["id"], parcels.frame.geometry))
+    for pid, crop, outline, found in zip(parcels.frame["id"], crops, parcels.frame.geometry, read):
+        if isinstance(found, str):
+            notes[pid] = found
             continue
-        fine_cover = cover if factor == 1 else coverage(outline, grid)
-        window = _cells(index, cover, factor, grid)
+        cover, fine_cover, window = found
         labels, note = _classes(window, cover, n_zones, min_area_px, method, radius_px, cells.pixel_area_m2)
         polygons = _absorb_slivers(_polygons(labels, cover, cells, outline), min_area_m2)
         fine_labels = _on_pixels(labels, cover, fine_cover, factor)
