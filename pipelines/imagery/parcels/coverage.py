@@ -111,16 +111,61 @@ def _fraction(value: np.ndarray) -> np.ndarray:
     return value
 
 
+def _row_running_sums(keys: np.ndarray, contributions: np.ndarray, width: int):
+    """Cells holding entries (row, col in the (height, width + 1) layout) and the row's running sum at
+    each, bit for bit the dense `np.cumsum(acc, axis=1)` there: per-cell sums by `np.bincount` in
+    entry order (as the dense bincount adds them) and one sequential cumsum along each row over its
+    cells only (the dense row adds exact zeros between them). Rows are cumulated in zero-padded
+    tables of rows with a similar cell count (powers of two), so the tables hold < 2× the cells."""
+    cells, inverse = np.unique(keys, return_inverse=True)
+    value = np.bincount(inverse, contributions)
+    row, col = np.divmod(cells, width + 1)
+    first = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
+    count = np.diff(np.r_[first, row.size])
+    group = np.repeat(np.arange(first.size), count)
+    position = np.arange(row.size) - first[group]
+    size_class = np.ceil(np.log2(count)).astype(np.int64)[group]
+    running = np.empty_like(value)
+    for k in np.unique(size_class):
+        entries = np.flatnonzero(size_class == k)
+        slot = np.unique(group[entries], return_inverse=True)[1]
+        table = np.zeros((int(slot.max()) + 1, int(position[entries].max()) + 1))
+        table[slot, position[entries]] = value[entries]
+        np.cumsum(table, axis=1, out=table)
+        running[entries] = table[slot, position[entries]]
+    return row, col, running
+
+
+def _dense_fraction(rows: slice, cols: slice, keys: np.ndarray, contributions: np.ndarray) -> np.ndarray:
+    """Coverage window by a dense bincount + row cumsum (the definition; any polygon)."""
+    height, width = rows.stop - rows.start, cols.stop - cols.start
+    acc = np.bincount(keys, contributions, height * (width + 1)).reshape(height, width + 1)
+    np.cumsum(acc, axis=1, out=acc)
+    return _fraction(acc[:, :width]).astype(np.float32)
+
+
 def coverage(polygon: shapely.Geometry, grid: FarmGrid) -> Coverage | None:
-    """Fraction of every pixel of the polygon's window covered by it; None when off the grid."""
+    """Fraction of every pixel of the polygon's window covered by it; None when off the grid.
+
+    The running sum is constant between the cells holding entries, so the window is written once
+    by `np.repeat` of each such cell's fraction over the pixels up to the next one (zero before a
+    row's first cell): the same float32 values as the dense bincount + cumsum + `_fraction` over
+    the whole float64 window (`_dense_fraction`, kept as the definition the tests compare with),
+    at a quarter of its memory and one pass."""
     found = _accumulation(polygon, grid)
     if found is None:
         return None
     rows, cols, keys, contributions = found
     height, width = rows.stop - rows.start, cols.stop - cols.start
-    acc = np.bincount(keys, contributions, height * (width + 1)).reshape(height, width + 1)
-    np.cumsum(acc, axis=1, out=acc)
-    return Coverage(rows, cols, _fraction(acc[:, :width]).astype(np.float32))
+    row, col, running = _row_running_sums(keys, contributions, width)
+    inside = col < width
+    cell_start = row[inside] * width + col[inside]
+    row_start = np.arange(height) * width
+    bounds = np.union1d(cell_start, row_start)
+    values = np.zeros(bounds.size, np.float32)
+    values[np.searchsorted(bounds, cell_start)] = _fraction(running[inside]).astype(np.float32)
+    lengths = np.diff(np.r_[bounds, height * width])
+    return Coverage(rows, cols, np.repeat(values, lengths).reshape(height, width))
 
 
 def coverage_runs(polygon: shapely.Geometry, grid: FarmGrid) -> CoverageRuns | None:

@@ -15,6 +15,9 @@ rank 1 = lowest vigour. A zone may be a MultiPolygon (one class, several patches
 """
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -33,11 +36,14 @@ from pipelines.imagery.zones.classes import (
     natural_breaks,
     smoothed,
 )
+from pipelines.store.cube import CHUNK_PX
 
 METHODS = {"kmeans": kmeans_breaks, "natural_breaks": natural_breaks}
 ZONE_COUNTS = range(2, 6)
 ZONE_CELL_M = 0.25
 """Side of the cells zones are delineated on (m): finer flights are block-averaged to it (docs/scale.md)."""
+CELL_BAND = 32
+"""Rows of cells block-averaged at a time by `_cells` (temporaries of a few MB, in cache)."""
 COLUMNS = ["parcel_id", "crop", "zone", "n_zones", "area_m2", "index_mean", "index_std"]
 
 
@@ -136,15 +142,30 @@ def cell_factor(resolution_m: float) -> int:
 
 
 def _cells(index, cover: Coverage, factor: int, grid: FarmGrid) -> np.ndarray:
-    """The index over the parcel's cell window: the pixels' NaN-ignoring block mean (the pixels at factor 1)."""
+    """The index over the parcel's cell window: the pixels' NaN-ignoring block mean (the pixels at factor 1).
+
+    Read in strips of rows aligned on the store's chunk rows (each chunk decoded once) and averaged
+    in bands of `CELL_BAND` cells (cache-sized temporaries); `reduce_mean` of a band of whole blocks
+    gives the same blocks as of the whole window, so memory is one strip, not the 5 cm window."""
     if factor == 1:
         return np.asarray(index[cover.rows, cover.cols])
     r0, c0 = cover.rows.start * factor, cover.cols.start * factor
     r1, c1 = cover.rows.stop * factor, cover.cols.stop * factor
-    padded = np.full((r1 - r0, c1 - c0), np.nan, np.float32)
-    read = np.asarray(index[r0:min(r1, grid.height), c0:min(c1, grid.width)])
-    padded[:read.shape[0], :read.shape[1]] = read
-    return reduce_mean(padded, factor).astype(np.float32)
+    out = np.empty(cover.fraction.shape, np.float32)
+    step = int(np.lcm(CHUNK_PX, factor))
+    tops = [r0, *range((r0 // step + 1) * step, r1, step), r1]
+    for top, bottom in zip(tops[:-1], tops[1:]):
+        read = np.asarray(index[top:min(bottom, grid.height), c0:min(c1, grid.width)])
+        padded = read
+        if read.shape != (bottom - top, c1 - c0):
+            padded = np.full((bottom - top, c1 - c0), np.nan, np.float32)
+            padded[:read.shape[0], :read.shape[1]] = read
+        band = CELL_BAND * factor
+        for row in range(0, bottom - top, band):
+            cell = (top - r0 + row) // factor
+            block = reduce_mean(padded[row:row + band], factor)
+            out[cell:cell + block.shape[0]] = block
+    return out
 
 
 def _on_pixels(labels: np.ndarray, cover: Coverage, fine_cover: Coverage, factor: int) -> np.ndarray:
@@ -157,6 +178,20 @@ def _on_pixels(labels: np.ndarray, cover: Coverage, fine_cover: Coverage, factor
     rows = (np.arange(top, top + height) // factor)[:, None]
     cols = (np.arange(left, left + width) // factor)[None, :]
     return labels[rows, cols]
+
+
+def _one_ahead(fn: Callable, items: Iterable) -> Iterator:
+    """fn(item) for each item in order, the next one computed by a worker thread while the caller
+    works on the current one: a parcel's window is read, block-averaged and covered (Blosc
+    decoding and NumPy release the GIL) while the previous parcel is classified; memory is the
+    inputs of two parcels."""
+    items = iter(items)
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        pending = [worker.submit(fn, item) for item in itertools.islice(items, 1)]
+        while pending:
+            current = pending.pop()
+            pending.extend(worker.submit(fn, item) for item in itertools.islice(items, 1))
+            yield current.result()
 
 
 def management_zones(index: np.ndarray, grid: FarmGrid, parcels: ParcelSet, n_zones: int = 3,
@@ -181,14 +216,21 @@ def management_zones(index: np.ndarray, grid: FarmGrid, parcels: ParcelSet, n_zo
     ranks = np.zeros(grid.shape, np.uint8)
     rows, notes = [], {}
     crops = parcels.frame["crop"] if "crop" in parcels.frame.columns else [None] * len(parcels.frame)
-    for pid, crop, outline in zip(parcels.frame["id"], crops, parcels.frame.geometry):
+
+    def inputs(parcel: tuple) -> tuple[Coverage, Coverage, np.ndarray] | str:
+        pid, outline = parcel
         problem = parcels.problem_of(pid)
         cover = None if problem else coverage(outline, cells)
         if cover is None:
-            notes[pid] = f"{problem or 'outside grid'}: no zone"
+            return f"{problem or 'outside grid'}: no zone"
+        return cover, cover if factor == 1 else coverage(outline, grid), _cells(index, cover, factor, grid)
+
+    read = _one_ahead(inputs, zip(parcels.frame["id"], parcels.frame.geometry))
+    for pid, crop, outline, found in zip(parcels.frame["id"], crops, parcels.frame.geometry, read):
+        if isinstance(found, str):
+            notes[pid] = found
             continue
-        fine_cover = cover if factor == 1 else coverage(outline, grid)
-        window = _cells(index, cover, factor, grid)
+        cover, fine_cover, window = found
         labels, note = _classes(window, cover, n_zones, min_area_px, method, radius_px, cells.pixel_area_m2)
         polygons = _absorb_slivers(_polygons(labels, cover, cells, outline), min_area_m2)
         fine_labels = _on_pixels(labels, cover, fine_cover, factor)
