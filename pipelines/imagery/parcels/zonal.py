@@ -209,4 +209,4 @@ def _rows(values, layer_names: Sequence[str], grid: FarmGrid, parcels: ParcelSet
         for name, (layer_stats, _) in zip(layer_names, found):
             row.update({f"{name}_{k}": v for k, v in layer_stats.items() if f"{name}_{k}" in row})
         rows.append(row)
-    return pd.DataFrame(rows)
+    return rows
