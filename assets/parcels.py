@@ -21,6 +21,7 @@ pressure above 0.2 means one plant in five is a weed.
 import dagster as dg
 import numpy as np
 import pandas as pd
+from affine import Affine
 from rasterio.features import rasterize
 
 from assets._metadata import OWNERS, number, preview, section, shown, table, thumbnail
@@ -30,6 +31,7 @@ from pipelines.core.keys import FlightKey
 from pipelines.imagery.indices.rgb import vigour_index
 from pipelines.imagery.parcels.flight_table import flight_parcel_table
 from pipelines.imagery.parcels.layer import load_parcels
+from pipelines.imagery.preview import preview_step
 from pipelines.orchestration.partitions import all_flights, farms, flights
 from pipelines.orchestration.resources import SaqiStorage
 from pipelines.reports.maps import ndvi_map
@@ -47,14 +49,16 @@ STATS_CHECKS = [
 ]
 
 
-def _parcel_vigour(stats: pd.DataFrame, frame, grid, vigour: str = "ndvi") -> np.ndarray:
+def _parcel_vigour(stats: pd.DataFrame, frame, grid, vigour: str = "ndvi", step: int = 1) -> np.ndarray:
     """Each parcel filled with the mean vigour index (NDVI, else ExG) of its crop pixels: the flight's
-    vigour ranking at a glance."""
+    vigour ranking at a glance, on the grid coarsened `step` times (a preview needs no 5 cm map)."""
     values = stats.set_index("parcel")[f"{vigour}_mean"].astype("float64")
     shapes = [(geometry, values[pid]) for pid, geometry in zip(frame["id"], frame.geometry)
               if pid in values.index and np.isfinite(values[pid])]
-    filled = (rasterize(shapes, out_shape=grid.shape, transform=grid.transform, fill=np.nan, dtype="float32")
-              if shapes else np.full(grid.shape, np.nan, dtype=np.float32))
+    shape = (-(-grid.height // step), -(-grid.width // step))
+    transform = grid.transform * Affine.scale(step)
+    filled = (rasterize(shapes, out_shape=shape, transform=transform, fill=np.nan, dtype="float32")
+              if shapes else np.full(shape, np.nan, dtype=np.float32))
     return filled
 
 
@@ -73,7 +77,8 @@ def parcel_stats(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.
     cube.write_product(store, cube.flight_group(key, "parcel_stats"),
                        tables.stats_product(stats, str(key), key.date))
     empty = stats.loc[~(stats["n_pixels"] > 0), "parcel"].tolist()
-    filled = _parcel_vigour(stats, parcels.frame, grid, vigour)
+    step = preview_step(grid.shape, 480)
+    filled, pixel_m = _parcel_vigour(stats, parcels.frame, grid, vigour, step), grid.resolution_m * step
     columns = list(dict.fromkeys(SHOWN + [f"{vigour}_mean", f"{vigour}_parcel_mean"]))
     weak = low_vigour(stats, parcels.frame, key.date) if vigour == "ndvi" else []
     vigour_note = ("no weak parcel at full canopy" if vigour == "ndvi"
@@ -84,9 +89,9 @@ def parcel_stats(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.
                   "weed_pressure": number(np.nanmean(stats["weed_pressure"])),
                   "parcel_problems": "; ".join(map(str, parcels.problems)) or "none",
                   "parcel_ndvi_thumbnail": thumbnail(
-                      lambda px: ndvi_map(filled, grid.resolution_m, max_side_px=px, decorated=False, index=vigour).png,
+                      lambda px: ndvi_map(filled, pixel_m, max_side_px=px, decorated=False, index=vigour).png,
                       f"mean crop {vigour.upper()} per parcel"),
-                  "parcel_ndvi_preview": preview(ndvi_map(filled, grid.resolution_m, max_side_px=480, index=vigour).png,
+                  "parcel_ndvi_preview": preview(ndvi_map(filled, pixel_m, max_side_px=480, index=vigour).png,
                                                  f"mean crop {vigour.upper()} per parcel"),
                   **table(stats[[c for c in columns if c in stats]], f"flight {key}: one row per parcel")}),
         check_results=[
