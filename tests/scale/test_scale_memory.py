@@ -19,7 +19,7 @@ def test_quick_scale_run_is_bounded_in_memory_and_complete():
     assert peak < 0.95 + UNET_RUNTIME_GB, (f"peak RSS {peak} GB: a stage holds more than a strip/window of the "
                                            "4 000² flight")
     assert peak < 0.4 + WHOLE_INDICES_GB
-    total = rows["end to end (25 parcels)"]
+    total = rows["advice path, end to end (25 parcels)"]
     names = ("ingest", "indices", "segmentation", "parcel statistics", "zones", "recommendations", "reports")
     stages = [r for case, r in rows.items() if case in names]
     assert len(stages) == 7 and total["met"] is True
@@ -27,3 +27,5 @@ def test_quick_scale_run_is_bounded_in_memory_and_complete():
     assert abs(both["figure"] - rows["parcel statistics"]["figure"] - rows["zones"]["figure"]) < 0.2
     assert abs(sum(r["figure"] for r in stages) - total["figure"]) < 0.5
     assert abs(sum(r["ratio"] for r in stages) - 1.0) < 0.01
+    copies = rows["GIS copies (COG export, after the advice; not a stage)"]["figure"]
+    assert copies > 0 and abs(rows["whole flight with its GIS copies"]["figure"] - total["figure"] - copies) < 0.2
