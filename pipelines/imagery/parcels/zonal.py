@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -36,8 +36,9 @@ QUANTILES = {"p10": 0.10, "p50": 0.50, "p90": 0.90}
 STATS = ("count", "mean", "std", *QUANTILES)
 CROP, WEED, NODATA = 1, 2, 255
 LAYER_THREADS = min(4, os.cpu_count() or 1)
-"""Threads reading and summarising a parcel's layers side by side (Zarr's Blosc decoding, NumPy's
-partition and reductions release the GIL); memory: one layer window per thread."""
+"""Threads reading and summarising a parcel's layers side by side, or whole parcels in the sparse
+moments pass (Blosc decoding, NumPy's partition and reductions release the GIL); memory: one
+layer window per thread."""
 
 
 def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs: Sequence[float]) -> list[float]:
@@ -79,14 +80,17 @@ def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs: Sequence[flo
     return out
 
 
-def _layer_stats(layer: np.ndarray, weight: np.ndarray, quantiles: Sequence[str]) -> dict[str, float]:
-    """Coverage-weighted mean, std and quantiles of one layer's covered pixels (1-D, weight > 0)."""
-    finite = layer == layer
-    w = np.where(finite, weight, np.float32(0)).ravel()
+def _layer_stats(layer: np.ndarray, weight: np.ndarray, quantiles: Sequence[str],
+                 finite: np.ndarray | None = None) -> dict[str, float]:
+    """Coverage-weighted mean, std and quantiles of one layer's covered pixels (1-D, weight > 0);
+    `finite`: the layer's `layer == layer`, when the caller has it."""
+    finite = layer == layer if finite is None else finite
+    whole = bool(finite.all())  # the usual case: no NaN under the parcel, no masked copies needed
+    w = weight.ravel() if whole else np.where(finite, weight, np.float32(0)).ravel()
     total = float(w.sum(dtype=np.float64))
     if total <= 0:
         return {"mean": np.nan, "std": np.nan, **{k: np.nan for k in quantiles}}
-    v = np.where(finite, layer, np.float32(0)).ravel()
+    v = layer.ravel() if whole else np.where(finite, layer, np.float32(0)).ravel()
     mean = float((w * v).sum(dtype=np.float64)) / total
     dev = v - np.float32(mean)
     std = float(np.sqrt(max(float((w * dev * dev).sum(dtype=np.float64)) / total, 0.0)))
@@ -166,47 +170,55 @@ def parcel_statistics(values: np.ndarray, layer_names: Sequence[str], grid: Farm
 
 def _rows(values, layer_names: Sequence[str], grid: FarmGrid, parcels: ParcelSet, classes, moments: list[str],
           quantiles: list[str], sparse: bool, pool: ThreadPoolExecutor) -> list[dict]:
-    """The rows of `parcel_statistics`; a parcel's layers are read and summarised by `pool`'s threads."""
-    rows = []
-    for pid, geom in zip(parcels.frame["id"], parcels.frame.geometry):
-        row: dict = {"parcel_id": pid, "status": "ok", "n_pixels": 0.0, "area_m2": 0.0}
-        if classes is not None:
-            row.update(crop_cover_fraction=np.nan, weed_pressure=np.nan)
-        row.update({f"{n}_{s}": np.nan for n in layer_names for s in (*moments, *quantiles)})
-        problem = parcels.problem_of(pid)
-        runs = coverage_runs(geom, grid) if sparse and not problem else None
-        found = _sparse_row(values, layer_names, runs) if runs is not None else None
-        if found is not None:
-            row.update({k: v for k, v in found.items() if k.rsplit("_", 1)[-1] in (*moments, "pixels")})
-            row["area_m2"] = row["n_pixels"] * grid.pixel_area_m2
-            if row["n_pixels"] == 0:
-                row["status"] = "no valid pixels"
-            rows.append(row)
-            continue
-        cover = None if problem or (sparse and runs is None) else coverage(geom, grid)
-        if problem or cover is None:
-            row["status"] = problem or "outside grid"
-            rows.append(row)
-            continue
-        weight = cover.fraction
-        if classes is not None:
-            window_classes = np.asarray(classes[cover.rows, cover.cols])
-            row["crop_cover_fraction"], row["weed_pressure"] = _class_fractions(window_classes, weight)
-            weight = np.where(window_classes == CROP, weight, np.float32(0))
-        selected = np.flatnonzero(weight.ravel() > 0)
-        weight = weight.ravel()[selected]
+    """The rows of `parcel_statistics`. Dense: one parcel at a time, its layers read and summarised by
+    `pool`'s threads. Sparse (one pass of moments, no class map): the parcels side by side in `pool`."""
+    items = list(zip(parcels.frame["id"], parcels.frame.geometry))
+    if sparse:
+        return list(pool.map(lambda item: _row(values, layer_names, grid, parcels, classes, moments, quantiles,
+                                               sparse, map, *item), items))
+    return [_row(values, layer_names, grid, parcels, classes, moments, quantiles, sparse, pool.map, *item)
+            for item in items]
 
-        def layer_row(k: int, cover=cover, selected=selected, weight=weight) -> tuple[dict, np.ndarray]:
-            layer = np.asarray(values[k, cover.rows, cover.cols]).ravel()[selected]
-            return _layer_stats(layer, weight, quantiles), layer == layer
 
-        found = list(pool.map(layer_row, range(len(layer_names))))
-        has_data = np.logical_or.reduce([finite for _, finite in found]) if found else np.zeros(0, bool)
-        row["n_pixels"] = float(weight[has_data].sum(dtype=np.float64))
+def _row(values, layer_names: Sequence[str], grid: FarmGrid, parcels: ParcelSet, classes, moments: list[str],
+         quantiles: list[str], sparse: bool, layer_map: Callable, pid, geom) -> dict:
+    """One parcel's row; `layer_map` maps a function over the layer positions (a pool's, or `map`)."""
+    row: dict = {"parcel_id": pid, "status": "ok", "n_pixels": 0.0, "area_m2": 0.0}
+    if classes is not None:
+        row.update(crop_cover_fraction=np.nan, weed_pressure=np.nan)
+    row.update({f"{n}_{s}": np.nan for n in layer_names for s in (*moments, *quantiles)})
+    problem = parcels.problem_of(pid)
+    runs = coverage_runs(geom, grid) if sparse and not problem else None
+    found = _sparse_row(values, layer_names, runs) if runs is not None else None
+    if found is not None:
+        row.update({k: v for k, v in found.items() if k.rsplit("_", 1)[-1] in (*moments, "pixels")})
         row["area_m2"] = row["n_pixels"] * grid.pixel_area_m2
         if row["n_pixels"] == 0:
-            row["status"] = "no valid pixels" if classes is None else "no valid crop pixels"
-        for name, (layer_stats, _) in zip(layer_names, found):
-            row.update({f"{name}_{k}": v for k, v in layer_stats.items() if f"{name}_{k}" in row})
-        rows.append(row)
-    return rows
+            row["status"] = "no valid pixels"
+        return row
+    cover = None if problem or (sparse and runs is None) else coverage(geom, grid)
+    if problem or cover is None:
+        row["status"] = problem or "outside grid"
+        return row
+    weight = cover.fraction
+    if classes is not None:
+        window_classes = np.asarray(classes[cover.rows, cover.cols])
+        row["crop_cover_fraction"], row["weed_pressure"] = _class_fractions(window_classes, weight)
+        weight = np.where(window_classes == CROP, weight, np.float32(0))
+    selected = np.flatnonzero(weight.ravel() > 0)
+    weight = weight.ravel()[selected]
+
+    def layer_row(k: int) -> tuple[dict, np.ndarray]:
+        layer = np.asarray(values[k, cover.rows, cover.cols]).ravel()[selected]
+        finite = layer == layer
+        return _layer_stats(layer, weight, quantiles, finite), finite
+
+    found = list(layer_map(layer_row, range(len(layer_names))))
+    has_data = np.logical_or.reduce([finite for _, finite in found]) if found else np.zeros(0, bool)
+    row["n_pixels"] = float(weight[has_data].sum(dtype=np.float64))
+    row["area_m2"] = row["n_pixels"] * grid.pixel_area_m2
+    if row["n_pixels"] == 0:
+        row["status"] = "no valid pixels" if classes is None else "no valid crop pixels"
+    for name, (layer_stats, _) in zip(layer_names, found):
+        row.update({f"{name}_{k}": v for k, v in layer_stats.items() if f"{name}_{k}" in row})
+    return row
