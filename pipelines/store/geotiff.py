@@ -70,14 +70,6 @@ def geotiff_path(store: Store, flight: str, product: str) -> Store:
     return join(str(root), flight, f"{product}.tif") if is_remote(store) else Path(root) / flight / f"{product}.tif"
 
 
-def geotiff_target(group: str) -> tuple[str, str] | None:
-    """(flight, product) when the product group `group` gets a COG copy, else None."""
-    parts = group.strip("/").split("/")
-    if len(parts) == 3 and parts[0] == "flights" and parts[2] in GEOTIFF_PRODUCTS:
-        return parts[1], parts[2]
-    return None
-
-
 def _layers(array: xr.DataArray) -> list[str]:
     if array.ndim == 2:
         return [str(array.name)]

@@ -107,10 +107,10 @@ def test_cog_values_a_gis_user_would_check(store, grid):
     assert (x, y) == pytest.approx((grid.x_coords()[-1], grid.y_coords()[600]))
 
 
-def test_no_cog_for_products_that_are_not_flight_rasters():
-    assert geotiff.geotiff_target("flights/chtouka-20260325/parcel_stats") is None
-    assert geotiff.geotiff_target("parcels") is None
-    assert geotiff.geotiff_target("flights/chtouka-20260325/indices") == ("chtouka-20260325", "indices")
+def test_no_cog_for_products_that_are_not_flight_rasters(store):
+    folder = geotiff.geotiff_path(store, FLIGHT, "indices").parent
+    assert sorted(p.name for p in folder.iterdir()) == ["classes.tif", "indices.tif", "reflectance.tif"]
+    assert geotiff.GEOTIFF_PRODUCTS == ("reflectance", "indices", "classes")
 
 
 @pytest.mark.parametrize("height, width", [(1200, 1600), (4000, 300), (512, 512), (513, 100), (20_000, 20_000)])
