@@ -11,7 +11,7 @@ from rasterio.crs import CRS
 
 from pipelines.core.grid import FarmGrid
 from pipelines.imagery.parcels.layer import ParcelSet
-from pipelines.imagery.parcels.zonal import parcel_statistics, weighted_quantiles
+from pipelines.imagery.parcels.zonal import parcel_statistics, partition_at, weighted_quantiles
 
 GRID = FarmGrid(CRS.from_epsg(32629), Affine(0.25, 0.0, 464200.0, 0.0, -0.25, 3342850.0), 480, 360)
 
@@ -136,3 +136,19 @@ def test_weighted_quantiles_equal_the_sorted_definition_with_ties_and_borders(se
     qs = [0.0, 0.1, 0.5, 0.9, 1.0]
     expected = [_inverted_cdf(values, weights, q) for q in qs]
     np.testing.assert_array_equal(weighted_quantiles(values, weights, qs), expected)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_partition_at_puts_each_rank_in_place_as_a_sort_would(seed):
+    """Each asked rank holds the sorted array's value there, and the values between two asked ranks
+    are the sorted ones between them (as a multiset), with ties and runs of equal values."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.choice([1, 3, 50, 4000]))
+    values = np.round(rng.normal(0.5, 0.2, n), int(rng.choice([1, 3]))).astype(np.float32)
+    ranks = sorted(set(rng.integers(0, n, int(rng.integers(1, 8))).tolist()))
+    expected = np.sort(values)
+    partition_at(values, ranks)
+    bounds = [0, *ranks, n]
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        np.testing.assert_array_equal(np.sort(values[lo:hi]), expected[lo:hi])
+    np.testing.assert_array_equal(values[ranks], expected[ranks])

@@ -43,25 +43,50 @@ layer window per thread."""
 
 def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs: Sequence[float]) -> list[float]:
     """Weighted inverse-CDF quantiles of `values` (1-D): for each q, the smallest v with
-    Σ_{v_i ≤ v} w_i ≥ q · Σ w (exact, as a sort of every value would give).
-
-    Weight-1 values (a parcel's interior) are not sorted: they enter Σ_{v_i ≤ v} w_i by their
-    count, and with W = the border pixels' total weight (< 1 each) the answer's rank among them
-    lies in [⌊q·Σw − W⌋ − 1, ⌈q·Σw⌉], so one `np.partition` at those ranks (O(n), Hoare's
-    selection) and a sort of the few values between them replace a full sort (O(n log n)); the
-    fractional border values are sorted with their cumulative weights.
-    """
+    Σ_{v_i ≤ v} w_i ≥ q · Σ w (exact, as a sort of every value would give)."""
     full = weights >= 1.0
-    inner = values[full]
-    border = np.flatnonzero((weights > 0) & ~full)
-    order = np.argsort(values[border])
-    part_v, part_cw = values[border][order], np.cumsum(weights[border][order], dtype=np.float64)
+    border = (weights > 0) & ~full
+    return _split_quantiles(values[full], values[border], weights[border], qs)
+
+
+def partition_at(values: np.ndarray, ranks: Sequence[int]) -> None:
+    """Partition `values` in place so that each of `ranks` (sorted, distinct) holds its order
+    statistic and the values between two of them are those of the ranks between (as
+    `np.partition(values, ranks)`), by one single-rank `ndarray.partition` per rank on the segment
+    between its neighbours, middle rank first.
+
+    Why not `np.partition(values, ranks)`: NumPy's multi-rank introselect measured 160 ms for the
+    6 ranks of p10/p50/p90 on 8 M float32 values, against 35 ms this way (15 ms for one rank).
+    """
+    def split(lo: int, hi: int, ks: Sequence[int]) -> None:
+        if ks:
+            middle = len(ks) // 2
+            k = ks[middle]
+            values[lo:hi].partition(k - lo)
+            split(lo, k, ks[:middle])
+            split(k + 1, hi, ks[middle + 1:])
+
+    split(0, values.size, list(ranks))
+
+
+def _split_quantiles(inner: np.ndarray, part_v: np.ndarray, part_w: np.ndarray, qs: Sequence[float]) -> list[float]:
+    """`weighted_quantiles` of weight-1 values `inner` (reordered in place) and values `part_v` of
+    fractional weights `part_w` (0 < w < 1, a parcel's border).
+
+    Weight-1 values are not sorted: they enter Σ_{v_i ≤ v} w_i by their count, and with W = the
+    border pixels' total weight the answer's rank among them lies in [⌊q·Σw − W⌋ − 1, ⌈q·Σw⌉],
+    so a partition at those ranks (O(n), Hoare's selection; `partition_at`) and a sort of the few
+    values between them replace a full sort (O(n log n)); the border values are sorted with their
+    cumulative weights.
+    """
+    order = np.argsort(part_v)
+    part_v, part_cw = part_v[order], np.cumsum(part_w[order], dtype=np.float64)
     border_w = float(part_cw[-1]) if part_cw.size else 0.0
     n = inner.size
     total = n + border_w
     spans = [(max(0, int(np.floor(q * total - border_w)) - 1), min(n - 1, int(np.ceil(q * total)))) for q in qs]
     if n:
-        inner = np.partition(inner, sorted({k for span in spans for k in span}))
+        partition_at(inner, sorted({k for span in spans for k in span}))
     out = []
     for q, (lo, hi) in zip(qs, spans):
         target = q * total
@@ -80,22 +105,29 @@ def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs: Sequence[flo
     return out
 
 
-def _layer_stats(layer: np.ndarray, weight: np.ndarray, quantiles: Sequence[str],
-                 finite: np.ndarray | None = None) -> dict[str, float]:
-    """Coverage-weighted mean, std and quantiles of one layer's covered pixels (1-D, weight > 0);
-    `finite`: the layer's `layer == layer`, when the caller has it."""
-    finite = layer == layer if finite is None else finite
-    whole = bool(finite.all())  # the usual case: no NaN under the parcel, no masked copies needed
-    w = weight.ravel() if whole else np.where(finite, weight, np.float32(0)).ravel()
-    total = float(w.sum(dtype=np.float64))
+def _layer_stats(inner: np.ndarray, edge: np.ndarray, edge_w: np.ndarray,
+                 quantiles: Sequence[str]) -> tuple[dict[str, float], np.ndarray | None]:
+    """Coverage-weighted mean, std and quantiles of one layer's covered pixels: `inner` the values of
+    weight 1 (a parcel's interior; reordered in place by the quantiles), `edge` those of fractional
+    weights `edge_w`. Also the finite mask of [inner, edge], or None when every value is finite."""
+    s_inner = float(inner.sum(dtype=np.float64))
+    finite = None
+    if not np.isfinite(s_inner) or not np.isfinite(edge).all():  # NaN (or inf) under the parcel: drop them
+        finite = np.concatenate([inner == inner, edge == edge])
+        inner, keep = inner[finite[:inner.size]], finite[inner.size:]
+        edge, edge_w = edge[keep], edge_w[keep]
+        s_inner = float(inner.sum(dtype=np.float64))
+    total = inner.size + float(edge_w.sum(dtype=np.float64))
     if total <= 0:
-        return {"mean": np.nan, "std": np.nan, **{k: np.nan for k in quantiles}}
-    v = layer.ravel() if whole else np.where(finite, layer, np.float32(0)).ravel()
-    mean = float((w * v).sum(dtype=np.float64)) / total
-    dev = v - np.float32(mean)
-    std = float(np.sqrt(max(float((w * dev * dev).sum(dtype=np.float64)) / total, 0.0)))
-    values = weighted_quantiles(v, w, [QUANTILES[k] for k in quantiles]) if quantiles else []
-    return {"mean": mean, "std": std, **dict(zip(quantiles, values))}
+        return {"mean": np.nan, "std": np.nan, **{k: np.nan for k in quantiles}}, finite
+    mean = (s_inner + float((edge_w * edge).sum(dtype=np.float64))) / total
+    dev = inner - np.float32(mean)
+    np.multiply(dev, dev, out=dev)
+    edge_dev = edge - np.float32(mean)
+    squares = float(dev.sum(dtype=np.float64)) + float((edge_w * edge_dev * edge_dev).sum(dtype=np.float64))
+    std = float(np.sqrt(max(squares / total, 0.0)))
+    values = _split_quantiles(inner, edge, edge_w, [QUANTILES[k] for k in quantiles]) if quantiles else []
+    return {"mean": mean, "std": std, **dict(zip(quantiles, values))}, finite
 
 
 def _run_moments(window: np.ndarray, runs: CoverageRuns) -> tuple[float, float, float]:
@@ -205,17 +237,21 @@ def _row(values, layer_names: Sequence[str], grid: FarmGrid, parcels: ParcelSet,
         window_classes = np.asarray(classes[cover.rows, cover.cols])
         row["crop_cover_fraction"], row["weed_pressure"] = _class_fractions(window_classes, weight)
         weight = np.where(window_classes == CROP, weight, np.float32(0))
-    selected = np.flatnonzero(weight.ravel() > 0)
-    weight = weight.ravel()[selected]
+    weight = weight.ravel()
+    selected = np.flatnonzero(weight > 0)
+    interior = selected[weight[selected] >= 1]
+    edge_cells = selected[weight[selected] < 1]
+    edge_w = weight[edge_cells]
 
-    def layer_row(k: int) -> tuple[dict, np.ndarray]:
-        layer = np.asarray(values[k, cover.rows, cover.cols]).ravel()[selected]
-        finite = layer == layer
-        return _layer_stats(layer, weight, quantiles, finite), finite
+    def layer_row(k: int) -> tuple[dict, np.ndarray | None]:
+        window = np.asarray(values[k, cover.rows, cover.cols]).ravel()
+        return _layer_stats(window[interior], window[edge_cells], edge_w, quantiles)
 
     found = list(layer_map(layer_row, range(len(layer_names))))
-    has_data = np.logical_or.reduce([finite for _, finite in found]) if found else np.zeros(0, bool)
-    row["n_pixels"] = float(weight[has_data].sum(dtype=np.float64))
+    masks = [finite for _, finite in found if finite is not None]
+    all_w = np.concatenate([np.ones(interior.size, np.float32), edge_w])
+    has_data = np.logical_or.reduce(masks) if len(masks) == len(found) and found else slice(None)
+    row["n_pixels"] = float(all_w[has_data].sum(dtype=np.float64)) if found else 0.0
     row["area_m2"] = row["n_pixels"] * grid.pixel_area_m2
     if row["n_pixels"] == 0:
         row["status"] = "no valid pixels" if classes is None else "no valid crop pixels"
