@@ -152,3 +152,30 @@ def test_partition_at_puts_each_rank_in_place_as_a_sort_would(seed):
     for lo, hi in zip(bounds[:-1], bounds[1:]):
         np.testing.assert_array_equal(np.sort(values[lo:hi]), expected[lo:hi])
     np.testing.assert_array_equal(values[ranks], expected[ranks])
+
+
+def test_crop_cover_and_weed_pressure_agree_with_exactextract_areas_at_partial_border_pixels(tmp_path):
+    """Class areas are coverage-weighted at the border (each pixel counts for the part of it inside the
+    parcel): exactextract's coverage-weighted `sum` of each class's indicator raster is the oracle."""
+    from exactextract import exact_extract
+
+    rng = np.random.default_rng(11)
+    west, south, east, north = GRID.bounds
+    geoms = [_star(rng, rng.uniform([west + 5, south + 5], [east - 5, north - 5]), rng.uniform(1.5, 25.0))
+             for _ in range(12)]
+    classes = rng.choice(np.array([0, 1, 1, 2, 3, 255], np.uint8), GRID.shape)
+    ours = parcel_statistics(np.ones((1, *GRID.shape), np.float32), ["one"], GRID, _parcels(geoms),
+                             classes=classes).set_index("parcel_id")
+    features = _parcels(geoms).frame.rename(columns={"id": "parcel"})
+    areas = {}
+    for name, indicator in {"crop": classes == 1, "weed": classes == 2, "known": classes != 255}.items():
+        path = tmp_path / f"{name}.tif"
+        with rasterio.open(path, "w", driver="GTiff", width=GRID.width, height=GRID.height, count=1,
+                           dtype="float32", crs=GRID.crs, transform=GRID.transform) as dst:
+            dst.write(indicator.astype(np.float32), 1)
+        areas[name] = exact_extract(str(path), features, ["sum"], include_cols=["parcel"],
+                                    output="pandas").set_index("parcel")["sum"]
+    expected_cover = areas["crop"] / areas["known"]
+    expected_weeds = areas["weed"] / (areas["crop"] + areas["weed"])
+    np.testing.assert_allclose(ours["crop_cover_fraction"], expected_cover.loc[ours.index], rtol=1e-5)
+    np.testing.assert_allclose(ours["weed_pressure"], expected_weeds.loc[ours.index], rtol=1e-5)

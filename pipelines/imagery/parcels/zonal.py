@@ -167,9 +167,17 @@ def _sparse_row(values: np.ndarray, layer_names: Sequence[str], runs: CoverageRu
     return out
 
 
-def _class_fractions(classes: np.ndarray, cover: np.ndarray) -> tuple[float, float]:
-    area = np.bincount(classes.ravel(), cover.ravel(), 256)
-    known, crop, weed = float(area.sum() - area[NODATA]), float(area[CROP]), float(area[WEED])
+def _class_fractions(classes: np.ndarray, cover: np.ndarray, partial: np.ndarray) -> tuple[float, float]:
+    """(crop cover fraction, weed pressure) of a parcel window: flat `classes` and coverage `cover`,
+    `partial` the flat positions where cover < 1. A class's area Σ cover is its pixel count less
+    the uncovered part (1 − cover) of its partial pixels (no float pass over the window)."""
+    uncovered = 1.0 - cover[partial].astype(np.float64)
+    partial_classes = classes[partial]
+
+    def area(value: int) -> float:
+        return float(np.count_nonzero(classes == value) - uncovered[partial_classes == value].sum())
+
+    known, crop, weed = classes.size - float(uncovered.sum()) - area(NODATA), area(CROP), area(WEED)
     return (crop / known if known else np.nan, weed / (crop + weed) if crop + weed else np.nan)
 
 
@@ -232,15 +240,16 @@ def _row(values, layer_names: Sequence[str], grid: FarmGrid, parcels: ParcelSet,
     if problem or cover is None:
         row["status"] = problem or "outside grid"
         return row
-    weight = cover.fraction
+    weight = cover.fraction.ravel()
+    partial = np.flatnonzero(weight < 1)  # border cells and the window's uncovered corners
     if classes is not None:
-        window_classes = np.asarray(classes[cover.rows, cover.cols])
-        row["crop_cover_fraction"], row["weed_pressure"] = _class_fractions(window_classes, weight)
-        weight = np.where(window_classes == CROP, weight, np.float32(0))
-    weight = weight.ravel()
-    selected = np.flatnonzero(weight > 0)
-    interior = selected[weight[selected] >= 1]
-    edge_cells = selected[weight[selected] < 1]
+        window_classes = np.asarray(classes[cover.rows, cover.cols]).ravel()
+        row["crop_cover_fraction"], row["weed_pressure"] = _class_fractions(window_classes, weight, partial)
+        interior = np.flatnonzero((weight >= 1) & (window_classes == CROP))
+        edge_cells = partial[(weight[partial] > 0) & (window_classes[partial] == CROP)]
+    else:
+        interior = np.flatnonzero(weight >= 1)
+        edge_cells = partial[weight[partial] > 0]
     edge_w = weight[edge_cells]
 
     def layer_row(k: int) -> tuple[dict, np.ndarray | None]:
