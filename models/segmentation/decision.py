@@ -98,6 +98,8 @@ class SegmentationRecipe(BaseModel):
 
     train_on: str = Field(default="labels", pattern="^(labels|pseudo)$")
     steps: int = 200
+    band_gain_sd: float = Field(default=0.0, ge=0, le=1, description="training's photometric augmentation "
+                                "(`TrainingSettings.band_gain_sd`)")
     rule: DecisionRule = Field(default_factory=DecisionRule)
     tile_px: int = 512
     overlap_px: int = 64

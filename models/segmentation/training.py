@@ -62,6 +62,9 @@ class TrainingSettings(BaseModel):
                                        "image's rows) held out of training for the card's validation")
     class_weight_power: float = Field(default=0.5, ge=0, le=1, description="class weight = frequency^-power "
                                       "(0: unweighted; higher favours rare classes, e.g. weeds, over soil)")
+    band_gain_sd: float = Field(default=0.0, ge=0, le=1, description="photometric augmentation: each training "
+                                "crop's bands are multiplied by exp(N(0, sd)) gains, one per band, before its "
+                                "indices are computed (0: none)")
     seed: int = 0
 
 
@@ -106,6 +109,15 @@ def _pad_to(array: np.ndarray, size: int, value) -> np.ndarray:
         return array
     widths = [(0, 0)] * (array.ndim - 2) + [(0, pad_y), (0, pad_x)]
     return np.pad(array, widths, constant_values=value)
+
+
+def _gained(reflectance: np.ndarray, gains: np.ndarray, band_names: Sequence[str], indices: Sequence[str],
+            mean: Sequence[float], std: Sequence[float]) -> np.ndarray:
+    """Normalised network input of a reflectance crop whose bands are scaled by `gains`: a flight
+    with another exposure, sun or calibration (the photometric augmentation of Buslaev et al. 2020,
+    Information 11:125, as albumentations' per-channel multiply), indices recomputed from the
+    scaled bands so NDVI shifts as it would."""
+    return normalise(feature_stack(reflectance * gains[:, None, None], band_names, indices), mean, std)
 
 
 def held_out_images(images: Sequence[LabelledImage], fraction: float,
@@ -176,6 +188,7 @@ def train_segmentation_model(images: Sequence[LabelledImage], band_names: Sequen
     mean, std = channel_statistics(stacks)
     crop = settings.crop_px
     inputs = [_pad_to(normalise(s, mean, std), crop, 0.0) for s in stacks]
+    raw = [_pad_to(im.reflectance, crop, np.nan) for im in images] if settings.band_gain_sd else []
     targets = [_pad_to(im.labels, crop, NO_DATA) for im in images]
     counts = sum(np.bincount(t[t != NO_DATA], minlength=len(NAMES))[: len(NAMES)] for t in targets)
     share = np.maximum(counts, 1) / max(counts.sum(), 1)
@@ -188,6 +201,9 @@ def train_segmentation_model(images: Sequence[LabelledImage], band_names: Sequen
         for k in which:
             oy, ox = _crop_origins(targets[k], crop, 2, rng)[rng.integers(0, 2)]
             x, y = inputs[k][:, oy:oy + crop, ox:ox + crop], targets[k][oy:oy + crop, ox:ox + crop]
+            if raw:
+                gains = np.exp(rng.normal(0.0, settings.band_gain_sd, len(band_names))).astype(np.float32)
+                x = _gained(raw[k][:, oy:oy + crop, ox:ox + crop], gains, band_names, indices, mean, std)
             if rng.random() < 0.5:
                 x, y = x[:, :, ::-1], y[:, ::-1]
             turns = int(rng.integers(0, 4))

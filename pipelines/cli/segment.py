@@ -24,6 +24,10 @@ def register(subparsers) -> None:
     cv.add_argument("--dev-root", type=Path, required=True, help="folder with train/ and valid/ labelled tiles")
     cv.add_argument("--channels", required=True, help="band role of each image channel, e.g. nir,green,red")
     cv.add_argument("--steps", type=int, default=200, help="training steps per fold (default 200)")
+    cv.add_argument("--band-gain-sd", type=float, default=0.0,
+                    help="photometric augmentation of training crops (per-band log-gain sd; default 0: none)")
+    cv.add_argument("--one-pass", action="store_true",
+                    help="score only the rules of one network pass per pixel (no test-time flips)")
     cv.add_argument("--sources", default="labels,pseudo", help="training sources to compare (labels,pseudo)")
     cv.add_argument("--out", type=Path, help="write the per-tile fold table (JSON) here")
     cv.add_argument("--model-dir", type=Path, help="where to keep the fold models (default: temporary)")
@@ -47,16 +51,18 @@ def _channels(text: str) -> list[str]:
 
 
 def run_cross_validate(args: argparse.Namespace) -> int:
+    from models.segmentation.decision import RULE_GRID
     from models.segmentation.protocol.cross_validation import cross_validate, summary
     from models.segmentation.protocol.tiles import read_development_tiles
     from models.segmentation.training import TrainingSettings
 
     channels = _channels(args.channels)
     tiles = read_development_tiles(args.dev_root, len(channels))
-    settings = TrainingSettings(steps=args.steps, validation_fraction=0.0)
+    settings = TrainingSettings(steps=args.steps, band_gain_sd=args.band_gain_sd, validation_fraction=0.0)
+    rules = [rule for rule in RULE_GRID if not (args.one_pass and rule.flips)]
     with tempfile.TemporaryDirectory(prefix="saqi-cv-") as scratch:
         result = cross_validate(tiles, channels, args.model_dir or Path(scratch), _channels(args.sources), settings,
-                                n_folds=args.folds)
+                                rules, n_folds=args.folds)
     if args.out:
         args.out.write_text(json.dumps(result), encoding="utf-8")
     print(json.dumps(summary(result), indent=1))

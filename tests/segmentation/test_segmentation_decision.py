@@ -117,3 +117,33 @@ def test_frozen_rule_is_the_cv_best_under_the_declared_speed_constraint():
     best = max((r for r in ranking if r["rule"] in strip_local), key=lambda r: r["selection"][0])
     assert load_recipe().rule.id == best["rule"] == "plain-margin+0.50-weed1.50"
     assert best["selection"][0] > 0.76
+
+
+def test_band_gains_scale_the_bands_and_shift_ndvi_as_a_brighter_nir_would():
+    """Photometric augmentation: bands × gains, NDVI recomputed from the scaled bands (hand value:
+    nir 0.40, red 0.08 is NDVI 0.667; nir × 1.25 and red × 0.8 make 0.5/0.064, NDVI 0.773)."""
+    from models.segmentation.training import _gained
+
+    bands = ["nir", "green", "red"]
+    reflectance = np.broadcast_to(np.array([0.40, 0.10, 0.08], np.float32)[:, None, None], (3, 2, 2)).copy()
+    mean, std = [0.0] * 4, [1.0] * 4  # identity normalisation: the channels as computed
+    plain = _gained(reflectance, np.ones(3, np.float32), bands, ["ndvi"], mean, std)
+    gained = _gained(reflectance, np.array([1.25, 1.0, 0.8], np.float32), bands, ["ndvi"], mean, std)
+    assert plain[3, 0, 0] == pytest.approx((0.40 - 0.08) / (0.40 + 0.08), abs=1e-6)
+    np.testing.assert_allclose(gained[:3, 0, 0], [0.5, 0.10, 0.064], rtol=1e-6)
+    assert gained[3, 0, 0] == pytest.approx((0.5 - 0.064) / (0.5 + 0.064), abs=1e-6)
+
+
+def test_training_with_band_gains_draws_other_batches_and_records_the_setting(scene, tmp_path):
+    """band_gain_sd > 0 changes what the network sees: training is deterministic (same weights twice
+    without gains), and other weights come out with them; the card records the setting."""
+    from models.segmentation.labels.pseudo import scene_pseudo_labels
+    from models.segmentation.training import LabelledImage, TrainingSettings, train_segmentation_model
+
+    reflectance, _ = scene
+    image = [LabelledImage("scene", reflectance, scene_pseudo_labels(reflectance, BANDS))]
+    cards = [train_segmentation_model(image, BANDS, tmp_path / f"run{k}", TrainingSettings(
+        steps=3, batch=2, crop_px=64, validation_fraction=0.0, band_gain_sd=sd))
+        for k, sd in enumerate((0.0, 0.0, 0.2))]
+    assert [c.settings["band_gain_sd"] for c in cards] == [0.0, 0.0, 0.2]
+    assert cards[0].sha256 == cards[1].sha256 != cards[2].sha256

@@ -9,16 +9,17 @@ from models.segmentation.protocol.tiles import LabelledTile, score_tiles, traini
 
 
 def train_on_development(development: Sequence[LabelledTile], band_names: Sequence[str], out_dir: Path,
-                         train_on: str, steps: int):
+                         train_on: str, steps: int, band_gain_sd: float = 0.0):
     """The evaluation's model: trained on the development tiles' hand labels or pseudo-labels
-    (`steps` of the default `TrainingSettings`, no image held out: the cross-validation is the validation)."""
+    (`steps` and `band_gain_sd` of the recipe, the rest `TrainingSettings`' defaults, no image held
+    out: the cross-validation is the validation)."""
     from models.segmentation.training import TrainingSettings, train_segmentation_model
 
     if train_on not in ("pseudo", "labels"):
         raise ValueError(f"train_on must be 'pseudo' or 'labels', got {train_on!r}")
     images = training_images(development, band_names, train_on)
     return train_segmentation_model(images, band_names, Path(out_dir) / train_on,
-                                    TrainingSettings(steps=steps, validation_fraction=0.0),
+                                    TrainingSettings(steps=steps, band_gain_sd=band_gain_sd, validation_fraction=0.0),
                                     {"source": f"{train_on} of {len(images)} development tiles"})
 
 
@@ -34,7 +35,8 @@ def evaluate_tiles(development: Sequence[LabelledTile], test: Sequence[LabelledT
     names = {t.name for t in development} & {t.name for t in test}
     if names:
         raise ValueError(f"tiles {sorted(names)} are both development and test tiles")
-    card = card or train_on_development(development, band_names, out_dir, train_on, recipe.steps)
+    card = card or train_on_development(development, band_names, out_dir, train_on, recipe.steps,
+                                            recipe.band_gain_sd)
     result = score_tiles(lambda image: segment(card, image, band_names, recipe), test, band_names)
     return {"train_on": train_on, "recipe": recipe.model_dump(), "band_names": list(band_names),
             "model": str(card.checkpoint.parent), "training_data": card.training_data.get("source"), **result}
