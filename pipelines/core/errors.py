@@ -14,6 +14,7 @@ input's name by `translate`; a traceback is shown only with `--debug`.
 from __future__ import annotations
 
 import errno
+import os
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
@@ -80,9 +81,37 @@ def refuse_control(text: str, name: str | Path, field: str) -> str:
     return text
 
 
-def disk_full(exc: BaseException) -> bool:
-    """Whether `exc` is the operating system's 'no space left' (ENOSPC) or 'quota exceeded' (EDQUOT)."""
-    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+DISK_SLACK_BYTES = 1 << 20
+"""Free space under which a failed local write is taken for a full disk (GDAL's blocks are smaller)."""
+
+
+def disk_full(exc: BaseException, folder: str | Path | None = None, needed_bytes: int = 0) -> bool:
+    """Whether a write failed for lack of disk space.
+
+    True when `exc`, or an exception it was raised from, is the operating system's 'no space left'
+    (ENOSPC) or 'quota exceeded' (EDQUOT), as an OSError's errno or as the system's message; or,
+    for a local `folder`, when its disk has less room than `needed_bytes` (at least
+    DISK_SLACK_BYTES). The second test is for libraries that lose the errno: GDAL's GeoTIFF
+    writer reports a full disk as "TIFFAppendToStrip: Write error at scanline ...".
+    """
+    texts = [os.strerror(code) for code in DISK_FULL_ERRNOS]
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, OSError) and cause.errno in DISK_FULL_ERRNOS:
+            return True
+        if any(text in str(cause) for text in texts):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    if folder is None:
+        return False
+    path = Path(folder)
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    stats = os.statvfs(path)
+    return stats.f_bavail * stats.f_frsize < max(needed_bytes, DISK_SLACK_BYTES)
 
 
 def translate(exc: BaseException, inputs: Sequence[str | Path] = ()) -> SaqiError:

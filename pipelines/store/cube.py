@@ -11,7 +11,6 @@ replaces instead of duplicating. Every published product carries a `saqi_version
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 import uuid
 import warnings
@@ -174,25 +173,17 @@ def staged_product(store: Store, group: str, *, locked: bool = False, catalogue:
             if catalogue:
                 consolidate_store(store)
         except Exception as exc:   # a full disk reaches us as OSError(ENOSPC), or wrapped by a library
-            if disk_full(exc) or _out_of_space(store, staging):
+            if disk_full(exc, None if is_remote(store) else Path(store), _staged_bytes(staging)):
                 raise StoreError(join(str(store), group), "no space left on the device while writing; the published "
                                  "product is unchanged and the staging folder is removed",
                                  "free disk space (or raise the quota) and run again") from exc
             raise
 
 
-def _out_of_space(store: Store, staging: Store) -> bool:
-    """Whether the local disk holding `store` lacks room for another copy of the staged product (a
-    write failing then is a full disk, whatever library reported it); False for object stores."""
-    if is_remote(store):
-        return False
-    path = Path(store)
-    while not path.exists() and path != path.parent:
-        path = path.parent
-    staged = Path(staging)
-    needed = sum(f.stat().st_size for f in staged.rglob("*") if f.is_file()) if staged.is_dir() else 0
-    stats = os.statvfs(path)
-    return stats.f_bavail * stats.f_frsize < max(needed, 1 << 20)
+def _staged_bytes(staging: Store) -> int:
+    """Bytes of a local staged product (the room another copy of it needs); 0 for object stores."""
+    staged = Path(staging) if not is_remote(staging) else None
+    return sum(f.stat().st_size for f in staged.rglob("*") if f.is_file()) if staged and staged.is_dir() else 0
 
 
 def write_product(store: Store, group: str, product: xr.DataArray | xr.Dataset, chunks: dict[str, int] | None = None,

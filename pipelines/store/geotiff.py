@@ -163,6 +163,11 @@ def write_geotiff(array: xr.DataArray, target: Store, version: str) -> None:
             fs.put_file(str(staged), path)
         else:
             os.replace(staged, target)
+    except Exception as exc:
+        if disk_full(exc, folder):
+            raise StoreError(str(target), "no space left on the device while writing the GIS copy; the previous "
+                             "copy is unchanged", "free disk space and materialise flight_geotiffs again") from exc
+        raise
     finally:
         plain.unlink(missing_ok=True)
         staged.unlink(missing_ok=True)
@@ -200,13 +205,6 @@ def export_flight(store: Store, flight: str, products: tuple[str, ...] = GEOTIFF
             if version is not None and cog_version(target) == version:
                 done[product] = False
                 continue
-            try:
-                write_geotiff(cube.read_product(store, group)[product], target, version or "")
-            except Exception as exc:
-                if disk_full(exc) or "No space left" in str(exc):
-                    raise StoreError(str(target), "no space left on the device while writing the GIS copy; the "
-                                     "previous copy is unchanged", "free disk space and materialise "
-                                     "flight_geotiffs again") from exc
-                raise
+            write_geotiff(cube.read_product(store, group)[product], target, version or "")
         done[product] = True
     return done

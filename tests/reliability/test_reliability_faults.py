@@ -273,3 +273,33 @@ def test_dagster_instance_marks_dead_and_hung_runs_failed(tmp_path, monkeypatch)
         assert instance.run_monitoring_enabled
         assert 0 < instance.run_monitoring_start_timeout_seconds <= 600
         assert 0 < instance.run_monitoring_max_runtime_seconds <= 24 * 3600
+
+
+def test_a_full_disk_during_a_gis_copy_is_named_and_keeps_the_previous_copy(small_disk, grid):
+    """GDAL reports a full disk as a TIFF write error without an errno ("Write error at scanline"):
+    the COG writer still names it, leaves the previous copy and no temporary file."""
+    from pipelines.store import geotiff
+
+    target, coarse = small_disk / "indices.tif", grid.coarsened(8)  # the first copy fits (its plain file: 120 kB)
+    geotiff.write_geotiff(cube.raster(np.zeros(coarse.shape, np.float32), coarse, "ndvi"), target, "v1")
+    noisy = np.random.default_rng(0).random((2, *grid.shape), dtype=np.float32)  # 15 MB that cannot compress
+    with pytest.raises(StoreError, match="no space left") as refused:
+        geotiff.write_geotiff(cube.raster(noisy, grid, "indices", "index", ["ndvi", "ndre"]), target, "v2")
+    assert str(target) in str(refused.value) and "flight_geotiffs" in str(refused.value)
+    assert geotiff.cog_version(target) == "v1"
+    assert sorted(p.name for p in small_disk.iterdir()) == ["indices.tif"]
+
+
+def test_disk_full_recognises_the_system_error_through_a_library_chain():
+    from pipelines.core.errors import disk_full
+
+    try:
+        try:
+            raise OSError(errno.EDQUOT, os.strerror(errno.EDQUOT))
+        except OSError as inner:
+            raise RuntimeError("write failed") from inner
+    except RuntimeError as outer:
+        assert disk_full(outer)
+    assert disk_full(RuntimeError(f"_tiffWriteProc: {os.strerror(errno.ENOSPC)}."))
+    assert not disk_full(RuntimeError("TIFFAppendToStrip: Write error at scanline 384"))  # no folder to look at
+    assert not disk_full(ValueError("not a number"))
