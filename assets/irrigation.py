@@ -160,11 +160,9 @@ def _cube_rows(plan: pd.DataFrame, season_start: dt.date) -> pd.DataFrame:
     return pd.DataFrame(numeric, index=pd.Index(plan["parcel"].to_numpy(), name="parcel"))
 
 
-def _et0_mm(balance, day: dt.date) -> float:
-    """The day's ET0 (mm) of a plan's balance (Dataset, or the `BalanceView` of a backfilled range)."""
-    if isinstance(balance, BalanceView):
-        return float(balance["et0_mm"][balance.dates.get_loc(pd.Timestamp(day))])
-    return float(balance["et0_mm"].sel(date=pd.Timestamp(day)).values.ravel()[0])
+def _et0_mm(balance: BalanceView, day: dt.date) -> float:
+    """The day's ET0 (mm) of a plan's balance (the `BalanceView` of the range run: `views=True`)."""
+    return float(balance["et0_mm"][balance.dates.get_loc(pd.Timestamp(day))])
 
 
 @dg.asset(partitions_def=farm_days, group_name="irrigation", owners=OWNERS["irrigation"], kinds={"zarr", "numpy"},
