@@ -10,8 +10,8 @@ import assets.segmentation
 import assets.yields
 import assets.zone_irrigation
 import assets.zones
+from pipelines.orchestration.event_batches import enable_event_batches
 from pipelines.orchestration.jobs import JOBS
-from pipelines.orchestration.pg_storage import enable_event_batches
 from pipelines.orchestration.resources import default_dask, default_storage
 from pipelines.orchestration.schedules import SCHEDULES
 from pipelines.orchestration.sensors import landing_sensor

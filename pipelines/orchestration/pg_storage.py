@@ -10,15 +10,14 @@ restart costs a reconnect, not an error, and `pool_recycle` below the server's i
 Configured in `configs/deploy/dagster-postgres.yaml` (`run_storage`, `event_log_storage`,
 `schedule_storage`); measured in `benchmarks/bench_backfill.py` and docs/scale.md.
 
-Dagster's batched event writes (`DAGSTER_EVENT_BATCH_SIZE`, one INSERT for the materialisations
-of a ranged step) are switched on where the code location loads (`enable_event_batches`); the
-event log storage also writes a run's planned-materialisation events in one INSERT (one row per
-asset and partition, as before: `DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS` would write one
-row per asset but then a failed run's partitions no longer show as failed).
+Dagster's batched event writes are switched on where the code location loads
+(`event_batches.enable_event_batches`); the event log storage also writes a run's
+planned-materialisation events in one INSERT (one row per asset and partition, as before:
+`DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS` would write one row per asset but then a failed
+run's partitions no longer show as failed).
 """
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 
 from dagster import DagsterEventType, EventLogEntry
@@ -31,12 +30,6 @@ from dagster_postgres.utils import create_pg_engine, get_token_provider_from_con
 POOL_SIZE = 1  # connections kept open per storage and process
 MAX_OVERFLOW = 4  # extra connections while threads (event batching, watchers) overlap, closed after use
 POOL_RECYCLE_S = 3600
-EVENT_BATCH_SIZE = 1000  # events per INSERT of a ranged step's materialisations
-
-
-def enable_event_batches() -> None:
-    """Ask Dagster to store a step's asset materialisations in batches (unless set already)."""
-    os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", str(EVENT_BATCH_SIZE))
 
 
 def _pooled(storage) -> None:

@@ -179,3 +179,20 @@ def test_crop_cover_and_weed_pressure_agree_with_exactextract_areas_at_partial_b
     expected_weeds = areas["weed"] / (areas["crop"] + areas["weed"])
     np.testing.assert_allclose(ours["crop_cover_fraction"], expected_cover.loc[ours.index], rtol=1e-5)
     np.testing.assert_allclose(ours["weed_pressure"], expected_weeds.loc[ours.index], rtol=1e-5)
+
+
+def test_partition_at_keeps_no_reference_to_the_values():
+    """A parcel's gathered pixels are freed when the statistics drop them, not at the next garbage
+    collection: a recursive closure (a reference cycle) kept 16 layers' pixels alive per parcel."""
+    import gc
+    import weakref
+
+    values = np.random.default_rng(0).random(1000).astype(np.float32)
+    alive = weakref.ref(values)
+    gc.disable()
+    try:
+        partition_at(values, [10, 500, 990])
+        del values
+        assert alive() is None
+    finally:
+        gc.enable()

@@ -89,7 +89,7 @@ def test_pooled_storages_record_a_batched_range_and_survive_a_server_side_discon
     import psycopg2
     from sqlalchemy.pool import QueuePool
 
-    from pipelines.orchestration.pg_storage import enable_event_batches
+    from pipelines.orchestration.event_batches import enable_event_batches
     from pipelines.orchestration.runs import materialize_ranges
 
     monkeypatch.delenv("DAGSTER_EVENT_BATCH_SIZE", raising=False)
@@ -129,7 +129,7 @@ def test_planned_events_written_in_one_batch_keep_each_partition_failed_or_done(
     (the UI shows them failed), a run that succeeds materialises each; the asset row names the last run."""
     import datetime as dt
 
-    from pipelines.orchestration.pg_storage import enable_event_batches
+    from pipelines.orchestration.event_batches import enable_event_batches
 
     monkeypatch.delenv("DAGSTER_EVENT_BATCH_SIZE", raising=False)
     enable_event_batches()
