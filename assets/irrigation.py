@@ -27,7 +27,6 @@ import datetime as dt
 import warnings
 
 import dagster as dg
-import numpy as np
 import pandas as pd
 
 from assets._metadata import OWNERS, number, section, shown, table
@@ -143,23 +142,6 @@ PLAN_CHECKS = [
 ]
 
 
-CUBE_COLUMNS = ("depth_mm", "net_depth_mm", "volume_m3", "depletion_mm", "taw_mm", "raw_mm", "ks", "kcb", "etc_mm")
-CUBE_OPTIONAL = ("litres_per_plant", "run_time_h", "pulses", "leaching_fraction", "quota_cut_m3", "quota_cut_mm",
-                 "quota_deficit_stage")
-
-
-def _cube_rows(plan: pd.DataFrame, season_start: dt.date) -> pd.DataFrame:
-    """The day's cells of the recommendations cube per parcel (float64; next date in days since the
-    season start), built in one frame from the plan's columns."""
-    nan = np.full(len(plan), np.nan)
-    numeric = {column: plan[column].to_numpy(dtype="float64") for column in CUBE_COLUMNS}
-    numeric |= {column: plan[column].to_numpy(dtype="float64") if column in plan else nan for column in CUBE_OPTIONAL}
-    numeric |= {column: plan[column].to_numpy(dtype="float64") for column in ("irrigate_today", "stress")}
-    next_date = pd.to_datetime(plan["next_irrigation_date"])
-    numeric["next_irrigation_date"] = (next_date - pd.Timestamp(season_start)).dt.days.to_numpy(dtype="float64")
-    return pd.DataFrame(numeric, index=pd.Index(plan["parcel"].to_numpy(), name="parcel"))
-
-
 def _et0_mm(balance: BalanceView, day: dt.date) -> float:
     """The day's ET0 (mm) of a plan's balance (the `BalanceView` of the range run: `views=True`)."""
     return float(balance["et0_mm"][balance.dates.get_loc(pd.Timestamp(day))])
@@ -175,7 +157,7 @@ def irrigation_plan(context: dg.AssetExecutionContext, storage: SaqiStorage) -> 
         written = {}
         for day, plan, balance, note in read_farm_plans(farm, days, storage.stores_root, storage.landing_dir,
                                                         views=True):
-            rows = _cube_rows(plan, farm.season.start)
+            rows = tables.recommendation_rows(plan, farm.season.start)
             rows["et0_mm"] = _et0_mm(balance, day)
             written[day] = rows
             single = len(context.partition_keys) == 1

@@ -21,8 +21,6 @@ pressure above 0.2 means one plant in five is a weed.
 import dagster as dg
 import numpy as np
 import pandas as pd
-from affine import Affine
-from rasterio.features import rasterize
 
 from assets._metadata import OWNERS, number, preview, section, shown, table, thumbnail
 from models.agronomy.vigour import low_vigour
@@ -34,7 +32,7 @@ from pipelines.imagery.parcels.layer import load_parcels
 from pipelines.imagery.preview import preview_step
 from pipelines.orchestration.partitions import all_flights, farms, flights
 from pipelines.orchestration.resources import SaqiStorage
-from pipelines.reports.maps import ndvi_map
+from pipelines.reports.maps import ndvi_map, parcel_vigour_raster
 from pipelines.store import cube, tables
 
 SHOWN = ["parcel", "status", "n_pixels", "ndvi_mean", "ndvi_parcel_mean", "ndvi_p10", "ndvi_p90", "ndre_mean",
@@ -47,19 +45,6 @@ STATS_CHECKS = [
     dg.AssetCheckSpec("vigour_at_full_canopy", asset="parcel_stats",
                       description="Warns when parcels at mid-season (FAO-56 stage) show crop NDVI below 0.5."),
 ]
-
-
-def _parcel_vigour(stats: pd.DataFrame, frame, grid, vigour: str = "ndvi", step: int = 1) -> np.ndarray:
-    """Each parcel filled with the mean vigour index (NDVI, else ExG) of its crop pixels: the flight's
-    vigour ranking at a glance, on the grid coarsened `step` times (a preview needs no 5 cm map)."""
-    values = stats.set_index("parcel")[f"{vigour}_mean"].astype("float64")
-    shapes = [(geometry, values[pid]) for pid, geometry in zip(frame["id"], frame.geometry)
-              if pid in values.index and np.isfinite(values[pid])]
-    shape = (-(-grid.height // step), -(-grid.width // step))
-    transform = grid.transform * Affine.scale(step)
-    filled = (rasterize(shapes, out_shape=shape, transform=transform, fill=np.nan, dtype="float32")
-              if shapes else np.full(shape, np.nan, dtype=np.float32))
-    return filled
 
 
 @dg.asset(partitions_def=flights, group_name="parcels", owners=OWNERS["parcels"], kinds={"zarr", "pandas"},
@@ -78,7 +63,7 @@ def parcel_stats(context: dg.AssetExecutionContext, storage: SaqiStorage) -> dg.
                        tables.stats_product(stats, str(key), key.date))
     empty = stats.loc[~(stats["n_pixels"] > 0), "parcel"].tolist()
     step = preview_step(grid.shape, 480)
-    filled, pixel_m = _parcel_vigour(stats, parcels.frame, grid, vigour, step), grid.resolution_m * step
+    filled, pixel_m = parcel_vigour_raster(stats, parcels.frame, grid, vigour, step), grid.resolution_m * step
     columns = list(dict.fromkeys(SHOWN + [f"{vigour}_mean", f"{vigour}_parcel_mean"]))
     weak = low_vigour(stats, parcels.frame, key.date) if vigour == "ndvi" else []
     vigour_note = ("no weak parcel at full canopy" if vigour == "ndvi"

@@ -12,33 +12,17 @@ whole parcel; split the drip sectors or the sprinkler runs by zone.
 """
 
 import dagster as dg
-import numpy as np
-import xarray as xr
 
 from assets._metadata import OWNERS, card, number, shown
 from assets.irrigation import SINGLE_RUN, farm_day_ranges, range_table
 from pipelines.orchestration.partitions import all_flights, farm_days
 from pipelines.orchestration.resources import SaqiStorage
 from pipelines.plans.farm_inputs import read_farm_plans
-from pipelines.store import cube
+from pipelines.store import cube, tables
 from pipelines.store.products import zone_plan_group
 
 SHOWN = ["zone_id", "crop", "area_m2", "irrigate_today", "depth_mm", "volume_m3", "next_irrigation_date", "ks",
          "depletion_spread_mm"]
-NUMERIC = ["zone", "area_m2", "depth_mm", "volume_m3", "depletion_mm", "raw_mm", "taw_mm", "ks", "kcb", "etc_mm",
-           "depletion_spread_mm"]
-
-
-def zone_plan_product(day, plan, note: str) -> xr.DataArray:
-    """The day's `zone_plans/<date>` product: (zone_id, variable) float64 of NUMERIC and irrigate_today."""
-    variables = [*NUMERIC, "irrigate_today"]
-    values = np.column_stack([plan[column].to_numpy(dtype="float64") for column in variables])
-    return xr.DataArray(values, dims=("zone_id", "variable"), name="zone_plan",
-                        coords={"zone_id": np.array(plan["zone_id"], dtype=object),
-                                "variable": np.array(variables, dtype=object)},
-                        attrs={"date": day.isoformat(), "note": note})
-
-
 @dg.asset(partitions_def=farm_days, group_name="irrigation", owners=OWNERS["irrigation"], kinds={"zarr", "numpy"},
           code_version="1", description=card(__doc__),
           deps=["reference_et", dg.AssetDep("management_zones", partition_mapping=all_flights),
@@ -54,7 +38,7 @@ def zone_irrigation_plan(context: dg.AssetExecutionContext, storage: SaqiStorage
         written = {}
         for day, plan, _, note in read_farm_plans(farm, days, storage.stores_root, storage.landing_dir,
                                                   zones=True, views=True):
-            written[zone_plan_group(day)] = zone_plan_product(day, plan, note)
+            written[zone_plan_group(day)] = tables.zone_plan_product(day, plan, note)
             ok = ok and bool((plan[["depth_mm", "volume_m3"]].fillna(0) >= 0).all().all())
         cube.write_products(storage.store(farm_id), written)  # one catalogue rebuild for the range's days
     visible = plan[SHOWN].copy()

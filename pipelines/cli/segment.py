@@ -1,6 +1,6 @@
 """`saqi segment cross-validate` and `saqi segment evaluate` (docs/segmentation.md).
 
-- `cross-validate --dev-root DIR --channels nir,green,red`: grouped 4-fold cross-validation of
+- `cross-validate --dev-root DIR --channels nir,green,red`: grouped cross-validation (2 folds by default) of
   every training source and decision rule on the development tiles (`DIR/train`, `DIR/valid`);
   prints the ranking (mean ± sd over folds) as JSON, writes the per-tile fold table with `--out`.
   The best row is what `configs/segmentation.yaml` freezes.

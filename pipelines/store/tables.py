@@ -153,3 +153,36 @@ def recommendation_variables(season_start: dt.date) -> dict[str, dict]:
         "yield_p10_t_ha": {"units": "t ha-1", "long_name": "yield, 10th percentile"},
         "yield_p90_t_ha": {"units": "t ha-1", "long_name": "yield, 90th percentile"},
     }
+
+
+RECOMMENDATION_COLUMNS = ("depth_mm", "net_depth_mm", "volume_m3", "depletion_mm", "taw_mm", "raw_mm", "ks", "kcb",
+                          "etc_mm")
+RECOMMENDATION_OPTIONAL = ("litres_per_plant", "run_time_h", "pulses", "leaching_fraction", "quota_cut_m3",
+                           "quota_cut_mm", "quota_deficit_stage")
+
+
+def recommendation_rows(plan: pd.DataFrame, season_start: dt.date) -> pd.DataFrame:
+    """The day's cells of the recommendations cube per parcel (float64; next date in days since the
+    season start), built in one frame from the plan's columns."""
+    nan = np.full(len(plan), np.nan)
+    numeric = {column: plan[column].to_numpy(dtype="float64") for column in RECOMMENDATION_COLUMNS}
+    numeric |= {column: plan[column].to_numpy(dtype="float64") if column in plan else nan
+                for column in RECOMMENDATION_OPTIONAL}
+    numeric |= {column: plan[column].to_numpy(dtype="float64") for column in ("irrigate_today", "stress")}
+    next_date = pd.to_datetime(plan["next_irrigation_date"])
+    numeric["next_irrigation_date"] = (next_date - pd.Timestamp(season_start)).dt.days.to_numpy(dtype="float64")
+    return pd.DataFrame(numeric, index=pd.Index(plan["parcel"].to_numpy(), name="parcel"))
+
+
+ZONE_PLAN_NUMERIC = ("zone", "area_m2", "depth_mm", "volume_m3", "depletion_mm", "raw_mm", "taw_mm", "ks", "kcb",
+                     "etc_mm", "depletion_spread_mm")
+
+
+def zone_plan_product(day: dt.date, plan: pd.DataFrame, note: str) -> xr.DataArray:
+    """The day's `zone_plans/<date>` product: (zone_id, variable) float64 of ZONE_PLAN_NUMERIC and irrigate_today."""
+    variables = [*ZONE_PLAN_NUMERIC, "irrigate_today"]
+    values = np.column_stack([plan[column].to_numpy(dtype="float64") for column in variables])
+    return xr.DataArray(values, dims=("zone_id", "variable"), name="zone_plan",
+                        coords={"zone_id": np.array(plan["zone_id"], dtype=object),
+                                "variable": np.array(variables, dtype=object)},
+                        attrs={"date": day.isoformat(), "note": note})

@@ -61,3 +61,29 @@ def test_zones_legend_runs_from_low_to_high_vigour():
     assert [entry.label for entry in result.legend] == ["Low vigour", "Medium vigour", "High vigour"]
     with pytest.raises(ValueError, match="zone numbers must be 1…5"):
         maps.zones_map(np.full((4, 4), 9, dtype=np.uint8), 0.25)
+
+
+def test_parcel_vigour_raster_fills_each_parcel_with_its_crop_mean():
+    """Two 10 m × 20 m parcels on a 0.5 m grid: each is filled with its own crop NDVI mean over
+    exactly its 800 cells, the parcel without a mean and the land outside stay NaN; coarsened
+    four times, the same parcels cover 50 cells each."""
+    import geopandas as gpd
+    import pandas as pd
+    from affine import Affine
+    from rasterio.crs import CRS
+    from shapely.geometry import box
+
+    from pipelines.core.grid import FarmGrid
+
+    grid = FarmGrid(CRS.from_epsg(32629), Affine(0.5, 0, 500_000, 0, -0.5, 3_400_040), 80, 80)
+    frame = gpd.GeoDataFrame({"id": ["A", "B", "C"]}, crs=grid.crs, geometry=[
+        box(500_000, 3_400_020, 500_010, 3_400_040), box(500_020, 3_400_020, 500_030, 3_400_040),
+        box(500_000, 3_400_000, 500_010, 3_400_010)])
+    stats = pd.DataFrame({"parcel": ["A", "B", "C"], "ndvi_mean": [0.81, 0.42, np.nan]})
+    filled = maps.parcel_vigour_raster(stats, frame, grid)
+    assert filled.shape == (80, 80) and filled.dtype == np.float32
+    assert np.count_nonzero(filled == np.float32(0.81)) == 800 and np.count_nonzero(filled == np.float32(0.42)) == 800
+    assert np.isnan(filled).sum() == 80 * 80 - 1600, "parcel C (no crop mean) and the land outside stay NaN"
+    assert filled[:40, :20].min() == np.float32(0.81) and np.isnan(filled[60:, :20]).all()
+    coarse = maps.parcel_vigour_raster(stats, frame, grid, step=4)
+    assert coarse.shape == (20, 20) and np.count_nonzero(coarse == np.float32(0.42)) == 50
