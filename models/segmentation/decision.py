@@ -100,6 +100,8 @@ class SegmentationRecipe(BaseModel):
     steps: int = 200
     band_gain_sd: float = Field(default=0.0, ge=0, le=1, description="training's photometric augmentation "
                                 "(`TrainingSettings.band_gain_sd`)")
+    indices: list[str] | None = Field(default=None, description="index channels beside the bands "
+                                      "(`TrainingSettings.indices`; None: NDVI, or ExG without NIR)")
     rule: DecisionRule = Field(default_factory=DecisionRule)
     tile_px: int = 512
     overlap_px: int = 64

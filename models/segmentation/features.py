@@ -1,16 +1,21 @@
 """Network input channels: the flight's bands plus vegetation indices, normalised per channel.
 
 Indices come from the project's catalogue (`pipelines.imagery.indices.kernel`); NDVI (Rouse et al. 1974)
-is the default, ExG (Woebbecke et al. 1995) for RGB-only flights. Normalisation is z-scoring with
-the training data's per-channel mean and standard deviation (stored in the model card); NaN
-(no data) becomes 0 after it, i.e. the channel mean.
+is the default, ExG (Woebbecke et al. 1995) for RGB-only flights. An index named `<index>-otsu`
+(e.g. `ndvi-otsu`) is that index minus the Otsu threshold (Otsu 1979, IEEE SMC 9:62-66) of the
+whole image's index (`image_thresholds`): the image's own vegetation split, which adapts to a
+flight's radiometry as a per-image threshold does. Normalisation is z-scoring with the training
+data's per-channel mean and standard deviation (stored in the model card); NaN (no data) becomes
+0 after it, i.e. the channel mean.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from models.segmentation.vegetation import otsu_threshold
 from pipelines.imagery.indices.kernel import compute_indices
 
 
@@ -24,12 +29,57 @@ def vegetation_index_name(band_names: Sequence[str]) -> str:
     raise ValueError(f"bands {list(band_names)} allow neither NDVI (nir, red) nor ExG (green, red, blue)")
 
 
-def feature_stack(reflectance: np.ndarray, band_names: Sequence[str], indices: Sequence[str]) -> np.ndarray:
-    """(band + index, y, x) float32: the bands followed by the requested indices."""
-    result = compute_indices(reflectance, band_names, list(indices))
+CENTRED = "-otsu"
+SAMPLE_PX = 4_000_000
+"""Pixels of the strided sample an image's Otsu thresholds are taken from (a 480 x 360 tile: all)."""
+
+
+def _base(name: str) -> str:
+    return name[: -len(CENTRED)] if name.endswith(CENTRED) else name
+
+
+def feature_stack(reflectance: np.ndarray, band_names: Sequence[str], indices: Sequence[str],
+                  thresholds: Mapping[str, float] | None = None) -> np.ndarray:
+    """(band + index, y, x) float32: the bands followed by the requested indices; an `<index>-otsu`
+    channel is the index minus `thresholds[index]` (the whole image's, from `image_thresholds`)."""
+    bases = list(dict.fromkeys(_base(name) for name in indices))
+    result = compute_indices(reflectance, band_names, bases)
     if result.skipped:
         raise ValueError(f"indices cannot be computed from bands {list(band_names)}: {result.skipped}")
-    return np.concatenate([reflectance.astype(np.float32, copy=False), result.values], axis=0)
+    channels = [reflectance.astype(np.float32, copy=False)]
+    for name in indices:
+        if name.endswith(CENTRED):
+            if thresholds is None or _base(name) not in thresholds:
+                raise ValueError(f"channel {name!r} needs the image's Otsu threshold of {_base(name)} "
+                                 "(features.image_thresholds)")
+            channels.append((result[_base(name)] - np.float32(thresholds[_base(name)]))[None])
+        else:
+            channels.append(result[name][None])
+    return np.concatenate(channels, axis=0)
+
+
+def image_thresholds(reflectance, band_names: Sequence[str], indices: Sequence[str],
+                     sample_px: int = SAMPLE_PX) -> dict[str, float]:
+    """Otsu threshold of each index that an `<index>-otsu` channel centres, over the whole image:
+    every pixel of an image up to `sample_px`, else a regular strided sample of about `sample_px`
+    (one read of a lazy flight mosaic). NaN when the image has too few valid pixels or a constant
+    index (the channel is then 0 after `normalise`, its training mean: no information)."""
+    bases = list(dict.fromkeys(_base(n) for n in indices if n.endswith(CENTRED)))
+    if not bases:
+        return {}
+    _, height, width = reflectance.shape
+    step = max(1, math.ceil(math.sqrt(height * width / sample_px)))
+    sample = np.asarray(reflectance[:, ::step, ::step], dtype=np.float32)
+    result = compute_indices(sample, band_names, bases)
+    if result.skipped:
+        raise ValueError(f"indices cannot be computed from bands {list(band_names)}: {result.skipped}")
+    thresholds = {}
+    for name in bases:
+        try:
+            thresholds[name] = otsu_threshold(result[name])
+        except ValueError:
+            thresholds[name] = float("nan")
+    return thresholds
 
 
 def channel_statistics(stacks: Sequence[np.ndarray]) -> tuple[list[float], list[float]]:

@@ -19,7 +19,7 @@ import numpy as np
 
 from models.segmentation.card import ModelCard, load_card
 from models.segmentation.classes import NO_DATA
-from models.segmentation.features import feature_stack, normalise
+from models.segmentation.features import feature_stack, image_thresholds, normalise
 from models.segmentation.runtime import runner_for
 from pipelines.core.errors import InputDataError
 from pipelines.core.progress import LOG_EVERY_S, track
@@ -49,16 +49,21 @@ def _starts(length: int, tile: int, step: int) -> list[int]:
 
 
 def blended_strips(card: ModelCard, reflectance: np.ndarray, band_names: Sequence[str], tile: int = 512,
-                   overlap: int = 64, batch: int = 4, runtime: str = "auto", runner=None):
+                   overlap: int = 64, batch: int = 4, runtime: str = "auto", runner=None,
+                   thresholds: dict[str, float] | None = None):
     """Yield (top, bottom, probabilities (class, bottom - top, x) float32, valid (bottom - top, x))
     strip by strip, top to bottom: the ramp-weighted sum of the overlapping tiles' softmax (not
     renormalised: compare classes within a pixel only) and where every band is finite.
     `reflectance` may be lazy (a Zarr array): one strip of rows is read at a time (the next one
-    ahead, by a helper thread)."""
+    ahead, by a helper thread). A card with `<index>-otsu` channels centres them on the whole
+    image's Otsu thresholds: `thresholds` when given, else `features.image_thresholds` of
+    `reflectance` (one more read of a lazy mosaic)."""
     check_bands(card, band_names)
     if tile % MULTIPLE_PX or overlap >= tile // 2:
         raise ValueError(f"tile ({tile}) must be a multiple of {MULTIPLE_PX} and overlap ({overlap}) below tile/2")
     runner = runner or runner_for(card, runtime)
+    if thresholds is None:
+        thresholds = image_thresholds(reflectance, band_names, card.indices)
     n_classes = len(card.classes)
     _, height, width = reflectance.shape
     th = min(tile, -(-height // MULTIPLE_PX) * MULTIPLE_PX)
@@ -70,7 +75,8 @@ def blended_strips(card: ModelCard, reflectance: np.ndarray, band_names: Sequenc
     def prepared(top: int) -> tuple[np.ndarray, np.ndarray]:
         """The strip's reflectance window and its padded, normalised network input."""
         window = np.asarray(reflectance[:, top:min(top + th, height)])
-        features = normalise(feature_stack(window, band_names, card.indices), card.channel_mean, card.channel_std)
+        features = normalise(feature_stack(window, band_names, card.indices, thresholds), card.channel_mean,
+                             card.channel_std)
         features = np.pad(features, ((0, 0), (0, th - features.shape[1]), (0, max(0, tw - width))), mode="reflect")
         return window, features
 

@@ -31,6 +31,7 @@ from models.segmentation.evaluation import confusion_matrix, segmentation_scores
 from models.segmentation.features import (
     channel_statistics,
     feature_stack,
+    image_thresholds,
     normalise,
     vegetation_index_name,
 )
@@ -51,7 +52,8 @@ class TrainingSettings(BaseModel):
     encoder: str = DEFAULT_ENCODER
     encoder_depth: int = Field(default=DEFAULT_DEPTH, ge=3, le=5)
     decoder_channels: list[int] = Field(default_factory=lambda: list(DEFAULT_DECODER_CHANNELS))
-    indices: list[str] | None = Field(default=None, description="None: NDVI (or ExG without NIR)")
+    indices: list[str] | None = Field(default=None, description="None: NDVI (or ExG without NIR); `<index>-otsu` "
+                                      "adds the index centred on the image's Otsu threshold (features.py)")
     steps: int = Field(default=120, ge=1)
     batch: int = Field(default=8, ge=1)
     crop_px: int = Field(default=128, ge=32, multiple_of=32)
@@ -112,12 +114,13 @@ def _pad_to(array: np.ndarray, size: int, value) -> np.ndarray:
 
 
 def _gained(reflectance: np.ndarray, gains: np.ndarray, band_names: Sequence[str], indices: Sequence[str],
-            mean: Sequence[float], std: Sequence[float]) -> np.ndarray:
+            mean: Sequence[float], std: Sequence[float], thresholds: dict[str, float] | None = None) -> np.ndarray:
     """Normalised network input of a reflectance crop whose bands are scaled by `gains`: a flight
     with another exposure, sun or calibration (the photometric augmentation of Buslaev et al. 2020,
     Information 11:125, as albumentations' per-channel multiply), indices recomputed from the
-    scaled bands so NDVI shifts as it would."""
-    return normalise(feature_stack(reflectance * gains[:, None, None], band_names, indices), mean, std)
+    scaled bands so NDVI shifts as it would. `thresholds`: the gained whole image's
+    (`features.image_thresholds`, for `<index>-otsu` channels)."""
+    return normalise(feature_stack(reflectance * gains[:, None, None], band_names, indices, thresholds), mean, std)
 
 
 def held_out_images(images: Sequence[LabelledImage], fraction: float,
@@ -154,7 +157,9 @@ def _validation_batches(held: Sequence[LabelledImage], band_names, indices, mean
         h, w = (min(size, max(32, n // 32 * 32)) for n in im.labels.shape)
         oy = rng.integers(0, max(1, im.labels.shape[0] - h + 1))
         ox = rng.integers(0, max(1, im.labels.shape[1] - w + 1))
-        x = normalise(feature_stack(im.reflectance[:, oy:oy + h, ox:ox + w], band_names, indices), mean, std)
+        thresholds = image_thresholds(im.reflectance, band_names, indices)  # the whole held-out image's
+        x = normalise(feature_stack(im.reflectance[:, oy:oy + h, ox:ox + w], band_names, indices, thresholds),
+                      mean, std)
         x = _pad_to(x, max(h, w), 0.0)[:, :h, :w]
         y = _pad_to(im.labels[oy:oy + h, ox:ox + w], max(h, w), NO_DATA)[:h, :w]
         batches.append((torch.from_numpy(np.ascontiguousarray(x[None])),
@@ -184,7 +189,8 @@ def train_segmentation_model(images: Sequence[LabelledImage], band_names: Sequen
     torch.manual_seed(settings.seed)
     rng = np.random.default_rng(settings.seed)
     images, held = held_out_images(images, settings.validation_fraction, rng)
-    stacks = [feature_stack(im.reflectance, band_names, indices) for im in images]
+    stacks = [feature_stack(im.reflectance, band_names, indices, image_thresholds(im.reflectance, band_names, indices))
+              for im in images]
     mean, std = channel_statistics(stacks)
     crop = settings.crop_px
     inputs = [_pad_to(normalise(s, mean, std), crop, 0.0) for s in stacks]
@@ -203,7 +209,8 @@ def train_segmentation_model(images: Sequence[LabelledImage], band_names: Sequen
             x, y = inputs[k][:, oy:oy + crop, ox:ox + crop], targets[k][oy:oy + crop, ox:ox + crop]
             if raw:
                 gains = np.exp(rng.normal(0.0, settings.band_gain_sd, len(band_names))).astype(np.float32)
-                x = _gained(raw[k][:, oy:oy + crop, ox:ox + crop], gains, band_names, indices, mean, std)
+                thresholds = image_thresholds(raw[k] * gains[:, None, None], band_names, indices)
+                x = _gained(raw[k][:, oy:oy + crop, ox:ox + crop], gains, band_names, indices, mean, std, thresholds)
             if rng.random() < 0.5:
                 x, y = x[:, :, ::-1], y[:, ::-1]
             turns = int(rng.integers(0, 4))

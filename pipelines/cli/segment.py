@@ -26,6 +26,8 @@ def register(subparsers) -> None:
     cv.add_argument("--steps", type=int, default=200, help="training steps per fold (default 200)")
     cv.add_argument("--band-gain-sd", type=float, default=0.0,
                     help="photometric augmentation of training crops (per-band log-gain sd; default 0: none)")
+    cv.add_argument("--indices", help="index channels beside the bands (default: the recipe's; e.g. ndvi,ndvi-otsu: "
+                                      "NDVI and NDVI centred on the image's Otsu threshold)")
     cv.add_argument("--one-pass", action="store_true",
                     help="score only the rules of one network pass per pixel (no test-time flips)")
     cv.add_argument("--sources", default="labels,pseudo", help="training sources to compare (labels,pseudo)")
@@ -58,7 +60,11 @@ def run_cross_validate(args: argparse.Namespace) -> int:
 
     channels = _channels(args.channels)
     tiles = read_development_tiles(args.dev_root, len(channels))
-    settings = TrainingSettings(steps=args.steps, band_gain_sd=args.band_gain_sd, validation_fraction=0.0)
+    from models.segmentation.decision import load_recipe
+
+    indices = _channels(args.indices) if args.indices else load_recipe().indices
+    settings = TrainingSettings(steps=args.steps, band_gain_sd=args.band_gain_sd, indices=indices,
+                                validation_fraction=0.0)
     rules = [rule for rule in RULE_GRID if not (args.one_pass and rule.flips)]
     with tempfile.TemporaryDirectory(prefix="saqi-cv-") as scratch:
         result = cross_validate(tiles, channels, args.model_dir or Path(scratch), _channels(args.sources), settings,

@@ -147,3 +147,26 @@ def test_training_with_band_gains_draws_other_batches_and_records_the_setting(sc
         for k, sd in enumerate((0.0, 0.0, 0.2))]
     assert [c.settings["band_gain_sd"] for c in cards] == [0.0, 0.0, 0.2]
     assert cards[0].sha256 == cards[1].sha256 != cards[2].sha256
+
+
+def test_training_with_a_centred_ndvi_channel_records_it_and_predicts(scene, tmp_path):
+    """A model trained with `ndvi-otsu` (and band gains, whose gained images take their own
+    threshold) has 7 input channels, the centred channel's training mean is the NDVI mean less the
+    scene's Otsu threshold, and it predicts a whole scene."""
+    from skimage.filters import threshold_otsu
+
+    from models.segmentation.inference import predict_classes
+    from models.segmentation.labels.pseudo import scene_pseudo_labels
+    from models.segmentation.training import LabelledImage, TrainingSettings, train_segmentation_model
+
+    reflectance, _ = scene
+    image = [LabelledImage("scene", reflectance, scene_pseudo_labels(reflectance, BANDS))]
+    card = train_segmentation_model(image, BANDS, tmp_path / "centred", TrainingSettings(
+        steps=3, batch=2, crop_px=64, validation_fraction=0.0, band_gain_sd=0.1, indices=["ndvi", "ndvi-otsu"]))
+    assert card.indices == ["ndvi", "ndvi-otsu"] and card.in_channels == len(BANDS) + 2
+    nir, red = reflectance[BANDS.index("nir")], reflectance[BANDS.index("red")]
+    ndvi = (nir - red) / (nir + red)
+    otsu = threshold_otsu(ndvi[np.isfinite(ndvi)])
+    assert card.channel_mean[-1] == pytest.approx(card.channel_mean[-2] - otsu, abs=1e-4)
+    classes = predict_classes(card, reflectance, BANDS, tile=128, overlap=32)
+    assert classes.shape == reflectance.shape[1:] and set(np.unique(classes)) <= {0, 1, 2, 3}

@@ -9,17 +9,18 @@ from models.segmentation.protocol.tiles import LabelledTile, score_tiles, traini
 
 
 def train_on_development(development: Sequence[LabelledTile], band_names: Sequence[str], out_dir: Path,
-                         train_on: str, steps: int, band_gain_sd: float = 0.0):
+                         train_on: str, steps: int, band_gain_sd: float = 0.0, indices: list[str] | None = None):
     """The evaluation's model: trained on the development tiles' hand labels or pseudo-labels
-    (`steps` and `band_gain_sd` of the recipe, the rest `TrainingSettings`' defaults, no image held
-    out: the cross-validation is the validation)."""
+    (`steps`, `band_gain_sd` and `indices` of the recipe, the rest `TrainingSettings`' defaults, no
+    image held out: the cross-validation is the validation)."""
     from models.segmentation.training import TrainingSettings, train_segmentation_model
 
     if train_on not in ("pseudo", "labels"):
         raise ValueError(f"train_on must be 'pseudo' or 'labels', got {train_on!r}")
     images = training_images(development, band_names, train_on)
     return train_segmentation_model(images, band_names, Path(out_dir) / train_on,
-                                    TrainingSettings(steps=steps, band_gain_sd=band_gain_sd, validation_fraction=0.0),
+                                    TrainingSettings(steps=steps, band_gain_sd=band_gain_sd, indices=indices,
+                                                     validation_fraction=0.0),
                                     {"source": f"{train_on} of {len(images)} development tiles"})
 
 
@@ -36,7 +37,7 @@ def evaluate_tiles(development: Sequence[LabelledTile], test: Sequence[LabelledT
     if names:
         raise ValueError(f"tiles {sorted(names)} are both development and test tiles")
     card = card or train_on_development(development, band_names, out_dir, train_on, recipe.steps,
-                                            recipe.band_gain_sd)
+                                            recipe.band_gain_sd, recipe.indices)
     result = score_tiles(lambda image: segment(card, image, band_names, recipe), test, band_names)
     return {"train_on": train_on, "recipe": recipe.model_dump(), "band_names": list(band_names),
             "model": str(card.checkpoint.parent), "training_data": card.training_data.get("source"), **result}
