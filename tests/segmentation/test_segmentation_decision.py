@@ -170,3 +170,31 @@ def test_training_with_a_centred_ndvi_channel_records_it_and_predicts(scene, tmp
     assert card.channel_mean[-1] == pytest.approx(card.channel_mean[-2] - otsu, abs=1e-4)
     classes = predict_classes(card, reflectance, BANDS, tile=128, overlap=32)
     assert classes.shape == reflectance.shape[1:] and set(np.unique(classes)) <= {0, 1, 2, 3}
+
+
+def test_recipe_channels_are_the_fourth_freezes_tie_break():
+    """configs/segmentation.yaml's channels: the one-pass CV runs of 2026-12-01 (docs/results, development
+    tiles only) within a fold sd of each other are tied, and the tie goes to fewer held-out tiles below
+    Otsu (docs/segmentation.md, fourth freeze); gains of sd 0.2 are not tied."""
+    import json
+    from pathlib import Path
+
+    from models.segmentation.protocol.cross_validation import summary, tiles_below_otsu
+
+    results = Path(__file__).parents[2] / "docs/results"
+    runs = {("ndvi",): "segmentation_cv_labels_480_onepass.json",
+            ("ndvi", "ndvi-otsu"): "segmentation_cv_labels_480_onepass_ndvi_otsu.json",
+            ("ndvi", "gains 0.2"): "segmentation_cv_labels_480_onepass_gain0.2.json"}
+    scored = {}
+    for channels, name in runs.items():
+        result = json.loads((results / name).read_text())
+        best = summary(result)["ranking"][0]
+        scored[channels] = (best["selection"], best["rule"], tiles_below_otsu(result, best["rule"]))
+    (best_mean, best_sd), *_ = max(scored.values(), key=lambda s: s[0][0])
+    tied = {c: s for c, s in scored.items() if best_mean - s[0][0] <= max(s[0][1], best_sd)}
+    assert set(tied) == {("ndvi",), ("ndvi", "ndvi-otsu")}
+    assert scored[("ndvi",)][2] == (11, 57) and scored[("ndvi", "ndvi-otsu")][2] == (5, 57)
+    chosen = min(tied, key=lambda c: tied[c][2][0])
+    recipe = load_recipe()
+    assert tuple(recipe.indices) == chosen == ("ndvi", "ndvi-otsu")
+    assert recipe.rule.id == tied[chosen][1] == "plain-margin+0.50-weed1.50"

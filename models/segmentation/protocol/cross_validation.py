@@ -10,10 +10,11 @@ may be a test tile.
 Groups: the WeedMap repack (viariasv/weedMap `data_reorganize.py`) took its train/valid tiles
 from four orthomosaics (fields 000, 001, 002, 004) and its test tiles from a fifth (003), then
 shuffled and renumbered the train/valid tiles, so a tile's field is not in its name. The groups
-are k-means clusters (8) of each tile's median colour over its valid pixels, dealt whole to 4
-folds of balanced size: tiles of one flight share illumination and soil colour, so a cluster is
-the closest image-only proxy for a field (no label is looked at). Leave-one-tile-out would let
-near-identical neighbours of one field sit on both sides of a fold (and cost 64 trainings).
+are k-means clusters (8) of each tile's median colour over its valid pixels, dealt whole to
+folds of balanced size (`n_folds`; 2 in the runs on record): tiles of one flight share
+illumination and soil colour, so a cluster is the closest image-only proxy for a field (no label
+is looked at). Leave-one-tile-out would let near-identical neighbours of one field sit on both
+sides of a fold (and cost 64 trainings).
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models.segmentation.classes import NAMES
+from models.segmentation.classes import CROP, NAMES, WEED
 from models.segmentation.decision import RULE_GRID, DecisionRule, decide, tile_probabilities
 from models.segmentation.evaluation import confusion_matrix
 from models.segmentation.protocol.tiles import LabelledTile, otsu_confusion, tile_scores, training_images
@@ -119,3 +120,17 @@ def summary(result: dict) -> dict:
         otsu.append(scores_of(total)["vegetation"]["iou"])
     return {"ranking": rows, "otsu_vegetation_iou": [round(float(np.mean(otsu)), 4), round(float(np.std(otsu)), 4)],
             "fold_sizes": {f: sum(1 for g in groups.values() if g == f) for f in folds}}
+
+
+def tiles_below_otsu(result: dict, rule_id: str, source: str = "labels") -> tuple[int, int]:
+    """(tiles whose held-out vegetation IoU by `rule_id` is below Otsu's, tiles holding vegetation):
+    the issue's "above Otsu on every tile", counted on development tiles (the fourth freeze's tie-break)."""
+    below = total = 0
+    for tile, confusion in result["folds"][source][rule_id].items():
+        ours = tile_scores(np.asarray(confusion))["vegetation"]["iou"]
+        otsu = tile_scores(np.asarray(result["otsu"][tile]))["vegetation"]["iou"]
+        truth = np.asarray(confusion)[[CROP, WEED], :].sum()
+        if truth:
+            total += 1
+            below += int(ours < otsu)
+    return below, total
