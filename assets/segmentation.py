@@ -63,9 +63,8 @@ def _latest_card(storage: SaqiStorage):
           description=section(__doc__, "segmentation_model"))
 def segmentation_model(context: dg.AssetExecutionContext, config: TrainingConfig,
                        storage: SaqiStorage) -> dg.MaterializeResult:
-    from models.segmentation.flights import FlightSample, train_from_flights
+    from models.segmentation.flights import FlightSample, farm_settings, train_from_flights
     from models.segmentation.labels.hand import read_hand_labels
-    from models.segmentation.training import TrainingSettings
 
     samples, skipped = [], []
     for farm_id in farm_ids():
@@ -86,8 +85,8 @@ def segmentation_model(context: dg.AssetExecutionContext, config: TrainingConfig
             "status": "no model trained: no multispectral reflectance flight (the U-Net's pseudo-labels and channels "
                       "need NIR reflectance); crop_segmentation uses the Otsu fallback on every flight",
             "flights_skipped": "; ".join(skipped), "training_flights": 0})
-    settings = TrainingSettings(steps=config.steps, time_budget_s=config.time_budget_s,
-                                **({"encoder": config.encoder} if config.encoder else {}))
+    settings = farm_settings(config.steps, config.time_budget_s, samples[0].band_names if samples else [],
+                             config.encoder)
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
     model = train_from_flights(samples, storage.folder("models", "segmentation", stamp), settings)
     card_path = model.save()

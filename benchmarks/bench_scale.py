@@ -129,8 +129,7 @@ def train_model(farm_id: str, mosaic: Path, out_dir: Path) -> Path:
     from rasterio.windows import Window
 
     from assets.segmentation import TrainingConfig
-    from models.segmentation.flights import FlightSample, train_from_flights
-    from models.segmentation.training import TrainingSettings
+    from models.segmentation.flights import FlightSample, farm_settings, train_from_flights
     from pipelines.core.config import load_farm
     from pipelines.core.grid import FarmGrid
     from pipelines.imagery.parcels.layer import load_parcels
@@ -144,7 +143,7 @@ def train_model(farm_id: str, mosaic: Path, out_dir: Path) -> Path:
         transform = src.window_transform(window)
     sample = FlightSample(f"{farm_id}-{FLIGHT_DAY}", reflectance, BANDS, load_parcels(farm, grid).frame, transform)
     budget = TrainingConfig()
-    settings = TrainingSettings(steps=budget.steps, time_budget_s=budget.time_budget_s)
+    settings = farm_settings(budget.steps, budget.time_budget_s, BANDS)
     card = train_from_flights([sample], out_dir, settings)
     return card.save()
 

@@ -107,6 +107,18 @@ class SegmentationRecipe(BaseModel):
     overlap_px: int = 64
     chosen_by: str = ""
 
+    def indices_for(self, band_names: Sequence[str]) -> list[str] | None:
+        """The recipe's index channels when `band_names` allow them (NDVI needs nir and red), else
+        None: the default for those bands (`TrainingSettings.indices`)."""
+        from models.segmentation.features import CENTRED
+        from pipelines.imagery.indices.kernel import computable_indices
+
+        if self.indices is None:
+            return None
+        bases = list(dict.fromkeys(name.removesuffix(CENTRED) for name in self.indices))
+        _, skipped = computable_indices([b.lower() for b in band_names], bases)
+        return None if skipped else list(self.indices)
+
 
 def load_recipe(path: str | Path | None = None) -> SegmentationRecipe:
     """The recipe frozen in `configs/segmentation.yaml` (or `path`)."""

@@ -35,7 +35,7 @@ SAMPLE_PX = 4_000_000
 
 
 def _base(name: str) -> str:
-    return name[: -len(CENTRED)] if name.endswith(CENTRED) else name
+    return name.removesuffix(CENTRED)
 
 
 def feature_stack(reflectance: np.ndarray, band_names: Sequence[str], indices: Sequence[str],
@@ -58,6 +58,19 @@ def feature_stack(reflectance: np.ndarray, band_names: Sequence[str], indices: S
     return np.concatenate(channels, axis=0)
 
 
+def strided_sample(image, step: int) -> np.ndarray:
+    """`image[:, ::step, ::step]` as float32, read in unit-step strips of the array's own chunk
+    rows when it is lazy (a Zarr mosaic: each chunk decoded once, by the fast window path of
+    `windows.ChunkWindows`, never the whole mosaic in memory)."""
+    if step == 1 or isinstance(image, np.ndarray):
+        return np.asarray(image[:, ::step, ::step], dtype=np.float32)
+    height = image.shape[1]
+    strip = max(step, (getattr(image, "chunks", None) or (1, 512))[1])
+    parts = [np.asarray(image[:, top:min(top + strip, height)])[:, (-top) % step::step, ::step]
+             for top in range(0, height, strip)]
+    return np.concatenate(parts, axis=1).astype(np.float32, copy=False)
+
+
 def image_thresholds(reflectance, band_names: Sequence[str], indices: Sequence[str],
                      sample_px: int = SAMPLE_PX) -> dict[str, float]:
     """Otsu threshold of each index that an `<index>-otsu` channel centres, over the whole image:
@@ -69,8 +82,7 @@ def image_thresholds(reflectance, band_names: Sequence[str], indices: Sequence[s
         return {}
     _, height, width = reflectance.shape
     step = max(1, math.ceil(math.sqrt(height * width / sample_px)))
-    sample = np.asarray(reflectance[:, ::step, ::step], dtype=np.float32)
-    result = compute_indices(sample, band_names, bases)
+    result = compute_indices(strided_sample(reflectance, step), band_names, bases)
     if result.skipped:
         raise ValueError(f"indices cannot be computed from bands {list(band_names)}: {result.skipped}")
     thresholds = {}

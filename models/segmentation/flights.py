@@ -39,6 +39,17 @@ class FlightSample:
     hand_labels: gpd.GeoDataFrame | None = None
 
 
+def farm_settings(steps: int, time_budget_s: float | None, band_names: Sequence[str],
+                  encoder: str | None = None) -> TrainingSettings:
+    """The farm model's training settings: the budget given (the `segmentation_model` asset's
+    config) and the frozen recipe's input channels (`configs/segmentation.yaml`, what was evaluated)
+    when the flight's bands allow them."""
+    from models.segmentation.decision import load_recipe
+
+    return TrainingSettings(steps=steps, time_budget_s=time_budget_s, indices=load_recipe().indices_for(band_names),
+                            **({"encoder": encoder} if encoder else {}))
+
+
 def parcel_numbers(parcels: gpd.GeoDataFrame, transform: Affine, shape: tuple[int, int]) -> np.ndarray:
     """(y, x) int32 raster numbering the parcels 1..n in frame order (0 = outside every parcel)."""
     shapes = ((geom, k + 1) for k, geom in enumerate(parcels.geometry) if geom is not None and not geom.is_empty)

@@ -54,11 +54,18 @@ def test_rule_grid_and_frozen_recipe():
     assert recipe.rule.id in ids
 
 
-def test_farm_model_trains_with_the_recipes_budget():
-    """The `segmentation_model` asset's default steps are the evaluated recipe's (production = evaluated)."""
+def test_farm_model_trains_with_the_recipes_budget_and_channels():
+    """The `segmentation_model` asset's default steps and its channels are the evaluated recipe's
+    (production = evaluated); a camera without the recipe's bands gets the default for its bands."""
     from assets.segmentation import TrainingConfig
+    from models.segmentation.flights import farm_settings
 
-    assert TrainingConfig().steps == load_recipe().steps
+    recipe = load_recipe()
+    assert TrainingConfig().steps == recipe.steps
+    settings = farm_settings(TrainingConfig().steps, None, ["blue", "green", "red", "rededge", "nir"])
+    assert settings.indices == recipe.indices == ["ndvi", "ndvi-otsu"] and settings.steps == recipe.steps
+    assert recipe.indices_for(["NIR", "Green", "Red"]) == recipe.indices
+    assert farm_settings(100, None, ["green", "rededge", "nir"]).indices is None  # no red: no NDVI
 
 
 def test_segment_strip_by_strip_equals_one_pass(tiny_card, scene):

@@ -94,3 +94,18 @@ def test_every_strip_of_a_mosaic_is_centred_on_the_whole_images_threshold():
     assert tops == [0, 96, 192] and len(seen) == 3
     for top, batch in zip(tops, seen):
         assert np.allclose(batch[0, -1], centred[top:top + 128], atol=1e-5)
+
+
+@pytest.mark.parametrize("step", [1, 3, 7, 64, 70])
+def test_strided_sample_of_a_zarr_mosaic_equals_numpys(tmp_path, step):
+    """A lazy mosaic is sampled strip by strip (its chunk rows) with the same pixels as NumPy's
+    `[:, ::step, ::step]` on the whole array, NaN included."""
+    import zarr
+
+    from models.segmentation.features import strided_sample
+
+    values = np.random.default_rng(0).uniform(0, 1, (3, 301, 203)).astype(np.float32)
+    values[:, 100:140, 50:90] = np.nan
+    lazy = zarr.create_array(str(tmp_path / "mosaic.zarr"), shape=values.shape, chunks=(1, 64, 64), dtype="float32")
+    lazy[:] = values
+    np.testing.assert_array_equal(strided_sample(lazy, step), values[:, ::step, ::step])
