@@ -178,6 +178,7 @@ def stages(farm_id: str, mosaic: Path, data_root: Path, card_path: Path) -> dict
     from pipelines.imagery.parcels.layer import load_parcels
     from pipelines.imagery.zones.delineation import management_zones
     from pipelines.plans.farm_inputs import read_farm_plan
+    from pipelines.plans.flight_segmentation import stored_centred_indices
     from pipelines.reports.assemble import farm_reports
     from pipelines.reports.render import render_parcel_report
     from pipelines.store import cube, geotiff, tables, windows
@@ -207,7 +208,8 @@ def stages(farm_id: str, mosaic: Path, data_root: Path, card_path: Path) -> dict
         bands = windows.layer_names(store, flight, "reflectance", "band")
         with windows.staged_raster(store, cube.flight_group(flight, "classes"), grid, "classes", np.uint8, NO_DATA,
                                    attrs=flag_attributes()) as out:
-            flight_classes(out, reflectance, bands, load_card(card_path))
+            card = load_card(card_path)
+            flight_classes(out, reflectance, bands, card, stored_indices=stored_centred_indices(store, flight, card))
         return windows.value_counts(windows.stored_array(store, flight, "classes"))
 
     counts = timed("segmentation", segmentation)

@@ -129,11 +129,13 @@ def load_recipe(path: str | Path | None = None) -> SegmentationRecipe:
 
 
 def segment(card, reflectance, band_names: Sequence[str], recipe: SegmentationRecipe | None = None, out=None,
-            runtime: str = "auto", runner=None) -> np.ndarray:
+            runtime: str = "auto", runner=None, thresholds: dict[str, float] | None = None) -> np.ndarray:
     """Class map (y, x) uint8 of a whole (lazy) mosaic by the frozen recipe, strip by strip.
 
     `out` may be a writable (y, x) uint8 target (e.g. `windows.staged_raster`). A rule that is not
     strip-local ("calibrated") keeps the whole probability cube in memory: use it on tiles only.
+    `thresholds`: the image's Otsu thresholds of a card's `<index>-otsu` channels when already known
+    (`features.image_thresholds`), else taken from `reflectance`.
     """
     from models.segmentation.inference import FlipAveraged, blended_strips
     from models.segmentation.runtime import runner_for
@@ -150,6 +152,6 @@ def segment(card, reflectance, band_names: Sequence[str], recipe: SegmentationRe
     runner = runner or runner_for(card, runtime)
     runner = FlipAveraged(runner) if rule.flips else runner
     for top, done, p, valid in blended_strips(card, reflectance, band_names, recipe.tile_px, recipe.overlap_px,
-                                              runtime=runtime, runner=runner):
+                                              runtime=runtime, runner=runner, thresholds=thresholds):
         out[top:done] = decide(p, valid, rule)
     return out

@@ -38,6 +38,11 @@ def _base(name: str) -> str:
     return name.removesuffix(CENTRED)
 
 
+def centred_bases(indices: Sequence[str]) -> list[str]:
+    """The indices that `<index>-otsu` channels centre, in order (`["ndvi"]` for `[ndvi, ndvi-otsu]`)."""
+    return list(dict.fromkeys(_base(n) for n in indices if n.endswith(CENTRED)))
+
+
 def feature_stack(reflectance: np.ndarray, band_names: Sequence[str], indices: Sequence[str],
                   thresholds: Mapping[str, float] | None = None) -> np.ndarray:
     """(band + index, y, x) float32: the bands followed by the requested indices; an `<index>-otsu`
@@ -66,29 +71,38 @@ def strided_sample(image, step: int) -> np.ndarray:
         return np.asarray(image[:, ::step, ::step], dtype=np.float32)
     height = image.shape[1]
     strip = max(step, (getattr(image, "chunks", None) or (1, 512))[1])
-    parts = [np.asarray(image[:, top:min(top + strip, height)])[:, (-top) % step::step, ::step]
+    parts = [np.asarray(image[:, top:min(top + strip, height), :])[:, (-top) % step::step, ::step]
              for top in range(0, height, strip)]
     return np.concatenate(parts, axis=1).astype(np.float32, copy=False)
 
 
-def image_thresholds(reflectance, band_names: Sequence[str], indices: Sequence[str],
-                     sample_px: int = SAMPLE_PX) -> dict[str, float]:
+def image_thresholds(reflectance, band_names: Sequence[str], indices: Sequence[str], sample_px: int = SAMPLE_PX,
+                     stored=None) -> dict[str, float]:
     """Otsu threshold of each index that an `<index>-otsu` channel centres, over the whole image:
     every pixel of an image up to `sample_px`, else a regular strided sample of about `sample_px`
     (one read of a lazy flight mosaic). NaN when the image has too few valid pixels or a constant
-    index (the channel is then 0 after `normalise`, its training mean: no information)."""
-    bases = list(dict.fromkeys(_base(n) for n in indices if n.endswith(CENTRED)))
+    index (the channel is then 0 after `normalise`, its training mean: no information).
+
+    `stored`: the flight's stored layers of those indices, a lazy (index, y, x) stack in the order
+    of `centred_bases(indices)` (`products.layers`), sampled instead of recomputing the indices from
+    every band: the same kernel wrote them, so the values and the thresholds are the same, for one
+    layer read instead of all the bands."""
+    bases = centred_bases(indices)
     if not bases:
         return {}
     _, height, width = reflectance.shape
     step = max(1, math.ceil(math.sqrt(height * width / sample_px)))
-    result = compute_indices(strided_sample(reflectance, step), band_names, bases)
-    if result.skipped:
-        raise ValueError(f"indices cannot be computed from bands {list(band_names)}: {result.skipped}")
+    if stored is not None:
+        samples = strided_sample(stored, step)
+    else:
+        result = compute_indices(strided_sample(reflectance, step), band_names, bases)
+        if result.skipped:
+            raise ValueError(f"indices cannot be computed from bands {list(band_names)}: {result.skipped}")
+        samples = [result[name] for name in bases]
     thresholds = {}
-    for name in bases:
+    for name, sample in zip(bases, samples):
         try:
-            thresholds[name] = otsu_threshold(result[name])
+            thresholds[name] = otsu_threshold(sample)
         except ValueError:
             thresholds[name] = float("nan")
     return thresholds

@@ -76,18 +76,22 @@ def _split_block(classes, parcel: RowParcel, window: windows.Window, transform: 
 
 
 def flight_classes(out, reflectance, band_names: Sequence[str], card=None, recipe=None, index=None, dark=None,
-                   parcels: Sequence[RowParcel] = (), transform: Affine | None = None) -> str:
+                   parcels: Sequence[RowParcel] = (), transform: Affine | None = None, stored_indices=None) -> str:
     """Fill `out` (y, x) uint8 with the flight's classes; return the method used (for metadata).
 
     `reflectance` (band, y, x), `index` and `dark` (y, x) may be lazy (Zarr) views; the vegetation
     `index` (NDVI, or ExG on an RGB flight), the `dark` band for shadow (NIR, or green) and
-    `parcels` with `transform` serve the fallback only (no `card`).
+    `parcels` with `transform` serve the fallback only (no `card`). `stored_indices`: the flight's
+    stored layers of the indices the card's `<index>-otsu` channels centre
+    (`features.image_thresholds`' `stored`), read for the flight's thresholds instead of every band.
     """
     if card is not None:
         from models.segmentation.decision import load_recipe, segment
+        from models.segmentation.features import image_thresholds
 
         recipe = recipe or load_recipe()
-        segment(card, reflectance, band_names, recipe, out=out)
+        thresholds = image_thresholds(reflectance, band_names, card.indices, stored=stored_indices)
+        segment(card, reflectance, band_names, recipe, out=out, thresholds=thresholds)
         return (f"U-Net {card.encoder} (sha256 {card.sha256[:12]}) trained on "
                 f"{card.training_data.get('source', 'unknown data')}, recipe {recipe.rule.id}")
     from models.segmentation.vegetation import threshold_classes_strips

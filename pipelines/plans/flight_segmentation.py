@@ -75,6 +75,17 @@ def _method(card, recipe, usable: bool, multispectral_flight: bool, bands: list[
             f"below {SHADOW_NIR_MAX}, weeds split by rows ({why})")
 
 
+def stored_centred_indices(store, key: FlightKey | str, card) -> windows.LayerStack | None:
+    """The flight's stored layers of the indices the card's `<index>-otsu` channels centre, or None
+    (no such channel, or not all stored): `flight_classes`' `stored_indices`."""
+    from models.segmentation.features import centred_bases
+
+    bases = centred_bases(card.indices) if card is not None else []
+    if not bases or not set(bases) <= set(products.layer_names(store, key, INDICES)):
+        return None
+    return products.layers(store, key, INDICES, bases)
+
+
 def segment_flight(store, key: FlightKey, grid: FarmGrid, farm: Farm, parcels: ParcelSet, card,
                    prescription_dir: str | Path) -> FlightSegmentation:
     """Publish `flights/<key>/classes` and write the spot-spray prescription under `prescription_dir`.
@@ -103,7 +114,8 @@ def segment_flight(store, key: FlightKey, grid: FarmGrid, farm: Farm, parcels: P
     with windows.staged_raster(store, cube.flight_group(key, CLASSES), grid, CLASSES, np.uint8, NO_DATA,
                                attrs={**flag_attributes(), "method": method}) as out:
         if usable:
-            flight_classes(out, reflectance, bands, card, recipe)
+            flight_classes(out, reflectance, bands, card, recipe,
+                           stored_indices=stored_centred_indices(store, key, card))
         else:
             rows = [row_parcel(crop, geometry) for crop, geometry in zip(parcels.frame["crop"],
                                                                          parcels.frame.geometry)]

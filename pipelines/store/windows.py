@@ -141,6 +141,7 @@ class LayerStack:
     def __init__(self, array, layers: Sequence[int]):
         self.array, self.layers = array, list(layers)
         self.shape = (len(self.layers), *array.shape[1:])
+        self.chunks = (1, *array.chunks[1:]) if getattr(array, "chunks", None) else None
         self.ndim = 3
         self.dtype = array.dtype
 

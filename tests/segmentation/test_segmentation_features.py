@@ -109,3 +109,38 @@ def test_strided_sample_of_a_zarr_mosaic_equals_numpys(tmp_path, step):
     lazy = zarr.create_array(str(tmp_path / "mosaic.zarr"), shape=values.shape, chunks=(1, 64, 64), dtype="float32")
     lazy[:] = values
     np.testing.assert_array_equal(strided_sample(lazy, step), values[:, ::step, ::step])
+
+
+@pytest.mark.parametrize("sample_px", [4_000_000, 5_000])
+def test_thresholds_from_the_stored_ndvi_equal_those_from_the_bands(tmp_path, sample_px):
+    """A flight's threshold read from its stored NDVI layer (what `crop_segmentation` does: one
+    layer instead of every band) equals the one recomputed from the stored reflectance, whole or
+    strided, and a LayerStack samples like NumPy."""
+    from affine import Affine
+    from rasterio.crs import CRS
+
+    from models.segmentation.features import strided_sample
+    from pipelines.core.grid import FarmGrid
+    from pipelines.imagery.indices.kernel import compute_indices
+    from pipelines.imagery.indices.product import write_index_product
+    from pipelines.plans.flight_segmentation import stored_centred_indices
+    from pipelines.store import cube, windows
+
+    reflectance, _ = row_scene(shape=(300, 260))
+    reflectance[:, 40:60] = np.nan
+    grid = FarmGrid(CRS.from_epsg(32629), Affine(0.05, 0, 464200.0, 0, -0.05, 3342850.0), 260, 300)
+    store = cube.farm_store(tmp_path, "farm")
+    cube.write_product(store, cube.flight_group("f1", "reflectance"),
+                       cube.raster(reflectance, grid, "reflectance", layer_dim="band", layers=BANDS))
+    write_index_product(store, "f1", ["ndvi", "ndre"])
+    card = ModelCard(encoder="resnet18", band_names=BANDS, indices=["ndvi", "ndvi-otsu"],
+                     channel_mean=[0.0] * 7, channel_std=[1.0] * 7, checkpoint=Path("unused"), sha256="-")
+    stored = stored_centred_indices(store, "f1", card)
+    lazy = windows.stored_array(store, "f1", "reflectance")
+    from_layer = image_thresholds(lazy, BANDS, card.indices, sample_px, stored=stored)
+    from_bands = image_thresholds(lazy, BANDS, card.indices, sample_px)
+    assert from_layer == from_bands == image_thresholds(reflectance, BANDS, card.indices, sample_px)
+    kernel_ndvi = compute_indices(reflectance, BANDS, ["ndvi"])["ndvi"]
+    np.testing.assert_array_equal(strided_sample(stored, 3)[0], kernel_ndvi[::3, ::3])
+    tiny = card.model_copy(update={"indices": ["ndvi"]})
+    assert stored_centred_indices(store, "f1", tiny) is None
