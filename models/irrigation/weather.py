@@ -130,6 +130,12 @@ def _remove_spikes(frame: pd.DataFrame, flags: pd.Series) -> None:
 
 
 def _fill_gaps(frame: pd.DataFrame, flags: pd.Series, path: Path, max_gap_days: int) -> None:
+    for column in ("tmin_c", "tmax_c"):  # FAO-56's minimum: nothing to interpolate from is a refusal
+        if frame[column].isna().all():
+            raise InputDataError(path, f"'{column}' has no usable day: every value is missing, not a number, "
+                                 "out of range or below tmin_c (see the flags)",
+                                 f"check the column's units and values (°C, one row per day) or take {column} "
+                                 "from a nearby station")
     for column in frame.columns:
         if column == "rain_mm" or frame[column].isna().all():
             continue

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from pipelines.core.errors import InputDataError, control_characters
@@ -100,6 +100,9 @@ cells = st.one_of(
 
 @SLOW
 @given(st.lists(cells, min_size=12, max_size=12), st.lists(cells, min_size=12, max_size=12))
+@example(  # found by Hypothesis: every tmax day missing, out of range or below tmin left an all-NaN column
+    tmin=[0.0, 1.0, 0.0, math.nan, 1.0, math.nan, math.nan, 1.0, math.nan, math.nan, 0.0, 0.0],
+    tmax=[math.nan, 0.0, math.nan, 55.0, 0.0, -26.0, math.nan, 0.0, 55.0, math.nan, math.nan, -1.0])
 def test_weather_table_is_plausible_and_flagged_or_refused_by_name(tmin, tmax):
     from models.irrigation.weather import RANGES, weather_table
 
