@@ -110,13 +110,12 @@ class SegmentationRecipe(BaseModel):
     def indices_for(self, band_names: Sequence[str]) -> list[str] | None:
         """The recipe's index channels when `band_names` allow them (NDVI needs nir and red), else
         None: the default for those bands (`TrainingSettings.indices`)."""
-        from models.segmentation.features import CENTRED
+        from models.segmentation.features import index_bases
         from pipelines.imagery.indices.kernel import computable_indices
 
         if self.indices is None:
             return None
-        bases = list(dict.fromkeys(name.removesuffix(CENTRED) for name in self.indices))
-        _, skipped = computable_indices([b.lower() for b in band_names], bases)
+        _, skipped = computable_indices([b.lower() for b in band_names], index_bases(self.indices))
         return None if skipped else list(self.indices)
 
 

@@ -38,6 +38,11 @@ def _base(name: str) -> str:
     return name.removesuffix(CENTRED)
 
 
+def index_bases(indices: Sequence[str]) -> list[str]:
+    """The catalogue indices the channels need, in order (`["ndvi"]` for `[ndvi, ndvi-otsu]`)."""
+    return list(dict.fromkeys(_base(n) for n in indices))
+
+
 def centred_bases(indices: Sequence[str]) -> list[str]:
     """The indices that `<index>-otsu` channels centre, in order (`["ndvi"]` for `[ndvi, ndvi-otsu]`)."""
     return list(dict.fromkeys(_base(n) for n in indices if n.endswith(CENTRED)))
@@ -47,8 +52,7 @@ def feature_stack(reflectance: np.ndarray, band_names: Sequence[str], indices: S
                   thresholds: Mapping[str, float] | None = None) -> np.ndarray:
     """(band + index, y, x) float32: the bands followed by the requested indices; an `<index>-otsu`
     channel is the index minus `thresholds[index]` (the whole image's, from `image_thresholds`)."""
-    bases = list(dict.fromkeys(_base(name) for name in indices))
-    result = compute_indices(reflectance, band_names, bases)
+    result = compute_indices(reflectance, band_names, index_bases(indices))
     if result.skipped:
         raise ValueError(f"indices cannot be computed from bands {list(band_names)}: {result.skipped}")
     channels = [reflectance.astype(np.float32, copy=False)]

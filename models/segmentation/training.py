@@ -29,6 +29,7 @@ from models.segmentation.card import (
 from models.segmentation.classes import NAMES, NO_DATA
 from models.segmentation.evaluation import confusion_matrix, segmentation_scores
 from models.segmentation.features import (
+    centred_bases,
     channel_statistics,
     feature_stack,
     image_thresholds,
@@ -152,12 +153,13 @@ def _validation_batches(held: Sequence[LabelledImage], band_names, indices, mean
     import torch
 
     batches = []
+    whole = [image_thresholds(im.reflectance, band_names, indices) for im in held]  # each held-out image's own
     for k in range(count if held else 0):
         im = held[k % len(held)]
         h, w = (min(size, max(32, n // 32 * 32)) for n in im.labels.shape)
         oy = rng.integers(0, max(1, im.labels.shape[0] - h + 1))
         ox = rng.integers(0, max(1, im.labels.shape[1] - w + 1))
-        thresholds = image_thresholds(im.reflectance, band_names, indices)  # the whole held-out image's
+        thresholds = whole[k % len(held)]
         x = normalise(feature_stack(im.reflectance[:, oy:oy + h, ox:ox + w], band_names, indices, thresholds),
                       mean, std)
         x = _pad_to(x, max(h, w), 0.0)[:, :h, :w]
@@ -195,6 +197,7 @@ def train_segmentation_model(images: Sequence[LabelledImage], band_names: Sequen
     crop = settings.crop_px
     inputs = [_pad_to(normalise(s, mean, std), crop, 0.0) for s in stacks]
     raw = [_pad_to(im.reflectance, crop, np.nan) for im in images] if settings.band_gain_sd else []
+    centred = centred_bases(indices)  # the gained whole image's thresholds are needed for these only
     targets = [_pad_to(im.labels, crop, NO_DATA) for im in images]
     counts = sum(np.bincount(t[t != NO_DATA], minlength=len(NAMES))[: len(NAMES)] for t in targets)
     share = np.maximum(counts, 1) / max(counts.sum(), 1)
@@ -209,7 +212,7 @@ def train_segmentation_model(images: Sequence[LabelledImage], band_names: Sequen
             x, y = inputs[k][:, oy:oy + crop, ox:ox + crop], targets[k][oy:oy + crop, ox:ox + crop]
             if raw:
                 gains = np.exp(rng.normal(0.0, settings.band_gain_sd, len(band_names))).astype(np.float32)
-                thresholds = image_thresholds(raw[k] * gains[:, None, None], band_names, indices)
+                thresholds = image_thresholds(raw[k] * gains[:, None, None], band_names, indices) if centred else {}
                 x = _gained(raw[k][:, oy:oy + crop, ox:ox + crop], gains, band_names, indices, mean, std, thresholds)
             if rng.random() < 0.5:
                 x, y = x[:, :, ::-1], y[:, ::-1]

@@ -53,15 +53,13 @@ def _channels(text: str) -> list[str]:
 
 
 def run_cross_validate(args: argparse.Namespace) -> int:
-    from models.segmentation.decision import RULE_GRID
+    from models.segmentation.decision import RULE_GRID, load_recipe
     from models.segmentation.protocol.cross_validation import cross_validate, summary
     from models.segmentation.protocol.tiles import read_development_tiles
     from models.segmentation.training import TrainingSettings
 
     channels = _channels(args.channels)
     tiles = read_development_tiles(args.dev_root, len(channels))
-    from models.segmentation.decision import load_recipe
-
     indices = _channels(args.indices) if args.indices else load_recipe().indices
     settings = TrainingSettings(steps=args.steps, band_gain_sd=args.band_gain_sd, indices=indices,
                                 validation_fraction=0.0)
