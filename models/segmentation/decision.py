@@ -8,6 +8,10 @@ A rule has three parts, all chosen by grouped cross-validation on development ti
   exceeds `margin` ("margin"; margin 0 is the plain argmax), or when it is among the
   image's top share of margins, the share being that of the image's own cleaned Otsu mask
   ("calibrated", the former recipe; needs the whole image, so not strip-local);
+- Otsu guard (`guard`, optional): where the image's centred vegetation index (the card's first
+  `<index>-otsu` channel: NDVI less the whole image's Otsu (1979) threshold) exceeds +guard the
+  pixel is vegetation, below -guard it is ground; in between the vegetation rule above decides
+  (sixth look, docs/segmentation.md). Strip-local: the threshold is the whole image's;
 - crop or weed: weed when `weed_factor` x p_weed > p_crop (1 = the larger probability).
 Non-vegetated pixels are soil or shadow by the larger probability.
 
@@ -33,12 +37,15 @@ class DecisionRule(BaseModel):
     vegetation: str = Field(default="margin", pattern="^(margin|calibrated)$")
     margin: float = Field(default=0.0, ge=-1.0, le=1.0)
     weed_factor: float = Field(default=1.0, gt=0.0)
+    guard: float | None = Field(default=None, gt=0.0, description="Otsu guard on the centred vegetation "
+                                "index (its units: NDVI for `ndvi-otsu`); None: the network decides everywhere")
 
     @property
     def id(self) -> str:
-        """Readable rule name, e.g. `flips-margin+0.40-weed1.50`."""
+        """Readable rule name, e.g. `flips-margin+0.40-weed1.50`, `plain-margin+0.60-guard0.10-weed1.50`."""
         veg = f"margin{self.margin:+.2f}" if self.vegetation == "margin" else "calibrated"
-        return f"{'flips' if self.flips else 'plain'}-{veg}-weed{self.weed_factor:.2f}"
+        guard = f"-guard{self.guard:.2f}" if self.guard is not None else ""
+        return f"{'flips' if self.flips else 'plain'}-{veg}{guard}-weed{self.weed_factor:.2f}"
 
     @property
     def strip_local(self) -> bool:
@@ -46,18 +53,31 @@ class DecisionRule(BaseModel):
         return self.vegetation == "margin"
 
 
-MARGINS = tuple(float(round(m, 2)) + 0.0 for m in np.arange(-0.5, 0.51, 0.1))  # + 0.0: no "-0.00"
+MARGINS = tuple(float(round(m, 2)) + 0.0 for m in np.arange(-0.5, 0.91, 0.1))  # + 0.0: no "-0.00"
+"""Vegetation margins of the grid: -0.5 ... 0.5 until the sixth look, which extended them to 0.9."""
+GUARDS = (None, 0.05, 0.1, 0.2, 0.3)
+"""Otsu guards of the grid (sixth look, declared 2026-12-01 06:10; None: no guard)."""
 WEED_FACTORS = (0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
-RULE_GRID = tuple(DecisionRule(flips=f, vegetation=v, margin=m, weed_factor=w)
+RULE_GRID = tuple(DecisionRule(flips=f, vegetation=v, margin=m, weed_factor=w, guard=g)
                   for f in (False, True) for w in WEED_FACTORS
-                  for v, m in [("margin", m) for m in MARGINS] + [("calibrated", 0.0)])
+                  for v, m, g in [("margin", m, g) for g in GUARDS for m in MARGINS] + [("calibrated", 0.0, None)])
+
+
+def guardable(indices: Sequence[str] | None) -> bool:
+    """True when a model with these index channels can run a guarded rule: its first centred channel
+    is `ndvi-otsu` (the guard's units are NDVI)."""
+    from models.segmentation.features import centred_bases
+
+    return centred_bases(indices or [])[:1] == ["ndvi"]
 
 
 def decide(probability: np.ndarray, valid: np.ndarray, rule: DecisionRule, image: np.ndarray | None = None,
-           band_names: Sequence[str] | None = None) -> np.ndarray:
+           band_names: Sequence[str] | None = None, centred: np.ndarray | None = None) -> np.ndarray:
     """(y, x) uint8 classes from (class, y, x) probabilities (any positive scale) by `rule`.
 
-    `image` and `band_names` are needed by the "calibrated" rule only (its Otsu vegetation share).
+    `image` and `band_names` are needed by the "calibrated" rule only (its Otsu vegetation share);
+    `centred` (y, x), the image's centred vegetation index (`inference.Strip.centred`), by a guarded
+    rule only (NaN: no guard on that pixel).
     """
     p = probability / np.maximum(probability.sum(axis=0), 1e-12)
     margin = np.maximum(p[CROP], p[WEED]) - np.maximum(p[SOIL], p[SHADOW])
@@ -71,16 +91,23 @@ def decide(probability: np.ndarray, valid: np.ndarray, rule: DecisionRule, image
         threshold = np.quantile(margin[valid], 1.0 - fraction) if valid.any() else np.inf
     else:
         threshold = rule.margin
+    vegetation = margin > threshold
+    if rule.guard is not None:
+        if centred is None:
+            raise ValueError(f"rule {rule.id} needs the image's centred vegetation index (a model with an "
+                             "`<index>-otsu` channel)")
+        vegetation = np.where(centred > rule.guard, True, np.where(centred < -rule.guard, False, vegetation))
     plant = np.where(rule.weed_factor * p[WEED] > p[CROP], WEED, CROP)
     ground = np.where(p[SHADOW] > p[SOIL], SHADOW, SOIL)
-    out = np.where(margin > threshold, plant, ground).astype(np.uint8)
+    out = np.where(vegetation, plant, ground).astype(np.uint8)
     out[~valid] = NO_DATA
     return out
 
 
 def tile_probabilities(card, image: np.ndarray, band_names: Sequence[str], flips: bool, tile: int = 512,
-                       overlap: int = 64, runtime: str = "auto") -> tuple[np.ndarray, np.ndarray]:
-    """Blended class probabilities (class, y, x) and valid mask of one in-memory image."""
+                       overlap: int = 64, runtime: str = "auto") -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Blended class probabilities (class, y, x), valid mask and centred vegetation index (y, x; None
+    when the card has no `<index>-otsu` channel) of one in-memory image."""
     from models.segmentation.inference import FlipAveraged, blended_strips
     from models.segmentation.runtime import runner_for
 
@@ -88,9 +115,13 @@ def tile_probabilities(card, image: np.ndarray, band_names: Sequence[str], flips
     runner = FlipAveraged(runner) if flips else runner
     probability = np.zeros((len(card.classes), *image.shape[1:]), np.float32)
     valid = np.zeros(image.shape[1:], bool)
-    for top, done, p, ok in blended_strips(card, image, band_names, tile, overlap, runtime=runtime, runner=runner):
-        probability[:, top:done], valid[top:done] = p, ok
-    return probability, valid
+    centred = None
+    for strip in blended_strips(card, image, band_names, tile, overlap, runtime=runtime, runner=runner):
+        probability[:, strip.top:strip.done], valid[strip.top:strip.done] = strip.probability, strip.valid
+        if strip.centred is not None:
+            centred = np.full(image.shape[1:], np.nan, np.float32) if centred is None else centred
+            centred[strip.top:strip.done] = strip.centred
+    return probability, valid, centred
 
 
 class SegmentationRecipe(BaseModel):
@@ -119,6 +150,15 @@ class SegmentationRecipe(BaseModel):
         return None if skipped else list(self.indices)
 
 
+    def rule_for(self, card) -> DecisionRule:
+        """The recipe's rule for a model `card`: without its guard unless the card's first centred
+        channel is `ndvi-otsu` (the guard was chosen in NDVI units; e.g. an RGB flight's ExG model has
+        none)."""
+        if self.rule.guard is None or guardable(card.indices):
+            return self.rule
+        return self.rule.model_copy(update={"guard": None})
+
+
 def load_recipe(path: str | Path | None = None) -> SegmentationRecipe:
     """The recipe frozen in `configs/segmentation.yaml` (or `path`)."""
     from pipelines.core.config import configs_dir
@@ -140,17 +180,17 @@ def segment(card, reflectance, band_names: Sequence[str], recipe: SegmentationRe
     from models.segmentation.runtime import runner_for
 
     recipe = recipe or load_recipe()
-    rule = recipe.rule
+    rule = recipe.rule_for(card)
     out = np.full(reflectance.shape[1:], NO_DATA, np.uint8) if out is None else out
     if not rule.strip_local:
         image = np.asarray(reflectance)
-        probability, valid = tile_probabilities(card, image, band_names, rule.flips, recipe.tile_px,
-                                                recipe.overlap_px, runtime)
-        out[:] = decide(probability, valid, rule, image, band_names)
+        probability, valid, centred = tile_probabilities(card, image, band_names, rule.flips, recipe.tile_px,
+                                                         recipe.overlap_px, runtime)
+        out[:] = decide(probability, valid, rule, image, band_names, centred)
         return out
     runner = runner or runner_for(card, runtime)
     runner = FlipAveraged(runner) if rule.flips else runner
-    for top, done, p, valid in blended_strips(card, reflectance, band_names, recipe.tile_px, recipe.overlap_px,
-                                              runtime=runtime, runner=runner, thresholds=thresholds):
-        out[top:done] = decide(p, valid, rule)
+    for strip in blended_strips(card, reflectance, band_names, recipe.tile_px, recipe.overlap_px,
+                                runtime=runtime, runner=runner, thresholds=thresholds):
+        out[strip.top:strip.done] = decide(strip.probability, strip.valid, rule, centred=strip.centred)
     return out

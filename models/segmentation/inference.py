@@ -14,12 +14,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from models.segmentation.card import ModelCard, load_card
 from models.segmentation.classes import NO_DATA
-from models.segmentation.features import feature_stack, image_thresholds, normalise
+from models.segmentation.features import CENTRED, feature_stack, image_thresholds, normalise
 from models.segmentation.runtime import runner_for
 from pipelines.core.errors import InputDataError
 from pipelines.core.progress import LOG_EVERY_S, track
@@ -48,12 +49,26 @@ def _starts(length: int, tile: int, step: int) -> list[int]:
     return starts + [length - tile]
 
 
+class Strip(NamedTuple):
+    """One strip of `blended_strips`: rows top..done of the mosaic."""
+
+    top: int
+    done: int
+    probability: np.ndarray
+    """(class, done - top, x) float32, the ramp-weighted sum of the tiles' softmax (not renormalised)."""
+    valid: np.ndarray
+    """(done - top, x) bool: every band finite."""
+    centred: np.ndarray | None
+    """(done - top, x) float32: the card's first `<index>-otsu` channel before normalisation (the
+    index less the whole image's Otsu threshold; a guarded decision rule reads it), None without one."""
+
+
 def blended_strips(card: ModelCard, reflectance: np.ndarray, band_names: Sequence[str], tile: int = 512,
                    overlap: int = 64, batch: int = 4, runtime: str = "auto", runner=None,
                    thresholds: dict[str, float] | None = None):
-    """Yield (top, bottom, probabilities (class, bottom - top, x) float32, valid (bottom - top, x))
-    strip by strip, top to bottom: the ramp-weighted sum of the overlapping tiles' softmax (not
-    renormalised: compare classes within a pixel only) and where every band is finite.
+    """Yield a `Strip` at a time, top to bottom: the ramp-weighted sum of the overlapping tiles'
+    softmax (not renormalised: compare classes within a pixel only), where every band is finite,
+    and the card's centred vegetation index.
     `reflectance` may be lazy (a Zarr array): one strip of rows is read at a time (the next one
     ahead, by a helper thread). A card with `<index>-otsu` channels centres them on the whole
     image's Otsu thresholds: `thresholds` when given, else `features.image_thresholds` of
@@ -71,14 +86,16 @@ def blended_strips(card: ModelCard, reflectance: np.ndarray, band_names: Sequenc
     weight = _ramp(th, overlap)[:, None] * _ramp(tw, overlap)[None, :]
     row_starts, col_starts = _starts(height, th, th - overlap), _starts(width, tw, tw - overlap)
     carry_top, carry = 0, None
+    centred_at = next((len(band_names) + i for i, name in enumerate(card.indices) if name.endswith(CENTRED)), None)
 
-    def prepared(top: int) -> tuple[np.ndarray, np.ndarray]:
-        """The strip's reflectance window and its padded, normalised network input."""
+    def prepared(top: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """The strip's reflectance window, its padded, normalised network input and centred index."""
         window = np.asarray(reflectance[:, top:min(top + th, height)])
-        features = normalise(feature_stack(window, band_names, card.indices, thresholds), card.channel_mean,
-                             card.channel_std)
+        stack = feature_stack(window, band_names, card.indices, thresholds)
+        centred = stack[centred_at] if centred_at is not None else None
+        features = normalise(stack, card.channel_mean, card.channel_std)
         features = np.pad(features, ((0, 0), (0, th - features.shape[1]), (0, max(0, tw - width))), mode="reflect")
-        return window, features
+        return window, features, centred
 
     # the next strip is read and prepared by a helper thread while the network runs on this one
     # (Zarr decoding and NumPy release the GIL); memory: one more strip
@@ -92,7 +109,7 @@ def blended_strips(card: ModelCard, reflectance: np.ndarray, band_names: Sequenc
                 rows = carry.shape[1] - (top - carry_top)
                 if rows > 0:
                     strip[:, :rows] = carry[:, top - carry_top:]
-            window, features = pending.result()
+            window, features, centred = pending.result()
             if index + 1 < len(row_starts):
                 pending = reader.submit(prepared, row_starts[index + 1])
             for first in range(0, len(col_starts), batch):
@@ -102,7 +119,8 @@ def blended_strips(card: ModelCard, reflectance: np.ndarray, band_names: Sequenc
                     span = min(tw, width - c)
                     strip[:, :, c:c + span] += p[:, :, :span] * weight[:, :span]
             done = row_starts[index + 1] if index + 1 < len(row_starts) else bottom
-            yield top, done, strip[:, : done - top], np.isfinite(window[:, : done - top]).all(axis=0)
+            yield Strip(top, done, strip[:, : done - top], np.isfinite(window[:, : done - top]).all(axis=0),
+                        None if centred is None else centred[: done - top])
             carry, carry_top = strip, top
 
 
@@ -125,11 +143,10 @@ def predict_classes(card_or_checkpoint: ModelCard | str | Path, reflectance: np.
     """
     card = _card(card_or_checkpoint)
     out = np.full(reflectance.shape[1:], NO_DATA, np.uint8) if out is None else out
-    for top, done, probability, valid in blended_strips(card, reflectance, band_names, tile, overlap, batch, runtime,
-                                                        runner):
-        labels = probability.argmax(0).astype(np.uint8)
-        labels[~valid] = NO_DATA
-        out[top:done] = labels
+    for strip in blended_strips(card, reflectance, band_names, tile, overlap, batch, runtime, runner):
+        labels = strip.probability.argmax(0).astype(np.uint8)
+        labels[~strip.valid] = NO_DATA
+        out[strip.top:strip.done] = labels
     return out
 
 

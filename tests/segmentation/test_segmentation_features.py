@@ -83,17 +83,19 @@ def test_every_strip_of_a_mosaic_is_centred_on_the_whole_images_threshold():
     assert abs(top_strip_own - whole) > 0.05, "the soil strip's own threshold would differ"
     centred = _ndvi(reflectance) - whole
     card = ModelCard(encoder="resnet18", band_names=BANDS, indices=["ndvi", "ndvi-otsu"],
-                     channel_mean=[0.0] * 7, channel_std=[1.0] * 7, checkpoint=Path("unused"), sha256="-")
+                     channel_mean=[0.1] * 7, channel_std=[2.0] * 7, checkpoint=Path("unused"), sha256="-")
     seen = []
 
     def runner(batch):
         seen.append(batch.copy())
         return np.full((batch.shape[0], 4, *batch.shape[2:]), 0.25, np.float32)
 
-    tops = [top for top, *_ in blended_strips(card, reflectance, BANDS, tile=128, overlap=32, runner=runner)]
-    assert tops == [0, 96, 192] and len(seen) == 3
-    for top, batch in zip(tops, seen):
-        assert np.allclose(batch[0, -1], centred[top:top + 128], atol=1e-5)
+    strips = list(blended_strips(card, reflectance, BANDS, tile=128, overlap=32, runner=runner))
+    assert [s.top for s in strips] == [0, 96, 192] and len(seen) == 3
+    for strip, batch in zip(strips, seen):
+        assert np.allclose(batch[0, -1], (centred[strip.top:strip.top + 128] - 0.1) / 2.0, atol=1e-5)
+        # the strip hands the guard the centred NDVI itself, not the network's normalised input
+        assert np.allclose(strip.centred, centred[strip.top:strip.done], atol=1e-5, equal_nan=True)
 
 
 @pytest.mark.parametrize("step", [1, 3, 7, 64, 70])

@@ -18,7 +18,7 @@ sides of a fold (and cost 64 trainings).
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -83,8 +83,8 @@ def cross_validate(tiles: Sequence[LabelledTile], band_names: Sequence[str], out
                 for rule in rules:
                     if rule.flips not in cache:
                         cache[rule.flips] = tile_probabilities(card, tile.image, band_names, rule.flips)
-                    probability, valid = cache[rule.flips]
-                    predicted = decide(probability, valid, rule, tile.image, band_names)
+                    probability, valid, centred = cache[rule.flips]
+                    predicted = decide(probability, valid, rule, tile.image, band_names, centred)
                     per_rule[rule.id][tile.name] = confusion_matrix(predicted, tile.truth).tolist()
             log(f"{source} fold {fold}: {len(train)} training tiles, {len(held)} held out")
         result["folds"][source] = per_rule
@@ -118,8 +118,25 @@ def summary(result: dict) -> dict:
     for fold in folds:
         total = sum((np.asarray(c) for t, c in result["otsu"].items() if groups[t] == fold), np.zeros((n, n), np.int64))
         otsu.append(scores_of(total)["vegetation"]["iou"])
+    choice = {}
+    for source in result["folds"]:
+        candidates = {r["rule"]: (tuple(r["selection"]), tiles_below_otsu(result, r["rule"], source)[0])
+                      for r in rows if r["source"] == source}
+        chosen = tie_break(candidates)
+        choice[source] = {"rule": chosen, "selection": list(candidates[chosen][0]),
+                          "tiles_below_otsu": list(tiles_below_otsu(result, chosen, source))}
     return {"ranking": rows, "otsu_vegetation_iou": [round(float(np.mean(otsu)), 4), round(float(np.std(otsu)), 4)],
-            "fold_sizes": {f: sum(1 for g in groups.values() if g == f) for f in folds}}
+            "fold_sizes": {f: sum(1 for g in groups.values() if g == f) for f in folds}, "choice": choice}
+
+
+def tie_break(candidates: Mapping[Hashable, tuple[tuple[float, float], int]]) -> Hashable:
+    """The candidate chosen by the fourth freeze's rule (docs/segmentation.md; recipes at the fourth
+    freeze, rules since the sixth look). `candidates`: {key: ((selection mean, fold sd), held-out
+    development tiles below Otsu)}. Those whose mean lies within the larger of its own and the best's
+    fold sd of the best are tied; among them the fewest tiles below Otsu wins, then the higher mean."""
+    best_mean, best_sd = max((score for score, _ in candidates.values()), key=lambda s: s[0])
+    tied = {k: v for k, v in candidates.items() if best_mean - v[0][0] <= max(v[0][1], best_sd)}
+    return min(tied, key=lambda k: (tied[k][1], -tied[k][0][0]))
 
 
 def tiles_below_otsu(result: dict, rule_id: str, source: str = "labels") -> tuple[int, int]:
