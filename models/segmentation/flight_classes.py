@@ -93,7 +93,7 @@ def flight_classes(out, reflectance, band_names: Sequence[str], card=None, recip
         thresholds = image_thresholds(reflectance, band_names, card.indices, stored=stored_indices)
         segment(card, reflectance, band_names, recipe, out=out, thresholds=thresholds)
         return (f"U-Net {card.encoder} (sha256 {card.sha256[:12]}) trained on "
-                f"{card.training_data.get('source', 'unknown data')}, recipe {recipe.rule.id}")
+                f"{card.training_data.get('source', 'unknown data')}, recipe {recipe.rule_for(card).id}")
     from models.segmentation.vegetation import threshold_classes_strips
 
     if index is None or dark is None:

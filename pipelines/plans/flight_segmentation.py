@@ -63,7 +63,7 @@ def row_parcel(crop, geometry) -> RowParcel:
 def _method(card, recipe, usable: bool, multispectral_flight: bool, bands: list[str], vigour: str | None,
             dark: str, key: FlightKey) -> str:
     if usable:
-        return f"U-Net {card.encoder} (sha256 {card.sha256[:12]}), recipe {recipe.rule.id}"
+        return f"U-Net {card.encoder} (sha256 {card.sha256[:12]}), recipe {recipe.rule_for(card).id}"
     if vigour is None:
         raise InputDataError(cube.flight_group(key, REFLECTANCE), "neither a usable segmentation model nor "
                              f"NDVI/ExG to threshold (bands {', '.join(bands)})",

@@ -168,8 +168,32 @@ def test_frozen_rule_is_the_cv_best_under_the_declared_speed_constraint():
                          .read_text())["ranking"]
     strip_local = {r.id for r in RULE_GRID if r.strip_local and not r.flips}
     best = max((r for r in ranking if r["rule"] in strip_local), key=lambda r: r["selection"][0])
-    assert load_recipe().rule.id == best["rule"] == "plain-margin+0.50-weed1.50"
+    assert best["rule"] == "plain-margin+0.50-weed1.50"  # the third freeze (the rule until the sixth)
     assert best["selection"][0] > 0.76
+
+
+def test_recipe_rule_is_the_sixth_looks_tie_break():
+    """configs/segmentation.yaml's rule: in the sixth look's one-pass CV run (docs/results, development
+    tiles only, the recipe's channels), the rule tied with the best score (within a fold sd) that falls
+    below Otsu on the fewest held-out tiles (docs/segmentation.md, declared before the run)."""
+    import json
+    from pathlib import Path
+
+    from models.segmentation.protocol.cross_validation import summary, tiles_below_otsu
+
+    result = json.loads((Path(__file__).parents[2] / "docs/results/segmentation_cv_labels_480_onepass_guard.json")
+                        .read_text())
+    table = summary(result)
+    choice = table["choice"]["labels"]
+    assert load_recipe().rule.id == choice["rule"] == "plain-margin+0.60-guard0.10-weed1.00"
+    assert choice["tiles_below_otsu"] == [4, 57]
+    best = table["ranking"][0]
+    assert best["rule"] != choice["rule"] and best["selection"][0] - choice["selection"][0] <= best["selection"][1]
+    assert tiles_below_otsu(result, best["rule"])[0] > 4
+    # every tied rule without a guard falls below Otsu on more held-out tiles
+    unguarded = [r["rule"] for r in table["ranking"] if "guard" not in r["rule"]
+                 and best["selection"][0] - r["selection"][0] <= max(best["selection"][1], r["selection"][1])]
+    assert unguarded and min(tiles_below_otsu(result, r)[0] for r in unguarded) > 4
 
 
 def test_band_gains_scale_the_bands_and_shift_ndvi_as_a_brighter_nir_would():
