@@ -226,6 +226,39 @@ def test_training_with_band_gains_draws_other_batches_and_records_the_setting(sc
     assert cards[0].sha256 == cards[1].sha256 != cards[2].sha256
 
 
+_TRAIN_ONCE = """
+import sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[2])
+from segmentation_scenes import BANDS, row_scene
+from models.segmentation.labels.pseudo import scene_pseudo_labels
+from models.segmentation.training import LabelledImage, TrainingSettings, train_segmentation_model
+reflectance, _ = row_scene()
+settings = TrainingSettings(steps=4, batch=2, crop_px=64, validation_fraction=0.0, indices=["ndvi", "ndvi-otsu"])
+image = LabelledImage("scene", reflectance, scene_pseudo_labels(reflectance, BANDS))
+card = train_segmentation_model([image], BANDS, Path(sys.argv[1]), settings)
+print(card.sha256)
+"""
+
+
+def test_training_is_the_same_in_two_processes(tmp_path):
+    """Two fresh processes (other hash seeds) train the same checkpoint, bit for bit: a model depends
+    on its data, settings and the CPU's floating-point paths only (docs/segmentation.md, sixth look)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    here = str(Path(__file__).parent)
+    digests = []
+    for seed in ("1", "2"):
+        done = subprocess.run([sys.executable, "-c", _TRAIN_ONCE, str(tmp_path / seed), here], capture_output=True,
+                              text=True, timeout=300, env={**os.environ, "PYTHONHASHSEED": seed})
+        assert done.returncode == 0, done.stderr[-2000:]
+        digests.append(done.stdout.split()[-1])
+    assert digests[0] == digests[1] and len(digests[0]) == 64
+
+
 def test_training_with_a_centred_ndvi_channel_records_it_and_predicts(scene, tmp_path):
     """A model trained with `ndvi-otsu` (and band gains, whose gained images take their own
     threshold) has 7 input channels, the centred channel's training mean is the NDVI mean less the
