@@ -98,6 +98,13 @@ def test_a_guarded_recipe_runs_strip_by_strip_and_only_with_a_centred_ndvi(tiny_
     assert recipe.rule_for(tiny_card) == rule.model_copy(update={"guard": None})
     unguarded = recipe.model_copy(update={"rule": recipe.rule_for(tiny_card)})
     assert (segment(tiny_card, reflectance, BANDS, recipe) == segment(tiny_card, reflectance, BANDS, unguarded)).all()
+    # the flight's metadata (`crop_segmentation`) names the rule that ran
+    from models.segmentation.flight_classes import flight_classes
+
+    out = np.zeros(reflectance.shape[1:], np.uint8)
+    assert flight_classes(out, reflectance, BANDS, card, recipe).endswith("recipe plain-margin+0.30-guard0.10-weed1.50")
+    assert (out == classes).all()
+    assert flight_classes(out, reflectance, BANDS, tiny_card, recipe).endswith("recipe plain-margin+0.30-weed1.50")
 
 
 def test_farm_model_trains_with_the_recipes_budget_and_channels():
