@@ -71,6 +71,12 @@ def guardable(indices: Sequence[str] | None) -> bool:
     return centred_bases(indices or [])[:1] == ["ndvi"]
 
 
+def candidate_rules(one_pass: bool, indices: Sequence[str] | None) -> list[DecisionRule]:
+    """The rules a cross-validation scores: `RULE_GRID`, without the flips when `one_pass` and without
+    the guarded rules when a model with these `indices` cannot run them (`guardable`)."""
+    return [rule for rule in RULE_GRID if not (one_pass and rule.flips) and (rule.guard is None or guardable(indices))]
+
+
 def decide(probability: np.ndarray, valid: np.ndarray, rule: DecisionRule, image: np.ndarray | None = None,
            band_names: Sequence[str] | None = None, centred: np.ndarray | None = None) -> np.ndarray:
     """(y, x) uint8 classes from (class, y, x) probabilities (any positive scale) by `rule`.

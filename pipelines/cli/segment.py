@@ -53,7 +53,7 @@ def _channels(text: str) -> list[str]:
 
 
 def run_cross_validate(args: argparse.Namespace) -> int:
-    from models.segmentation.decision import RULE_GRID, guardable, load_recipe
+    from models.segmentation.decision import candidate_rules, load_recipe
     from models.segmentation.protocol.cross_validation import cross_validate, summary
     from models.segmentation.protocol.tiles import read_development_tiles
     from models.segmentation.training import TrainingSettings
@@ -63,8 +63,7 @@ def run_cross_validate(args: argparse.Namespace) -> int:
     indices = _channels(args.indices) if args.indices else load_recipe().indices
     settings = TrainingSettings(steps=args.steps, band_gain_sd=args.band_gain_sd, indices=indices,
                                 validation_fraction=0.0)
-    rules = [rule for rule in RULE_GRID if not (args.one_pass and rule.flips)
-             and (rule.guard is None or guardable(indices))]
+    rules = candidate_rules(args.one_pass, indices)
     with tempfile.TemporaryDirectory(prefix="saqi-cv-") as scratch:
         result = cross_validate(tiles, channels, args.model_dir or Path(scratch), _channels(args.sources), settings,
                                 rules, n_folds=args.folds)

@@ -70,6 +70,13 @@ def test_rule_grid_and_frozen_recipe():
     earlier = {f"{f}-margin{m / 10:+.2f}-weed{w:.2f}" for f in ("plain", "flips") for m in range(-5, 6)
                for w in (0.5, 0.75, 1.0, 1.5, 2.0, 3.0)}
     assert earlier <= set(ids)
+    # what `saqi segment cross-validate` scores: 456 one-pass rules with the recipe's channels (the sixth
+    # look's run), the 96 unguarded ones for an NDVI-only model (`--indices ndvi`)
+    from models.segmentation.decision import candidate_rules
+
+    assert len(candidate_rules(True, ["ndvi", "ndvi-otsu"])) == 456 and len(candidate_rules(False, None)) == 192
+    unguarded = candidate_rules(True, ["ndvi"])
+    assert len(unguarded) == 96 and not any(r.flips or r.guard for r in unguarded)
     recipe = load_recipe()
     assert recipe.rule.strip_local and recipe.chosen_by  # production windows need a strip-local rule
     assert recipe.rule.id in ids
@@ -190,6 +197,9 @@ def test_recipe_rule_is_the_sixth_looks_tie_break():
 
     result = json.loads((Path(__file__).parents[2] / "docs/results/segmentation_cv_labels_480_onepass_guard.json")
                         .read_text())
+    from models.segmentation.decision import candidate_rules
+
+    assert set(result["folds"]["labels"]) == {r.id for r in candidate_rules(True, load_recipe().indices)}
     table = summary(result)
     choice = table["choice"]["labels"]
     assert load_recipe().rule.id == choice["rule"] == "plain-margin+0.60-guard0.10-weed1.00"
