@@ -92,7 +92,8 @@ def blended_strips(card: ModelCard, reflectance: np.ndarray, band_names: Sequenc
         """The strip's reflectance window, its padded, normalised network input and centred index."""
         window = np.asarray(reflectance[:, top:min(top + th, height)])
         stack = feature_stack(window, band_names, card.indices, thresholds)
-        centred = stack[centred_at] if centred_at is not None else None
+        # a copy: a view would keep the whole feature stack of the strip alive (+0.55 GB at 100 ha)
+        centred = stack[centred_at].copy() if centred_at is not None else None
         features = normalise(stack, card.channel_mean, card.channel_std)
         features = np.pad(features, ((0, 0), (0, th - features.shape[1]), (0, max(0, tw - width))), mode="reflect")
         return window, features, centred

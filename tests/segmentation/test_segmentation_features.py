@@ -96,6 +96,9 @@ def test_every_strip_of_a_mosaic_is_centred_on_the_whole_images_threshold():
         assert np.allclose(batch[0, -1], (centred[strip.top:strip.top + 128] - 0.1) / 2.0, atol=1e-5)
         # the strip hands the guard the centred NDVI itself, not the network's normalised input
         assert np.allclose(strip.centred, centred[strip.top:strip.done], atol=1e-5, equal_nan=True)
+        # its own rows only: not a view that keeps the strip's whole feature stack alive
+        owner = strip.centred if strip.centred.base is None else strip.centred.base
+        assert owner.size <= 128 * reflectance.shape[2]
 
 
 @pytest.mark.parametrize("step", [1, 3, 7, 64, 70])
