@@ -102,7 +102,7 @@ def decide(probability: np.ndarray, valid: np.ndarray, rule: DecisionRule, image
         if centred is None:
             raise ValueError(f"rule {rule.id} needs the image's centred vegetation index (a model with an "
                              "`<index>-otsu` channel)")
-        vegetation = np.where(centred > rule.guard, True, np.where(centred < -rule.guard, False, vegetation))
+        vegetation = np.where(np.abs(centred) > rule.guard, centred > 0, vegetation)  # NaN: not guarded
     plant = np.where(rule.weed_factor * p[WEED] > p[CROP], WEED, CROP)
     ground = np.where(p[SHADOW] > p[SOIL], SHADOW, SOIL)
     out = np.where(vegetation, plant, ground).astype(np.uint8)
@@ -154,7 +154,6 @@ class SegmentationRecipe(BaseModel):
             return None
         _, skipped = computable_indices([b.lower() for b in band_names], index_bases(self.indices))
         return None if skipped else list(self.indices)
-
 
     def rule_for(self, card) -> DecisionRule:
         """The recipe's rule for a model `card`: without its guard unless the card's first centred

@@ -120,11 +120,10 @@ def summary(result: dict) -> dict:
         otsu.append(scores_of(total)["vegetation"]["iou"])
     choice = {}
     for source in result["folds"]:
-        candidates = {r["rule"]: (tuple(r["selection"]), tiles_below_otsu(result, r["rule"], source)[0])
-                      for r in rows if r["source"] == source}
-        chosen = tie_break(candidates)
-        choice[source] = {"rule": chosen, "selection": list(candidates[chosen][0]),
-                          "tiles_below_otsu": list(tiles_below_otsu(result, chosen, source))}
+        below = {r["rule"]: tiles_below_otsu(result, r["rule"], source) for r in rows if r["source"] == source}
+        scores = {r["rule"]: tuple(r["selection"]) for r in rows if r["source"] == source}
+        chosen = tie_break({rule: (scores[rule], below[rule][0]) for rule in scores})
+        choice[source] = {"rule": chosen, "selection": list(scores[chosen]), "tiles_below_otsu": list(below[chosen])}
     return {"ranking": rows, "otsu_vegetation_iou": [round(float(np.mean(otsu)), 4), round(float(np.std(otsu)), 4)],
             "fold_sizes": {f: sum(1 for g in groups.values() if g == f) for f in folds}, "choice": choice}
 
